@@ -1,0 +1,117 @@
+// Package cli holds what the project's commands share: how main runs a
+// command, how flags are parsed and reported, and what exit code an error
+// gives.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+)
+
+// ErrUsage marks an error in how a command was called. The problem and the
+// usage have been printed already; the exit code is 2.
+var ErrUsage = errors.New("bad usage")
+
+// RunFunc is a command's body, with everything a process gives it passed
+// in, so that tests can run it in-process. ctx ends on SIGINT or SIGTERM.
+type RunFunc func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error
+
+// Main runs a command as the process and exits with its code.
+func Main(run RunFunc) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(Exit(filepath.Base(os.Args[0]), err, os.Stderr))
+}
+
+// Exit returns the exit code for a command's error, printing it as one
+// line "name: error" on stderr when it is not a usage error (whose report
+// flag printed already): 0 for nil or a request for help, 2 for ErrUsage,
+// 1 for any other error.
+func Exit(name string, err error, stderr io.Writer) int {
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, ErrUsage):
+		return 2
+	}
+	fmt.Fprintf(stderr, "%s: %v\n", name, err)
+	return 1
+}
+
+// Parse parses args with fs, which must use flag.ContinueOnError and
+// print to the command's stderr. A bad flag has already been reported, as
+// one line and the usage, when it returns an error wrapping ErrUsage.
+// Commands that take no arguments say so with noArgs.
+func Parse(fs *flag.FlagSet, args []string, noArgs bool) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return fmt.Errorf("%w: %v", ErrUsage, err)
+	}
+	if noArgs && fs.NArg() > 0 {
+		return Usagef(fs, "unexpected argument %q", fs.Arg(0))
+	}
+	return nil
+}
+
+// Usagef reports a usage problem found after parsing the same way flag
+// reports a bad flag: one line naming it, then the usage.
+func Usagef(fs *flag.FlagSet, format string, args ...any) error {
+	msg := fmt.Sprintf(format, args...)
+	fmt.Fprintln(fs.Output(), msg)
+	fs.Usage()
+	return fmt.Errorf("%w: %s", ErrUsage, msg)
+}
+
+// SetUsage makes fs print "usage: " and the synopsis, then the flags.
+func SetUsage(fs *flag.FlagSet, synopsis string) {
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: %s\n", synopsis)
+		fs.PrintDefaults()
+	}
+}
+
+// PositiveInt defines an int flag that must be at least 1, so that a bad
+// value is reported by flag itself, with the flag's name.
+func PositiveInt(fs *flag.FlagSet, name string, value int, usage string) *int {
+	p := new(int)
+	*p = value
+	fs.Func(name, fmt.Sprintf("%s (default %d)", usage, value), func(s string) error {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return fmt.Errorf("%q is not a whole number", s)
+		}
+		if n < 1 {
+			return fmt.Errorf("%d is less than 1", n)
+		}
+		*p = n
+		return nil
+	})
+	return p
+}
+
+// SyncWriter serialises writes to w, for a stderr that a logger and the
+// command both write to from several goroutines.
+func SyncWriter(w io.Writer) io.Writer { return &syncWriter{w: w} }
+
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}

@@ -1,0 +1,229 @@
+package tcpecho
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"slices"
+	"time"
+)
+
+// DefaultTimeout bounds a dial and each exchange when Dialer.Timeout is 0.
+const DefaultTimeout = 5 * time.Second
+
+// ErrEchoDiffers says the server sent back something other than what was
+// sent: other bytes, fewer, or more.
+var ErrEchoDiffers = errors.New("echo differs from what was sent")
+
+// ErrNewlineInMessage says a line-framing message has a '\n' before its
+// end, which would make it two messages.
+var ErrNewlineInMessage = errors.New("message has a newline before its end")
+
+// maxTrailing bounds what Close reads after the last echo: enough to show
+// what went wrong, never a reason to hold a flood.
+const maxTrailing = 64 << 10
+
+// A Dialer opens Clients. Its zero value dials with line framing and
+// DefaultTimeout.
+type Dialer struct {
+	// Framing is how the client sends messages and reads their echoes:
+	// FramingLine sends each message as one line and reads back up to its
+	// '\n'; FramingFixed sends it in pieces of at most Size bytes and
+	// reads back exactly as many bytes as each piece had before sending the
+	// next, as the article's client does with its 4-byte server.
+	Framing Framing
+	// Size is the largest piece sent at once in FramingFixed. 0 means
+	// DefaultSize.
+	Size int
+	// Timeout bounds connecting, and then each Echo from its first write to
+	// the last byte of its echo. 0 means DefaultTimeout.
+	Timeout time.Duration
+}
+
+// Client is one connection to an echo server. It is not safe for
+// concurrent use; open one per goroutine.
+type Client struct {
+	conn    net.Conn
+	rd      *bufio.Reader
+	addr    string
+	framing Framing
+	size    int
+	timeout time.Duration
+}
+
+// Dial connects to the echo server at addr with a zero Dialer.
+func Dial(ctx context.Context, addr string) (*Client, error) {
+	return (&Dialer{}).Dial(ctx, addr)
+}
+
+// Dial connects to the echo server at addr ("host:port").
+func (d *Dialer) Dial(ctx context.Context, addr string) (*Client, error) {
+	size, timeout := d.Size, d.Timeout
+	if size == 0 {
+		size = DefaultSize
+	}
+	if timeout == 0 {
+		timeout = DefaultTimeout
+	}
+	if size < 0 || timeout < 0 {
+		return nil, fmt.Errorf("tcpecho: Size %d and Timeout %v must not be negative", size, timeout)
+	}
+	nd := net.Dialer{Timeout: timeout}
+	conn, err := nd.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s: %w", addr, cause(err))
+	}
+	return &Client{
+		conn:    conn,
+		rd:      bufio.NewReader(conn),
+		addr:    addr,
+		framing: d.Framing,
+		size:    size,
+		timeout: timeout,
+	}, nil
+}
+
+// LocalAddr returns the client's end of the connection, which the server
+// sees as the remote address.
+func (c *Client) LocalAddr() net.Addr { return c.conn.LocalAddr() }
+
+// Echo sends msg and waits for its echo, which it returns. In FramingLine a
+// '\n' is added to msg unless it ends with one, and the returned echo
+// includes it. The error wraps ErrEchoDiffers when the echo is not what was
+// sent, os.ErrDeadlineExceeded when it did not come in time, and
+// io.ErrUnexpectedEOF when the server closed the connection first.
+func (c *Client) Echo(msg []byte) ([]byte, error) {
+	if err := c.conn.SetDeadline(time.Now().Add(c.timeout)); err != nil {
+		return nil, fmt.Errorf("set deadline: %w", err)
+	}
+	if c.framing == FramingFixed {
+		echo := make([]byte, 0, len(msg))
+		for piece := range slices.Chunk(msg, c.size) {
+			got, err := c.exchange(piece, c.readFull)
+			echo = append(echo, got...)
+			if err != nil {
+				return echo, err
+			}
+		}
+		return echo, nil
+	}
+	if i := bytes.IndexByte(msg, '\n'); i >= 0 && i < len(msg)-1 {
+		return nil, fmt.Errorf("%w: %s", ErrNewlineInMessage, quote(msg))
+	}
+	line := msg
+	if !bytes.HasSuffix(line, []byte{'\n'}) {
+		line = append(line[:len(line):len(line)], '\n')
+	}
+	return c.exchange(line, c.readLine)
+}
+
+// exchange writes sent, reads its echo with read and compares the two.
+func (c *Client) exchange(sent []byte, read func(n int) ([]byte, error)) ([]byte, error) {
+	if _, err := c.conn.Write(sent); err != nil {
+		return nil, fmt.Errorf("send to %s: %w", c.addr, cause(err))
+	}
+	got, err := read(len(sent))
+	if err != nil {
+		return got, c.readError(err, len(got), len(sent))
+	}
+	if !bytes.Equal(got, sent) {
+		return got, fmt.Errorf("%w: sent %s, got %s", ErrEchoDiffers, quote(sent), quote(got))
+	}
+	return got, nil
+}
+
+// readFull reads exactly n bytes.
+func (c *Client) readFull(n int) ([]byte, error) {
+	got := make([]byte, n)
+	k, err := io.ReadFull(c.rd, got)
+	return got[:k], err
+}
+
+// readLine reads up to and including the first '\n', but never more than
+// n bytes: an echo cannot be longer than what was sent, so a server that
+// drops the newline is caught without reading on forever.
+func (c *Client) readLine(n int) ([]byte, error) {
+	got := make([]byte, 0, n)
+	for len(got) < n {
+		if c.rd.Buffered() == 0 {
+			if _, err := c.rd.Peek(1); err != nil {
+				return got, err
+			}
+		}
+		chunk, _ := c.rd.Peek(min(c.rd.Buffered(), n-len(got)))
+		if i := bytes.IndexByte(chunk, '\n'); i >= 0 {
+			chunk = chunk[:i+1]
+		}
+		got = append(got, chunk...)
+		c.rd.Discard(len(chunk))
+		if got[len(got)-1] == '\n' {
+			break
+		}
+	}
+	return got, nil
+}
+
+func (c *Client) readError(err error, got, want int) error {
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return fmt.Errorf("timed out after %v waiting for the echo from %s (got %d of %d bytes): %w", c.timeout, c.addr, got, want, os.ErrDeadlineExceeded)
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("%s closed the connection after %d of %d echoed bytes: %w", c.addr, got, want, io.ErrUnexpectedEOF)
+	}
+	return fmt.Errorf("read echo from %s: %w", c.addr, cause(err))
+}
+
+// Close ends the exchange the way RFC 862 describes: it half-closes the
+// connection, waits (at most the timeout) for the server to close its side,
+// then closes. Bytes the server sends after the last echo mean an echo was
+// wrong, and Close reports them with ErrEchoDiffers.
+func (c *Client) Close() error {
+	defer c.conn.Close()
+	cw, ok := c.conn.(interface{ CloseWrite() error })
+	if !ok {
+		return nil
+	}
+	if err := cw.CloseWrite(); err != nil {
+		return nil // the connection is gone already; nothing more can come
+	}
+	c.conn.SetReadDeadline(time.Now().Add(c.timeout))
+	extra, _ := io.ReadAll(io.LimitReader(c.rd, maxTrailing))
+	if len(extra) > 0 {
+		return fmt.Errorf("%w: after the last echo %s sent %d more bytes: %s", ErrEchoDiffers, c.addr, len(extra), quote(extra))
+	}
+	return nil
+}
+
+// Abort closes the connection at once, without Close's checks: for giving
+// up, or for interrupting an Echo from another goroutine.
+func (c *Client) Abort() error { return c.conn.Close() }
+
+// cause strips the operation and address that net errors repeat, which
+// the caller's own message already says, and keeps the error itself
+// (connection refused, i/o timeout, ...) for errors.Is.
+func cause(err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		err = op.Err
+	}
+	var sys *os.SyscallError
+	if errors.As(err, &sys) && sys.Err != nil {
+		err = sys.Err
+	}
+	return err
+}
+
+// quote shows bytes in an error message, Go-quoted so that invisible bytes
+// show, and cut short so that a long message cannot flood a log.
+func quote(b []byte) string {
+	const limit = 64
+	if len(b) <= limit {
+		return fmt.Sprintf("%q", b)
+	}
+	return fmt.Sprintf("%q… (%d bytes)", b[:limit], len(b))
+}

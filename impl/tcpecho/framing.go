@@ -1,0 +1,81 @@
+package tcpecho
+
+import (
+	"bytes"
+	"fmt"
+)
+
+// Framing says what the server takes as one message.
+type Framing int
+
+const (
+	// FramingLine takes one line, up to and including its '\n', as a
+	// message. It is the zero value.
+	FramingLine Framing = iota
+	// FramingFixed takes at most a fixed number of bytes as a message,
+	// whatever they are.
+	FramingFixed
+)
+
+// Defaults for the zero values of Server and Dialer fields.
+const (
+	DefaultSize    = 4        // bytes in a fixed-framing message
+	DefaultMaxLine = 64 << 10 // bytes in the longest line held whole
+	DefaultAddr    = "127.0.0.1:8080"
+)
+
+// String returns the name used on command lines: "line" or "fixed".
+func (f Framing) String() string {
+	switch f {
+	case FramingLine:
+		return "line"
+	case FramingFixed:
+		return "fixed"
+	}
+	return fmt.Sprintf("Framing(%d)", int(f))
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (f Framing) MarshalText() ([]byte, error) { return []byte(f.String()), nil }
+
+// UnmarshalText accepts "line" or "fixed", so a Framing can be a flag
+// (flag.TextVar) or a configuration value.
+func (f *Framing) UnmarshalText(text []byte) error {
+	switch string(text) {
+	case "line":
+		*f = FramingLine
+	case "fixed":
+		*f = FramingFixed
+	default:
+		return fmt.Errorf("framing must be fixed or line, not %q", text)
+	}
+	return nil
+}
+
+// splitFunc returns how many bytes at the start of data make the next
+// message, or 0 when data holds no complete message yet. atEOF says no more
+// bytes will come, so whatever is left is a message of its own.
+type splitFunc func(data []byte, atEOF bool) int
+
+// fixedSplit takes whatever has arrived, up to size bytes: a fixed-buffer
+// server never waits for a buffer to fill, or a short message would never
+// come back.
+func fixedSplit(size int) splitFunc {
+	return func(data []byte, _ bool) int { return min(len(data), size) }
+}
+
+// lineSplit takes a line with its '\n'; a line longer than maxLine is cut
+// into pieces of maxLine bytes, and a last line without '\n' is taken as it
+// is once the stream ends.
+func lineSplit(maxLine int) splitFunc {
+	return func(data []byte, atEOF bool) int {
+		window := data[:min(len(data), maxLine)]
+		if i := bytes.IndexByte(window, '\n'); i >= 0 {
+			return i + 1
+		}
+		if len(window) == maxLine || atEOF {
+			return len(window)
+		}
+		return 0
+	}
+}

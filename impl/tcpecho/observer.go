@@ -1,0 +1,70 @@
+package tcpecho
+
+import "net"
+
+// EventKind names what happened in an Event.
+type EventKind int
+
+// The kinds of Event, in the order a connection produces them.
+const (
+	// ConnOpened: the server accepted a connection.
+	ConnOpened EventKind = iota + 1
+	// DataRead: one read from the connection returned Event.Bytes bytes,
+	// before they are split into messages. It tells when the server has
+	// taken in what a client sent.
+	DataRead
+	// MessageReceived: the framing took Event.Message as one message. Its
+	// echo is written after the event.
+	MessageReceived
+	// ConnClosed: the connection is closed; Event.Reason says why.
+	ConnClosed
+)
+
+// String returns a short lower-case name, as used in logs.
+func (k EventKind) String() string {
+	switch k {
+	case ConnOpened:
+		return "conn opened"
+	case DataRead:
+		return "data read"
+	case MessageReceived:
+		return "message received"
+	case ConnClosed:
+		return "conn closed"
+	}
+	return "unknown event"
+}
+
+// Event is one thing the server saw on one connection.
+type Event struct {
+	Kind EventKind
+	// Conn numbers the server's connections from 1, in the order accepted.
+	Conn uint64
+	// Remote is the client's address: the LocalAddr of the client's socket.
+	Remote net.Addr
+	// Bytes is the number of bytes read, for DataRead.
+	Bytes int
+	// Message is the message, for MessageReceived. It is the server's own
+	// buffer and valid only during the call: copy it to keep it.
+	Message []byte
+	// Reason says why the connection closed, for ConnClosed. It is
+	// ErrClientClosed when the client ended its stream and everything it
+	// sent was echoed; ErrServerClosed when the server was shut down or
+	// closed; otherwise the read or write error that ended it, so that
+	// errors.Is(Reason, syscall.ECONNRESET) tells a reset.
+	Reason error
+}
+
+// Observer is told what a server saw. Its Observe method is called from
+// the connection's own goroutine, one event at a time per connection but
+// concurrently across connections; it must be quick, for the connection
+// waits for it. A server with no Observer does no work to make events.
+type Observer interface {
+	Observe(Event)
+}
+
+// ObserverFunc lets an ordinary function be an Observer.
+type ObserverFunc func(Event)
+
+// Observe calls f(e).
+func (f ObserverFunc) Observe(e Event) { f(e) }

@@ -1,0 +1,298 @@
+package tcpecho
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// ErrServerClosed is returned by Serve and ListenAndServe once Shutdown or
+// Close has been called, and is the Reason of connections the server ended.
+var ErrServerClosed = errors.New("tcpecho: server closed")
+
+// ErrClientClosed is the Reason of a connection whose client ended its
+// stream (or half-closed it) and got every byte it sent echoed back.
+var ErrClientClosed = errors.New("client closed the connection")
+
+// A Server echoes back to each TCP client what it sends. Set its fields
+// before calling Serve or ListenAndServe and leave them alone afterwards.
+// The zero value is a line-framing server for DefaultAddr.
+type Server struct {
+	// Addr is the TCP address ListenAndServe listens on, "host:port".
+	// Port 0 picks a free port; Ready tells which. Empty means DefaultAddr.
+	Addr string
+
+	// Framing says what the server takes as one message. The echo is the
+	// same in both framings; the framing decides what Observer sees and how
+	// much the server holds for one message.
+	Framing Framing
+
+	// Size is the largest message in FramingFixed, in bytes. 0 means
+	// DefaultSize (4, as in the article the server comes from).
+	Size int
+
+	// MaxLine is the longest line FramingLine holds whole, in bytes,
+	// '\n' included. A longer line is echoed on in pieces of MaxLine bytes,
+	// each one message, so a client cannot make the server hold more. 0
+	// means DefaultMaxLine.
+	MaxLine int
+
+	// Logger receives the server's own troubles, such as failed accepts.
+	// Nothing is logged per connection or message: use Observer for that.
+	// nil means slog.Default().
+	Logger *slog.Logger
+
+	// Observer, if set, is told of every connection and message.
+	Observer Observer
+
+	// Ready, if set, is called once per Serve with the listener's address
+	// just before the server starts accepting connections.
+	Ready func(addr net.Addr)
+
+	closing  atomic.Bool
+	nextConn atomic.Uint64
+
+	mu        sync.Mutex
+	listeners map[net.Listener]struct{}
+	conns     map[*conn]struct{}
+	done      chan struct{} // closed when Shutdown or Close begins
+	drained   chan struct{} // closed when closing and no connection is left
+	isDrained bool
+}
+
+// ListenAndServe listens on s.Addr and serves connections until Shutdown or
+// Close, after which it returns ErrServerClosed.
+func (s *Server) ListenAndServe() error {
+	if s.closing.Load() {
+		return ErrServerClosed
+	}
+	addr := s.Addr
+	if addr == "" {
+		addr = DefaultAddr
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, cause(err))
+	}
+	return s.Serve(l)
+}
+
+// Serve accepts connections on l and serves each in its own goroutine. It
+// closes l when it returns. After Shutdown or Close it returns
+// ErrServerClosed; otherwise the error that stopped it.
+func (s *Server) Serve(l net.Listener) error {
+	cfg, err := s.settings()
+	if err != nil {
+		l.Close()
+		return err
+	}
+	if !s.trackListener(l) {
+		l.Close()
+		return ErrServerClosed
+	}
+	defer s.untrackListener(l)
+	if s.Ready != nil {
+		s.Ready(l.Addr())
+	}
+
+	var backoff time.Duration
+	for {
+		rwc, err := l.Accept()
+		if err != nil {
+			if s.closing.Load() {
+				return ErrServerClosed
+			}
+			if !isTemporary(err) {
+				return fmt.Errorf("accept on %s: %w", l.Addr(), err)
+			}
+			// Out of file descriptors and the like: wait, as net/http does,
+			// instead of spinning or giving up on every other client.
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			s.logger().Warn("accept failed; retrying", "addr", l.Addr().String(), "err", err, "retry_in", backoff)
+			select {
+			case <-time.After(backoff):
+			case <-s.doneChan():
+			}
+			continue
+		}
+		backoff = 0
+		c := &conn{srv: s, cfg: cfg, rwc: rwc, id: s.nextConn.Add(1)}
+		if !s.trackConn(c) {
+			rwc.Close()
+			continue
+		}
+		go c.serve()
+	}
+}
+
+// Shutdown stops the server gracefully: it closes the listeners, then
+// wakes every connection that is waiting for its client, echoes what it
+// already holds (a line without its '\n' included) and closes it.
+// Connections busy writing an echo finish it first. If ctx ends before all
+// connections are closed, Shutdown closes the rest and returns ctx.Err().
+// It returns once every connection's goroutine has ended.
+func (s *Server) Shutdown(ctx context.Context) error {
+	for _, c := range s.beginClosing() {
+		c.wake()
+	}
+	select {
+	case <-s.drained:
+		return nil
+	case <-ctx.Done():
+	}
+	s.closeConns()
+	<-s.drained
+	return ctx.Err()
+}
+
+// Close closes the listeners and every connection at once, without
+// echoing what the connections hold. It returns once every connection's
+// goroutine has ended. For a graceful stop use Shutdown.
+func (s *Server) Close() error {
+	s.beginClosing()
+	s.closeConns()
+	<-s.drained
+	return nil
+}
+
+// settings checks the configuration and fills in defaults.
+func (s *Server) settings() (connConfig, error) {
+	size, maxLine := s.Size, s.MaxLine
+	if size == 0 {
+		size = DefaultSize
+	}
+	if maxLine == 0 {
+		maxLine = DefaultMaxLine
+	}
+	if size < 0 {
+		return connConfig{}, fmt.Errorf("tcpecho: Size %d is negative", size)
+	}
+	if maxLine < 0 {
+		return connConfig{}, fmt.Errorf("tcpecho: MaxLine %d is negative", maxLine)
+	}
+	switch s.Framing {
+	case FramingFixed:
+		// Read in blocks of at least 4 KiB whatever the message size: a
+		// 4-byte message must not cost a system call per 4 bytes.
+		return connConfig{split: fixedSplit(size), initial: max(size, minBuffer), limit: max(size, minBuffer)}, nil
+	case FramingLine:
+		return connConfig{split: lineSplit(maxLine), initial: min(maxLine, minBuffer), limit: maxLine}, nil
+	}
+	return connConfig{}, fmt.Errorf("tcpecho: unknown %v", s.Framing)
+}
+
+func (s *Server) logger() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.Default()
+}
+
+// initLocked makes the channels; s.mu must be held.
+func (s *Server) initLocked() {
+	if s.done == nil {
+		s.done = make(chan struct{})
+		s.drained = make(chan struct{})
+		s.listeners = make(map[net.Listener]struct{})
+		s.conns = make(map[*conn]struct{})
+	}
+}
+
+func (s *Server) doneChan() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.initLocked()
+	return s.done
+}
+
+func (s *Server) trackListener(l net.Listener) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.initLocked()
+	if s.closing.Load() {
+		return false
+	}
+	s.listeners[l] = struct{}{}
+	return true
+}
+
+func (s *Server) untrackListener(l net.Listener) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.listeners[l]; ok {
+		delete(s.listeners, l)
+		l.Close()
+	}
+}
+
+func (s *Server) trackConn(c *conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.initLocked()
+	if s.closing.Load() {
+		return false
+	}
+	s.conns[c] = struct{}{}
+	return true
+}
+
+func (s *Server) untrackConn(c *conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.conns, c)
+	s.markDrainedLocked()
+}
+
+func (s *Server) markDrainedLocked() {
+	if s.closing.Load() && len(s.conns) == 0 && !s.isDrained {
+		s.isDrained = true
+		close(s.drained)
+	}
+}
+
+// beginClosing marks the server closing, closes its listeners and returns
+// the connections open at that moment. Later calls return them again.
+func (s *Server) beginClosing() []*conn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.initLocked()
+	if !s.closing.Swap(true) {
+		close(s.done)
+	}
+	for l := range s.listeners {
+		l.Close()
+		delete(s.listeners, l)
+	}
+	s.markDrainedLocked()
+	conns := make([]*conn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	return conns
+}
+
+func (s *Server) closeConns() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.conns {
+		c.rwc.Close()
+	}
+}
+
+// isTemporary tells accept errors that a later accept may not have:
+// resource exhaustion and connections aborted before they were accepted.
+func isTemporary(err error) bool {
+	for _, errno := range []syscall.Errno{syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM, syscall.ECONNABORTED, syscall.ECONNRESET, syscall.EINTR, syscall.EAGAIN} {
+		if errors.Is(err, errno) {
+			return true
+		}
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
