@@ -1,0 +1,88 @@
+// Command tcpserver is a TCP echo server: it sends every client back what
+// the client sends it, framed in fixed-size messages or in lines.
+//
+//	tcpserver [-listen ADDR] [-framing fixed|line] [-size N] [-max-line N] [-v]
+//
+// It writes "listening on HOST:PORT" to stderr once it accepts connections,
+// logs connections there (and every message with -v), and on SIGINT or
+// SIGTERM stops accepting, lets its clients' echoes finish and exits 0.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/echospec/echo/impl/internal/cli"
+	"github.com/echospec/echo/impl/tcpecho"
+)
+
+func main() { cli.Main(run) }
+
+const synopsis = "tcpserver [-listen ADDR] [-framing fixed|line] [-size N] [-max-line N] [-shutdown-timeout D] [-v]"
+
+func run(ctx context.Context, args []string, _ io.Reader, _ io.Writer, stderr io.Writer) error {
+	stderr = cli.SyncWriter(stderr)
+	fs := flag.NewFlagSet("tcpserver", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cli.SetUsage(fs, synopsis)
+	listen := fs.String("listen", tcpecho.DefaultAddr, "`address` to listen on, host:port; port 0 picks a free port")
+	var framing tcpecho.Framing
+	fs.TextVar(&framing, "framing", tcpecho.FramingLine, "what one message is: `fixed` (at most -size bytes) or line (up to and including a newline)")
+	size := cli.PositiveInt(fs, "size", tcpecho.DefaultSize, "largest message in `bytes`, with -framing fixed")
+	maxLine := cli.PositiveInt(fs, "max-line", tcpecho.DefaultMaxLine, "longest line held whole, in `bytes`; a longer one is echoed on in pieces of this size")
+	shutdownTimeout := fs.Duration("shutdown-timeout", 5*time.Second, "on SIGINT or SIGTERM, how `long` busy connections get to finish before they are closed")
+	verbose := fs.Bool("v", false, "log every message, not only connections")
+	if err := cli.Parse(fs, args, true); err != nil {
+		return err
+	}
+	if *shutdownTimeout < 0 {
+		return cli.Usagef(fs, "invalid value %v for flag -shutdown-timeout: negative", *shutdownTimeout)
+	}
+
+	level := slog.LevelInfo
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	srv := &tcpecho.Server{
+		Addr:     *listen,
+		Framing:  framing,
+		Size:     *size,
+		MaxLine:  *maxLine,
+		Logger:   logger,
+		Observer: tcpecho.LogObserver(logger, *verbose),
+		Ready: func(addr net.Addr) {
+			// A contract, not a log line: scripts wait for it and read the
+			// port from it.
+			fmt.Fprintf(stderr, "listening on %s\n", addr)
+		},
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.ListenAndServe() }()
+
+	select {
+	case err := <-served:
+		if errors.Is(err, tcpecho.ErrServerClosed) {
+			return nil
+		}
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down", "timeout", *shutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), *shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		logger.Warn("busy connections did not finish in time and were closed", "timeout", *shutdownTimeout)
+	}
+	if err := <-served; !errors.Is(err, tcpecho.ErrServerClosed) {
+		return err
+	}
+	logger.Info("stopped")
+	return nil
+}
