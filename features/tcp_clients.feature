@@ -1,0 +1,54 @@
+@tcp
+Feature: Every client is served on its own
+  An echo server serves many clients at once, each on its own connection,
+  and nothing one client does reaches another: each gets back only its own
+  bytes, and when a client leaves, however it leaves, only its own
+  connection ends. The server outlives every client.
+
+  The article's line server panicked when a client disconnected, and the
+  panic ended the whole process: one client leaving cut off every other.
+
+  Each scenario runs once with each framing.
+
+  Background:
+    Given an echo server
+
+  Scenario Outline: A client that disconnects ends only its own connection (<framing> server)
+    Given the server uses <framing> framing
+    And client A sends "hello\n" and receives it back
+    And client B is connected
+    When client A disconnects
+    Then the server saw client A's connection end because the client closed it
+    And client B sends "still there?\n" and receives it back
+
+    Examples:
+      | framing      |
+      | line         |
+      | fixed-buffer |
+
+  Scenario Outline: A client that resets its connection ends only its own connection (<framing> server)
+    A reset is how a connection ends when a program crashes or a middlebox
+    gives up on it: the client's side vanishes without the usual goodbye.
+
+    Given the server uses <framing> framing
+    And client A sends "half a li" and the server has read it
+    And client B is connected
+    When client A resets its connection
+    Then the server saw client A's connection end because it was reset
+    And client B sends "still there?\n" and receives it back
+
+    Examples:
+      | framing      |
+      | line         |
+      | fixed-buffer |
+
+  Scenario Outline: 50 clients at once each get back only their own lines (<framing> server)
+    Given the server uses <framing> framing
+    When 50 clients each send 20 lines at the same time
+    Then every client receives exactly its own lines, in order
+    And the server saw 50 connections
+
+    Examples:
+      | framing      |
+      | line         |
+      | fixed-buffer |

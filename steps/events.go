@@ -1,0 +1,134 @@
+package steps
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/echospec/echo/impl/tcpecho"
+)
+
+// patience bounds every wait for something a scenario expects.
+const patience = 5 * time.Second
+
+// maxEvents bounds what one scenario's server may report; the largest
+// scenario stays far below it.
+const maxEvents = 100_000
+
+// event is a copy of a tcpecho.Event that outlives the call.
+type event struct {
+	kind    tcpecho.EventKind
+	conn    uint64
+	remote  string
+	bytes   int
+	message []byte
+	reason  error
+}
+
+// eventLog records what a server saw, as its Observer, and lets steps wait
+// until it has seen what they expect.
+type eventLog struct {
+	mu      sync.Mutex
+	events  []event
+	dropped int
+	changed chan struct{} // closed and replaced on every new event
+}
+
+func newEventLog() *eventLog { return &eventLog{changed: make(chan struct{})} }
+
+// Observe implements tcpecho.Observer.
+func (l *eventLog) Observe(e tcpecho.Event) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.events) >= maxEvents {
+		l.dropped++
+		return
+	}
+	l.events = append(l.events, event{
+		kind:    e.Kind,
+		conn:    e.Conn,
+		remote:  e.Remote.String(),
+		bytes:   e.Bytes,
+		message: bytes.Clone(e.Message),
+		reason:  e.Reason,
+	})
+	close(l.changed)
+	l.changed = make(chan struct{})
+}
+
+// waitFor waits until done holds for the events so far, or patience runs
+// out, and returns the events it last looked at. The error says what was
+// awaited and what was seen instead.
+func (l *eventLog) waitFor(ctx context.Context, what string, done func([]event) bool) ([]event, error) {
+	ctx, cancel := context.WithTimeout(ctx, patience)
+	defer cancel()
+	for {
+		l.mu.Lock()
+		events, changed, dropped := l.events, l.changed, l.dropped
+		l.mu.Unlock()
+		if dropped > 0 {
+			return events, fmt.Errorf("the server reported more than %d events; the scenario is too large to observe", maxEvents)
+		}
+		if done(events) {
+			return events, nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return events, fmt.Errorf("waited %v for %s; the server saw: %s", patience, what, summary(events))
+		}
+	}
+}
+
+// snapshot returns the events so far.
+func (l *eventLog) snapshot() []event {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.events
+}
+
+// messages returns the messages in events, on the connection from remote
+// or, when remote is empty, on every connection.
+func messages(events []event, remote string) [][]byte {
+	var out [][]byte
+	for _, e := range events {
+		if e.kind == tcpecho.MessageReceived && (remote == "" || e.remote == remote) {
+			out = append(out, e.message)
+		}
+	}
+	return out
+}
+
+// count returns how many events are of kind.
+func count(events []event, kind tcpecho.EventKind) int {
+	n := 0
+	for _, e := range events {
+		if e.kind == kind {
+			n++
+		}
+	}
+	return n
+}
+
+// summary describes events briefly for a failure message.
+func summary(events []event) string {
+	opened, closed, read := 0, 0, 0
+	for _, e := range events {
+		switch e.kind {
+		case tcpecho.ConnOpened:
+			opened++
+		case tcpecho.ConnClosed:
+			closed++
+		case tcpecho.DataRead:
+			read += e.bytes
+		}
+	}
+	msgs := messages(events, "")
+	shown := make([]string, 0, min(len(msgs), 8))
+	for _, m := range msgs[:min(len(msgs), 8)] {
+		shown = append(shown, show(m))
+	}
+	return fmt.Sprintf("%d connections opened, %d closed, %d bytes read, %d messages %v", opened, closed, read, len(msgs), shown)
+}

@@ -1,0 +1,46 @@
+package steps
+
+import (
+	"flag"
+	"os"
+	"testing"
+
+	"github.com/cucumber/godog"
+)
+
+// opts are godog's options, bound to -godog.* flags: for example
+//
+//	go test ./steps -godog.tags=@fixed
+//	go test ./steps -godog.format=junit:report.xml
+//	go test ./steps -godog.paths=../features/tcp_line_framing.feature
+//	go test ./steps -run 'TestFeatures/A_short_message'
+var opts = godog.Options{
+	Format:      "progress",
+	Paths:       []string{"../features"},
+	Concurrency: 8,
+	Strict:      true,
+	Randomize:   -1,
+	NoColors:    true, // go test output is read in logs more than in terminals
+	Output:      os.Stdout,
+}
+
+func init() { godog.BindCommandLineFlags("godog.", &opts) }
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	os.Exit(m.Run())
+}
+
+// TestFeatures runs every scenario in ../features as a subtest.
+func TestFeatures(t *testing.T) {
+	o := opts
+	o.TestingT = t
+	suite := godog.TestSuite{
+		Name:                "echo",
+		ScenarioInitializer: InitializeScenario,
+		Options:             &o,
+	}
+	if suite.Run() != 0 {
+		t.Fatal("some scenarios failed; see above")
+	}
+}

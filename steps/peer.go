@@ -1,0 +1,135 @@
+package steps
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"time"
+
+	"github.com/echospec/echo/impl/tcpecho"
+)
+
+// peer is a client that speaks raw TCP, so that a scenario controls every
+// byte and every write, and sees every byte that comes back.
+type peer struct {
+	conn *net.TCPConn
+	sent int    // bytes written so far
+	line []byte // the last generated line, for "that line"
+}
+
+// peer returns the named client, connecting it to the echo server first if
+// it is new.
+func (w *world) peer(name string) (*peer, error) {
+	if p, ok := w.peers[name]; ok {
+		return p, nil
+	}
+	if err := w.startServer(); err != nil {
+		return nil, err
+	}
+	c, err := net.DialTimeout("tcp", w.addr, patience)
+	if err != nil {
+		return nil, fmt.Errorf("%s cannot connect to the echo server: %w", name, err)
+	}
+	p := &peer{conn: c.(*net.TCPConn)}
+	w.peers[name] = p
+	return p, nil
+}
+
+// connected returns the named client once the server has accepted its
+// connection.
+func (w *world) connected(ctx context.Context, name string) (*peer, error) {
+	p, err := w.peer(name)
+	if err != nil {
+		return nil, err
+	}
+	local := p.local()
+	_, err = w.events.waitFor(ctx, name+"'s connection to be accepted", func(events []event) bool {
+		for _, e := range events {
+			if e.kind == tcpecho.ConnOpened && e.remote == local {
+				return true
+			}
+		}
+		return false
+	})
+	return p, err
+}
+
+func (p *peer) local() string { return p.conn.LocalAddr().String() }
+
+// send writes b in one write.
+func (p *peer) send(b []byte) error {
+	p.conn.SetWriteDeadline(time.Now().Add(patience))
+	if _, err := p.conn.Write(b); err != nil {
+		return fmt.Errorf("send %s: %w", show(b), err)
+	}
+	p.sent += len(b)
+	return nil
+}
+
+// serverHasRead waits until the server has read everything p has sent.
+func (w *world) serverHasRead(ctx context.Context, p *peer) error {
+	local, want := p.local(), p.sent
+	_, err := w.events.waitFor(ctx, fmt.Sprintf("the server to read %d bytes from %s", want, local), func(events []event) bool {
+		n := 0
+		for _, e := range events {
+			if e.kind == tcpecho.DataRead && e.remote == local {
+				n += e.bytes
+			}
+		}
+		return n >= want
+	})
+	return err
+}
+
+// receive reads exactly n bytes.
+func (p *peer) receive(n int) ([]byte, error) {
+	p.conn.SetReadDeadline(time.Now().Add(patience))
+	got := make([]byte, n)
+	k, err := io.ReadFull(p.conn, got)
+	if err != nil {
+		return got[:k], fmt.Errorf("got %d of %d bytes, %s, then: %w", k, n, show(got[:k]), err)
+	}
+	return got, nil
+}
+
+// receiveAll reads until the server closes its side, reading at most limit
+// bytes, so that a server that sends too much is caught rather than read
+// forever.
+func (p *peer) receiveAll(limit int) ([]byte, error) {
+	p.conn.SetReadDeadline(time.Now().Add(patience))
+	got, err := io.ReadAll(io.LimitReader(p.conn, int64(limit)+1))
+	if err != nil {
+		return got, fmt.Errorf("after %d bytes, %s: %w", len(got), show(got), err)
+	}
+	return got, nil
+}
+
+// exchange sends b and checks that exactly b comes back.
+func (p *peer) exchange(b []byte) error {
+	if err := p.send(b); err != nil {
+		return err
+	}
+	got, err := p.receive(len(b))
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(got, b) {
+		return fmt.Errorf("sent %s, got back %s", show(b), show(got))
+	}
+	return nil
+}
+
+// reset ends the connection with a TCP reset instead of the usual close,
+// as a crashed program's connection ends.
+func (p *peer) reset() error {
+	if err := p.conn.SetLinger(0); err != nil {
+		return fmt.Errorf("set linger: %w", err)
+	}
+	return p.conn.Close()
+}
+
+// errNothing reports an expectation about a client that never spoke.
+var errNothing = errors.New("that client has not sent anything")

@@ -1,0 +1,310 @@
+package steps
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"syscall"
+
+	"github.com/cucumber/godog"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/echospec/echo/impl/tcpecho"
+)
+
+// serverSteps are the steps about the echo server and raw clients of it.
+func serverSteps(sc *godog.ScenarioContext) {
+	sc.Given(`^an echo server$`, func(ctx context.Context) error { return nil })
+	sc.Given(`^a (fixed-buffer|line) echo server$`, useFraming)
+	sc.Given(`^the server uses (fixed-buffer|line) framing$`, useFraming)
+	sc.Given(`^the server's buffer holds (\d+) bytes?$`, func(ctx context.Context, n int) error {
+		w := worldFrom(ctx)
+		return w.configure(func() { w.size = n })
+	})
+	sc.Given(`^the server's longest line is (\d+) bytes$`, func(ctx context.Context, n int) error {
+		w := worldFrom(ctx)
+		return w.configure(func() { w.maxLine = n })
+	})
+
+	sc.Step(`^`+client+` is connected$`, func(ctx context.Context, name string) error {
+		_, err := worldFrom(ctx).connected(ctx, clientName(name))
+		return err
+	})
+	sc.Step(`^`+client+` sends `+quoted+`$`, func(ctx context.Context, name, text string) error {
+		_, err := sendText(ctx, name, text)
+		return err
+	})
+	sc.Step(`^`+client+` sends `+quoted+` and the server has read it$`, func(ctx context.Context, name, text string) error {
+		p, err := sendText(ctx, name, text)
+		if err != nil {
+			return err
+		}
+		return worldFrom(ctx).serverHasRead(ctx, p)
+	})
+	sc.Step(`^`+client+` sends `+quotedList+`, each arriving on its own$`, sendPieces)
+	sc.Step(`^`+client+` sends a line of (\d+) bytes and its newline$`, sendLongLine)
+	sc.Step(`^`+client+` finishes sending$`, func(ctx context.Context, name string) error {
+		p, err := worldFrom(ctx).peer(clientName(name))
+		if err != nil {
+			return err
+		}
+		return p.conn.CloseWrite()
+	})
+	sc.Step(`^`+client+` disconnects$`, func(ctx context.Context, name string) error {
+		p, err := worldFrom(ctx).peer(clientName(name))
+		if err != nil {
+			return err
+		}
+		return p.conn.Close()
+	})
+	sc.Step(`^`+client+` resets its connection$`, func(ctx context.Context, name string) error {
+		p, err := worldFrom(ctx).peer(clientName(name))
+		if err != nil {
+			return err
+		}
+		return p.reset()
+	})
+
+	sc.Step(`^`+client+` receives `+quoted+`$`, receives)
+	sc.Step(`^`+client+` receives `+quoted+` and then the end of the stream$`, receivesThenEnd)
+	sc.Step(`^`+client+` receives that line back$`, receivesThatLine)
+	sc.Step(`^`+client+` sends `+quoted+` and receives it back$`, func(ctx context.Context, name, text string) error {
+		b, err := unquote(text)
+		if err != nil {
+			return err
+		}
+		p, err := worldFrom(ctx).peer(clientName(name))
+		if err != nil {
+			return err
+		}
+		return p.exchange(b)
+	})
+
+	sc.Then(`^the server saw the messages? `+quotedList+`$`, sawMessages)
+	sc.Then(`^the server saw (\d+) messages? of at most (\d+) bytes$`, sawMessagesOfAtMost)
+	sc.Then(`^the server saw messages of `+numberList+` bytes$`, sawMessageSizes)
+	sc.Then(`^the server saw `+client+`'s connection end because (the client closed it|it was reset|the server shut down)$`, sawConnectionEnd)
+	sc.Then(`^the server saw (\d+) connections$`, func(ctx context.Context, n int) error {
+		_, err := worldFrom(ctx).events.waitFor(ctx, fmt.Sprintf("%d connections", n), func(events []event) bool {
+			return count(events, tcpecho.ConnOpened) >= n
+		})
+		if err != nil {
+			return err
+		}
+		events := worldFrom(ctx).events.snapshot()
+		assert.Equal(godog.T(ctx), n, count(events, tcpecho.ConnOpened), "connections the server accepted")
+		return nil
+	})
+}
+
+func useFraming(ctx context.Context, name string) error {
+	w := worldFrom(ctx)
+	return w.configure(func() {
+		w.framing = tcpecho.FramingLine
+		if name == "fixed-buffer" {
+			w.framing = tcpecho.FramingFixed
+		}
+	})
+}
+
+func sendText(ctx context.Context, name, text string) (*peer, error) {
+	b, err := unquote(text)
+	if err != nil {
+		return nil, err
+	}
+	p, err := worldFrom(ctx).peer(clientName(name))
+	if err != nil {
+		return nil, err
+	}
+	return p, p.send(b)
+}
+
+// sendPieces writes each piece only once the server has read the one
+// before, so the pieces really arrive apart, however fast the machine.
+func sendPieces(ctx context.Context, name, list string) error {
+	pieces, err := unquoteList(list)
+	if err != nil {
+		return err
+	}
+	w := worldFrom(ctx)
+	p, err := w.peer(clientName(name))
+	if err != nil {
+		return err
+	}
+	for _, piece := range pieces {
+		if err := p.send(piece); err != nil {
+			return err
+		}
+		if err := w.serverHasRead(ctx, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sendLongLine sends n bytes of visible text and a newline, remembering the
+// line for "that line".
+func sendLongLine(ctx context.Context, name string, n int) error {
+	p, err := worldFrom(ctx).peer(clientName(name))
+	if err != nil {
+		return err
+	}
+	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+	line := bytes.Repeat([]byte(alphabet), n/len(alphabet)+1)[:n]
+	p.line = append(line, '\n')
+	return p.send(p.line)
+}
+
+func receives(ctx context.Context, name, text string) error {
+	want, err := unquote(text)
+	if err != nil {
+		return err
+	}
+	p, err := worldFrom(ctx).peer(clientName(name))
+	if err != nil {
+		return err
+	}
+	got, err := p.receive(len(want))
+	require.NoError(godog.T(ctx), err, "%s waiting for %s", name, show(want))
+	assert.Equal(godog.T(ctx), show(want), show(got), "what %s received", name)
+	return nil
+}
+
+func receivesThenEnd(ctx context.Context, name, text string) error {
+	want, err := unquote(text)
+	if err != nil {
+		return err
+	}
+	p, err := worldFrom(ctx).peer(clientName(name))
+	if err != nil {
+		return err
+	}
+	got, err := p.receiveAll(len(want) + 64)
+	require.NoError(godog.T(ctx), err, "%s reading until the server closed", name)
+	assert.Equal(godog.T(ctx), show(want), show(got), "everything %s received before the server closed", name)
+	return nil
+}
+
+func receivesThatLine(ctx context.Context, name string) error {
+	p, err := worldFrom(ctx).peer(clientName(name))
+	if err != nil {
+		return err
+	}
+	if p.line == nil {
+		return errNothing
+	}
+	got, err := p.receive(len(p.line))
+	require.NoError(godog.T(ctx), err)
+	if !bytes.Equal(got, p.line) {
+		return fmt.Errorf("the line of %d bytes came back different: %s", len(p.line), show(got))
+	}
+	return nil
+}
+
+// allMessages waits until the server has taken want bytes as messages and
+// returns the messages.
+func allMessages(ctx context.Context, want int) ([][]byte, error) {
+	events, err := worldFrom(ctx).events.waitFor(ctx, fmt.Sprintf("messages of %d bytes in all", want), func(events []event) bool {
+		return len(bytes.Join(messages(events, ""), nil)) >= want
+	})
+	return messages(events, ""), err
+}
+
+func sawMessages(ctx context.Context, list string) error {
+	want, err := unquoteList(list)
+	if err != nil {
+		return err
+	}
+	got, err := allMessages(ctx, len(bytes.Join(want, nil)))
+	if err != nil {
+		return err
+	}
+	assert.Equal(godog.T(ctx), showAll(want), showAll(got), "the messages the server saw")
+	return nil
+}
+
+func sawMessagesOfAtMost(ctx context.Context, n, size int) error {
+	w := worldFrom(ctx)
+	total := 0
+	for _, p := range w.peers {
+		total += p.sent
+	}
+	got, err := allMessages(ctx, total)
+	if err != nil {
+		return err
+	}
+	t := godog.T(ctx)
+	assert.Len(t, got, n, "messages the server saw: %s", showAll(got))
+	for _, m := range got {
+		assert.LessOrEqual(t, len(m), size, "message %s", show(m))
+	}
+	return nil
+}
+
+func sawMessageSizes(ctx context.Context, list string) error {
+	want := numbers(list)
+	total := 0
+	for _, n := range want {
+		total += n
+	}
+	got, err := allMessages(ctx, total)
+	if err != nil {
+		return err
+	}
+	sizes := make([]int, len(got))
+	for i, m := range got {
+		sizes[i] = len(m)
+	}
+	assert.Equal(godog.T(ctx), want, sizes, "sizes of the messages the server saw")
+	return nil
+}
+
+// closeReasons maps how a feature says a connection ended to the reason
+// the server reports.
+var closeReasons = map[string]error{
+	"the client closed it": tcpecho.ErrClientClosed,
+	"it was reset":         syscall.ECONNRESET,
+	"the server shut down": tcpecho.ErrServerClosed,
+}
+
+func sawConnectionEnd(ctx context.Context, name, because string) error {
+	w := worldFrom(ctx)
+	p, err := w.peer(clientName(name))
+	if err != nil {
+		return err
+	}
+	local := p.local()
+	events, err := w.events.waitFor(ctx, name+"'s connection to end", func(events []event) bool {
+		return closedReason(events, local) != nil
+	})
+	if err != nil {
+		return err
+	}
+	reason := closedReason(events, local)
+	if !errors.Is(reason, closeReasons[because]) {
+		return fmt.Errorf("the server saw %s's connection end because of %q, not because %s", name, reason, because)
+	}
+	return nil
+}
+
+// closedReason returns why the connection from remote closed, or nil
+// while it is open.
+func closedReason(events []event, remote string) error {
+	for _, e := range events {
+		if e.kind == tcpecho.ConnClosed && e.remote == remote {
+			return e.reason
+		}
+	}
+	return nil
+}
+
+func showAll(list [][]byte) string {
+	shown := make([]string, len(list))
+	for i, b := range list {
+		shown[i] = show(b)
+	}
+	return "[" + strings.Join(shown, ", ") + "]"
+}

@@ -1,0 +1,66 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"syscall"
+	"time"
+
+	"github.com/cucumber/godog"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/echospec/echo/impl/tcpecho"
+)
+
+func shutdownSteps(sc *godog.ScenarioContext) {
+	sc.When(`^the server shuts down$`, func(ctx context.Context) error {
+		return shutDown(ctx, patience)
+	})
+	sc.When(`^the server shuts down, giving busy connections (\d+) seconds$`, func(ctx context.Context, s int) error {
+		return shutDown(ctx, time.Duration(s)*time.Second)
+	})
+	sc.Then(`^the shutdown finished without needing that time$`, func(ctx context.Context) error {
+		w := worldFrom(ctx)
+		require.NoError(godog.T(ctx), w.shutdown.err, "shutdown with a grace period of %v", w.shutdown.grace)
+		return nil
+	})
+	sc.Then(`^the server saw (\d+) connections end because the server shut down$`, func(ctx context.Context, n int) error {
+		_, err := worldFrom(ctx).events.waitFor(ctx, fmt.Sprintf("%d connections to end because of the shutdown", n), func(events []event) bool {
+			ended := 0
+			for _, e := range events {
+				if e.kind == tcpecho.ConnClosed && errors.Is(e.reason, tcpecho.ErrServerClosed) {
+					ended++
+				}
+			}
+			return ended == n
+		})
+		return err
+	})
+	sc.Then(`^a new client cannot connect$`, func(ctx context.Context) error {
+		w := worldFrom(ctx)
+		c, err := net.DialTimeout("tcp", w.addr, patience)
+		if err == nil {
+			c.Close()
+			return fmt.Errorf("a new client connected to %s after the shutdown", w.addr)
+		}
+		assert.ErrorIs(godog.T(ctx), err, syscall.ECONNREFUSED)
+		return nil
+	})
+}
+
+// shutDown calls Shutdown on the running server with a grace period for
+// busy connections, and keeps what it returned.
+func shutDown(ctx context.Context, grace time.Duration) error {
+	w := worldFrom(ctx)
+	if err := w.startServer(); err != nil {
+		return err
+	}
+	sctx, cancel := context.WithTimeout(ctx, grace)
+	defer cancel()
+	w.shutdown.grace = grace
+	w.shutdown.err = w.server.Shutdown(sctx)
+	return nil
+}

@@ -1,0 +1,70 @@
+package steps
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Patterns shared by step expressions.
+const (
+	// quoted is a double-quoted string with Go escapes (\n, \r, \x00, \"),
+	// so a feature can spell any bytes. Its one group is the inside.
+	quoted = `"((?:[^"\\]|\\.)*)"`
+	// quotedList is one or more quoted strings joined by ", " or " and ".
+	quotedList = `((?:"(?:[^"\\]|\\.)*"(?:, | and )?)+)`
+	// numberList is one or more numbers joined by ", " or " and ".
+	numberList = `(\d+(?:(?:, | and )\d+)*)`
+	// client names a client: "a client" and "the client" are one and the
+	// same; "client A", "client B" are others.
+	client = `((?:a|the) client|client [A-Za-z0-9]+)`
+)
+
+var (
+	quotedRE = regexp.MustCompile(quoted)
+	numberRE = regexp.MustCompile(`\d+`)
+)
+
+// unquote turns the inside of a quoted step argument into its bytes.
+func unquote(s string) ([]byte, error) {
+	u, err := strconv.Unquote(`"` + s + `"`)
+	if err != nil {
+		return nil, fmt.Errorf("%q is not a valid quoted string (use Go escapes such as \\n and \\x00): %w", s, err)
+	}
+	return []byte(u), nil
+}
+
+// unquoteList turns `"a", "b" and "c"` into its byte strings.
+func unquoteList(s string) ([][]byte, error) {
+	var out [][]byte
+	for _, m := range quotedRE.FindAllStringSubmatch(s, -1) {
+		b, err := unquote(m[1])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+// numbers turns "16, 16 and 9" into its numbers.
+func numbers(s string) []int {
+	var out []int
+	for _, m := range numberRE.FindAllString(s, -1) {
+		n, _ := strconv.Atoi(m) // the step's pattern admits digits only
+		out = append(out, n)
+	}
+	return out
+}
+
+// clientName makes "a client" and "the client" one name.
+func clientName(s string) string {
+	if strings.HasSuffix(s, " client") {
+		return "the client"
+	}
+	return s
+}
+
+// show quotes bytes for a failure message, so that invisible ones show.
+func show(b []byte) string { return strconv.Quote(string(b)) }

@@ -1,0 +1,115 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/echospec/echo/impl/tcpecho"
+)
+
+type worldKey struct{}
+
+// world is one scenario's state: its server, its clients and what they saw.
+// It lives in the scenario's context, so scenarios share nothing.
+type world struct {
+	// How the scenario's echo server is configured. The server starts when a
+	// step first needs it, so Given steps can still change these.
+	framing tcpecho.Framing
+	size    int
+	maxLine int
+
+	server *tcpecho.Server
+	addr   string     // where the echo server listens, once started
+	served chan error // what Serve returned
+	events *eventLog
+
+	peers map[string]*peer // raw clients, by name
+	crowd []crowdMember    // many clients at once
+
+	echo  echoClient    // the project's own client, under test
+	fakes []*fakeServer // servers that are not ours, for the client to meet
+	// target, when set, is where the echo client connects instead of the
+	// echo server: a fake server, or an address nobody listens on.
+	target string
+
+	shutdown struct {
+		grace time.Duration
+		err   error
+	}
+}
+
+func newWorld() *world {
+	return &world{events: newEventLog(), peers: make(map[string]*peer)}
+}
+
+func worldFrom(ctx context.Context) *world {
+	w, _ := ctx.Value(worldKey{}).(*world)
+	if w == nil {
+		panic("steps: no scenario state in the context; is the Before hook registered?")
+	}
+	return w
+}
+
+// startServer starts the scenario's echo server on a free loopback port,
+// unless it runs already.
+func (w *world) startServer() error {
+	if w.server != nil {
+		return nil
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("listen for the echo server: %w", err)
+	}
+	w.server = &tcpecho.Server{
+		Framing:  w.framing,
+		Size:     w.size,
+		MaxLine:  w.maxLine,
+		Observer: w.events,
+		// The server logs only its own troubles, which the scenario's
+		// assertions catch; keep test output for the scenarios.
+		Logger: slog.New(slog.DiscardHandler),
+	}
+	w.addr = l.Addr().String()
+	w.served = make(chan error, 1)
+	go func() { w.served <- w.server.Serve(l) }()
+	return nil
+}
+
+// configure runs change on the server's configuration, which must happen
+// before the server starts.
+func (w *world) configure(change func()) error {
+	if w.server != nil {
+		return errors.New("the server is already running; configure it before any client connects")
+	}
+	change()
+	return nil
+}
+
+// close ends everything the scenario started and reports what went wrong
+// in doing so.
+func (w *world) close() error {
+	for _, p := range w.peers {
+		p.conn.Close()
+	}
+	w.echo.close()
+	for _, f := range w.fakes {
+		f.Close()
+	}
+	if w.server == nil {
+		return nil
+	}
+	w.server.Close()
+	select {
+	case err := <-w.served:
+		if !errors.Is(err, tcpecho.ErrServerClosed) {
+			return fmt.Errorf("the echo server stopped with: %w", err)
+		}
+	case <-time.After(patience):
+		return fmt.Errorf("the echo server did not stop within %v of Close", patience)
+	}
+	return nil
+}
