@@ -13,13 +13,13 @@ Feature: The echo client checks every echo
   Background:
     Given the echo client uses line framing and waits at most 5 seconds for an echo
 
-  Scenario: The client ends each message with a newline
+  Scenario: Newline: the client ends each message with one
     Given a line echo server
     When the echo client sends the message "hello"
     Then the echo client gets "hello\n" back
     And the server saw the message "hello\n"
 
-  Scenario: With fixed framing the client sends pieces no larger than the buffer
+  Scenario: Fixed framing: the client sends pieces no larger than the buffer
     The client waits for each piece's echo before it sends the next, so a
     fixed-buffer server sees exactly those pieces as its messages.
 
@@ -29,12 +29,12 @@ Feature: The echo client checks every echo
     Then the echo client gets "abcdefghij" back
     And the server saw the messages "abcd", "efgh" and "ij"
 
-  Scenario: An echo that differs is reported
+  Scenario: Echo differs: reported
     Given a broken server that answers every line with "nope\n"
     When the echo client sends the message "hello"
     Then the echo client reports that the echo differs
 
-  Scenario: Bytes the server sends after the last echo are reported
+  Scenario: Bytes after the last echo: reported
     The article's fixed-buffer server writes back its whole 4-byte buffer,
     so "abc" comes back as "abc" and a zero byte. The three bytes the client
     waits for match; the client still catches the fourth when it finishes.
@@ -45,13 +45,13 @@ Feature: The echo client checks every echo
     And the echo client finishes
     Then the echo client reports that the echo differs
 
-  Scenario: A server that never answers is reported when the wait runs out
+  Scenario: Silent server: reported when the wait runs out
     Given a server that accepts connections but never answers
     And the echo client waits at most 200 milliseconds for an echo
     When the echo client sends the message "hello"
     Then the echo client reports that it timed out
 
-  Scenario: A server that is not there is reported at once
+  Scenario: No server: reported at once
     Given an address where no server listens
     When the echo client sends the message "hello"
     Then the echo client reports that the connection was refused

@@ -13,7 +13,7 @@ Feature: Every client is served on its own
   Background:
     Given an echo server
 
-  Scenario Outline: A client that disconnects ends only its own connection (<framing> server)
+  Scenario Outline: Client disconnects: only its own connection ends (<framing> server)
     Given the server uses <framing> framing
     And client A sends "hello\n" and receives it back
     And client B is connected
@@ -26,7 +26,7 @@ Feature: Every client is served on its own
       | line         |
       | fixed-buffer |
 
-  Scenario Outline: A client that resets its connection ends only its own connection (<framing> server)
+  Scenario Outline: Client resets: only its own connection ends (<framing> server)
     A reset is how a connection ends when a program crashes or a middlebox
     gives up on it: the client's side vanishes without the usual goodbye.
 
@@ -42,7 +42,7 @@ Feature: Every client is served on its own
       | line         |
       | fixed-buffer |
 
-  Scenario Outline: 50 clients at once each get back only their own lines (<framing> server)
+  Scenario Outline: 50 clients at once: each gets back only its own lines (<framing> server)
     Given the server uses <framing> framing
     When 50 clients each send 20 lines at the same time
     Then every client receives exactly its own lines, in order

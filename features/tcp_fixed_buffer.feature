@@ -18,35 +18,35 @@ Feature: Fixed-buffer TCP echo
   Background:
     Given a fixed-buffer echo server
 
-  Scenario: A message of exactly the buffer size comes back unchanged
+  Scenario: Exact-size message: comes back unchanged
     When a client sends "abcd"
     And the client finishes sending
     Then the client receives "abcd" and then the end of the stream
     And the server saw the message "abcd"
 
-  Scenario: A short message comes back without stale or zero bytes
+  Scenario: Short message: comes back without stale or zero bytes
     When a client sends "abc"
     And the client finishes sending
     Then the client receives "abc" and then the end of the stream
 
-  Scenario: A short message comes back at once, without waiting for the buffer to fill
+  Scenario: Short message: comes back at once, without waiting for the buffer to fill
     When a client sends "abc"
     Then the client receives "abc"
 
-  Scenario: A long message is taken as messages of at most 4 bytes
+  Scenario: Long message: taken as messages of at most 4 bytes that together are what was sent
     When a client sends "abcdefghij"
     And the client finishes sending
     Then the client receives "abcdefghij" and then the end of the stream
     And the server saw the messages "abcd", "efgh" and "ij"
 
-  Scenario: A message after a longer one carries nothing left over from it
+  Scenario: Message after a longer one: carries nothing left over from it
     When a client sends "abcdefgh"
     And the client receives "abcdefgh"
     And the client sends "xy"
     And the client finishes sending
     Then the client receives "xy" and then the end of the stream
 
-  Scenario Outline: The buffer size sets the largest message
+  Scenario Outline: Buffer size: sets the largest message
     Given the server's buffer holds <size> bytes
     When a client sends "<sent>"
     And the client finishes sending
@@ -60,14 +60,14 @@ Feature: Fixed-buffer TCP echo
       | 16   | abcdefghij            | 1     |
       | 16   | abcdefghijklmnopqrstu | 2     |
 
-  Scenario: Text in UTF-8 comes back whole, even when messages cut its characters
+  Scenario: UTF-8 text: comes back whole, even when messages cut its characters
     # "你好，世界" is 5 characters of 3 bytes each: 15 bytes, 4 messages.
     When a client sends "你好，世界"
     And the client finishes sending
     Then the client receives "你好，世界" and then the end of the stream
     And the server saw 4 messages of at most 4 bytes
 
-  Scenario: Binary data comes back byte for byte
+  Scenario: Binary data: comes back byte for byte
     When a client sends "\x00\xff\r\n\x00\x80"
     And the client finishes sending
     Then the client receives "\x00\xff\r\n\x00\x80" and then the end of the stream

@@ -13,33 +13,33 @@ Feature: Line-framed TCP echo
   Background:
     Given a line echo server
 
-  Scenario: A line comes back with its newline
+  Scenario: Line: comes back with its newline
     When a client sends "hello\n"
     Then the client receives "hello\n"
     And the server saw the message "hello\n"
 
-  Scenario: Two lines in one write are two messages, echoed in order
+  Scenario: Two lines in one write: two messages, echoed in order
     When a client sends "hello\nworld\n"
     Then the client receives "hello\nworld\n"
     And the server saw the messages "hello\n" and "world\n"
 
-  Scenario: A line that arrives in pieces is one message
+  Scenario: Line split across writes: one message
     When a client sends "hel", "lo wor" and "ld\n", each arriving on its own
     Then the client receives "hello world\n"
     And the server saw the message "hello world\n"
 
-  Scenario: A line ending in CRLF keeps its carriage return
+  Scenario: CRLF: the carriage return comes back too
     When a client sends "hello\r\n"
     Then the client receives "hello\r\n"
     And the server saw the message "hello\r\n"
 
-  Scenario: A last line without a newline comes back when the client finishes
+  Scenario: Last line without a newline: comes back when the client finishes
     When a client sends "hello\nbye"
     And the client finishes sending
     Then the client receives "hello\nbye" and then the end of the stream
     And the server saw the messages "hello\n" and "bye"
 
-  Scenario Outline: Text in any script, and bytes that are no text, come back unchanged
+  Scenario Outline: Any script, or bytes that are no text: come back unchanged
     When a client sends "<line>\n"
     Then the client receives "<line>\n"
 
@@ -50,7 +50,7 @@ Feature: Line-framed TCP echo
       | 👋🌍           |
       | \x00\xff\xfe\t |
 
-  Scenario Outline: A line longer than the longest line is echoed on in pieces
+  Scenario Outline: Line over the maximum: echoed on in pieces
     The server never holds more than the longest line (newline included) for
     one line. A longer line still comes back whole, byte for byte; the server
     just takes it as several messages of at most the longest line each, and
@@ -68,7 +68,7 @@ Feature: Line-framed TCP echo
       | 16      | 15     | 16           |
       | 16      | 16     | 16 and 1     |
 
-  Scenario Outline: The longest line is 64 KiB unless set otherwise
+  Scenario Outline: Default maximum: a line of 64 KiB
     When a client sends a line of <length> bytes and its newline
     Then the client receives that line back
     And the server saw messages of <sizes> bytes

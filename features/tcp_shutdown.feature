@@ -10,19 +10,19 @@ Feature: Graceful shutdown
   Background:
     Given a line echo server
 
-  Scenario: A client's unfinished line comes back before the server closes
+  Scenario: Unfinished line: comes back before the server closes
     Given a client sends "unfinished" and the server has read it
     When the server shuts down
     Then the client receives "unfinished" and then the end of the stream
     And the server saw the client's connection end because the server shut down
 
-  Scenario: Idle clients do not hold up the shutdown
+  Scenario: Idle clients: do not hold up the shutdown
     Given 20 clients are connected and idle
     When the server shuts down, giving busy connections 5 seconds
     Then the shutdown finished without needing that time
     And the server saw 20 connections end because the server shut down
 
-  Scenario: A server that is shutting down accepts no new clients
+  Scenario: New clients: refused once the shutdown begins
     Given a client is connected
     When the server shuts down
     Then a new client cannot connect

@@ -24,7 +24,9 @@ var opts = godog.Options{
 	Output:      os.Stdout,
 }
 
-func init() { godog.BindCommandLineFlags("godog.", &opts) }
+// BindFlags, not BindCommandLineFlags: the latter binds to pflag, whose
+// long flags take two dashes, and go test users type -godog.tags.
+func init() { godog.BindFlags("godog.", flag.CommandLine, &opts) }
 
 func TestMain(m *testing.M) {
 	flag.Parse()

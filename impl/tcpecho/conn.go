@@ -52,8 +52,9 @@ func (c *conn) serve() {
 func (c *conn) echo(obs Observer, remote net.Addr) error {
 	buf := make([]byte, c.cfg.initial)
 	var (
-		r, w   int   // buf[r:w] holds bytes read but not yet taken as messages
-		ending error // set once no more bytes will be read; why
+		r, w     int   // buf[r:w] holds bytes read but not yet taken as messages
+		ending   error // set once no more bytes will be read; why
+		draining bool  // shutting down: read only what has arrived already
 	)
 	for {
 		start := r
@@ -94,7 +95,15 @@ func (c *conn) echo(obs Observer, remote net.Addr) error {
 			}
 		}
 
-		n, err := c.rwc.Read(buf[w:])
+		var n int
+		var err error
+		if draining {
+			if n, err = readNow(c.rwc, buf[w:]); n == 0 && err == nil {
+				ending = ErrServerClosed
+			}
+		} else {
+			n, err = c.rwc.Read(buf[w:])
+		}
 		if n > 0 {
 			w += n
 			if obs != nil {
@@ -106,8 +115,9 @@ func (c *conn) echo(obs Observer, remote net.Addr) error {
 		case errors.Is(err, io.EOF):
 			ending = ErrClientClosed
 		case c.srv.closing.Load() && errors.Is(err, os.ErrDeadlineExceeded):
-			// Shutdown woke this connection: echo what it holds, then go.
-			ending = ErrServerClosed
+			// Shutdown woke this connection: echo what it holds and what
+			// has arrived already, then go.
+			draining = true
 		case c.srv.closing.Load() && errors.Is(err, net.ErrClosed):
 			return ErrServerClosed
 		default:

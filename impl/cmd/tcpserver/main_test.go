@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/echospec/echo/impl/internal/cli"
+	"github.com/echospec/echo/impl/internal/clitest"
+	"github.com/echospec/echo/impl/tcpecho"
+)
+
+// serve runs tcpserver in-process and returns its address, its stderr, a
+// function that stops it as SIGTERM would, and what run returned.
+func serve(t *testing.T, args ...string) (addr string, stderr *clitest.Output, stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	stderr = clitest.NewOutput()
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, append([]string{"-listen", "127.0.0.1:0"}, args...), nil, io.Discard, stderr) }()
+	addr, err := stderr.WaitLine("listening on ", 5*time.Second)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	stopped := false
+	stop = func() error {
+		if stopped {
+			return nil
+		}
+		stopped = true
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(10 * time.Second):
+			t.Fatal("tcpserver did not stop within 10s of its signal")
+			return nil
+		}
+	}
+	t.Cleanup(func() { stop() })
+	return addr, stderr, stop
+}
+
+func TestServesBothFramingsAndStopsCleanly(t *testing.T) {
+	for _, framing := range []string{"fixed", "line"} {
+		t.Run(framing, func(t *testing.T) {
+			addr, stderr, stop := serve(t, "-framing", framing)
+			d := tcpecho.Dialer{}
+			require.NoError(t, d.Framing.UnmarshalText([]byte(framing)))
+			c, err := d.Dial(context.Background(), addr)
+			require.NoError(t, err)
+			got, err := c.Echo([]byte("你好，世界"))
+			require.NoError(t, err)
+			assert.Contains(t, string(got), "你好，世界")
+			require.NoError(t, c.Close())
+
+			require.NoError(t, stop(), "a signal is a normal way to stop: exit 0")
+			logs := stderr.String()
+			assert.Contains(t, logs, "connection opened")
+			assert.Contains(t, logs, "connection closed")
+			assert.NotContains(t, logs, "msg=message", "messages are logged only with -v")
+			assert.Contains(t, logs, "msg=stopped")
+		})
+	}
+}
+
+func TestVerboseLogsEveryMessage(t *testing.T) {
+	addr, stderr, stop := serve(t, "-v")
+	c, err := tcpecho.Dial(context.Background(), addr)
+	require.NoError(t, err)
+	_, err = c.Echo([]byte("hello"))
+	require.NoError(t, err)
+	require.NoError(t, c.Close())
+	require.NoError(t, stop())
+	assert.Contains(t, stderr.String(), `msg=message`)
+	assert.Contains(t, stderr.String(), `text="hello\n"`)
+}
+
+func TestShutdownEchoesAnUnfinishedLineFirst(t *testing.T) {
+	addr, _, stop := serve(t)
+	c, err := net.Dial("tcp", addr)
+	require.NoError(t, err)
+	defer c.Close()
+	// One exchange first, so the server has surely accepted the connection.
+	_, err = c.Write([]byte("first\nunfinished"))
+	require.NoError(t, err)
+	first := make([]byte, len("first\n"))
+	_, err = io.ReadFull(c, first)
+	require.NoError(t, err)
+	// The rest cannot come back before its line ends, or the server stops;
+	// the read blocks until then.
+	got := make(chan string, 1)
+	go func() {
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		b, _ := io.ReadAll(c)
+		got <- string(b)
+	}()
+	require.NoError(t, stop())
+	assert.Equal(t, "unfinished", <-got)
+}
+
+func TestBadUsage(t *testing.T) {
+	for _, tc := range []struct {
+		args    []string
+		problem string
+	}{
+		{[]string{"-nope"}, "flag provided but not defined: -nope"},
+		{[]string{"-framing", "words"}, `invalid value "words" for flag -framing: framing must be fixed or line, not "words"`},
+		{[]string{"-size", "0"}, `invalid value "0" for flag -size: 0 is less than 1`},
+		{[]string{"-max-line", "x"}, `invalid value "x" for flag -max-line: "x" is not a whole number`},
+		{[]string{"extra"}, `unexpected argument "extra"`},
+	} {
+		stderr := clitest.NewOutput()
+		err := run(context.Background(), tc.args, nil, io.Discard, stderr)
+		assert.Equal(t, 2, cli.Exit("tcpserver", err, io.Discard), "%v", tc.args)
+		lines := strings.Split(stderr.String(), "\n")
+		assert.Equal(t, tc.problem, lines[0], "the first line names the problem")
+		assert.True(t, strings.HasPrefix(lines[1], "usage: tcpserver "), "then the usage: %q", lines[1])
+	}
+}
+
+func TestAddressInUseFailsAtOnceWithOneLine(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	stderr := clitest.NewOutput()
+	err = run(context.Background(), []string{"-listen", l.Addr().String()}, nil, io.Discard, stderr)
+	report := clitest.NewOutput()
+	assert.Equal(t, 1, cli.Exit("tcpserver", err, report))
+	assert.Equal(t, "tcpserver: listen on "+l.Addr().String()+": address already in use\n", report.String())
+}

@@ -1,0 +1,83 @@
+package tcpecho
+
+import (
+	"context"
+	"io"
+	"net"
+	"os"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestEchoRejectsANewlineInsideALine(t *testing.T) {
+	addr, _ := start(t, &Server{})
+	c, err := Dial(context.Background(), addr)
+	require.NoError(t, err)
+	defer c.Abort()
+	_, err = c.Echo([]byte("two\nlines"))
+	assert.ErrorIs(t, err, ErrNewlineInMessage)
+	got, err := c.Echo([]byte("one line\n"))
+	require.NoError(t, err, "a message that already ends in a newline is sent as it is")
+	assert.Equal(t, "one line\n", string(got))
+}
+
+func TestEchoReportsAServerThatClosesEarly(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		buf := make([]byte, 3)
+		io.ReadFull(c, buf)
+		c.Write(buf[:2])
+		c.Close()
+	}()
+	c, err := Dial(context.Background(), l.Addr().String())
+	require.NoError(t, err)
+	defer c.Abort()
+	_, err = c.Echo([]byte("ab"))
+	assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
+	assert.Contains(t, err.Error(), "after 2 of 3 echoed bytes")
+}
+
+func TestDialErrorsNameTheAddressAndTheCause(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	l.Close()
+	_, err = Dial(context.Background(), addr)
+	assert.ErrorIs(t, err, syscall.ECONNREFUSED)
+	assert.Equal(t, "connect to "+addr+": connection refused", err.Error())
+}
+
+func TestTimeoutErrorSaysWhatWasMissing(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	go func() {
+		c, err := l.Accept()
+		if err == nil {
+			io.Copy(io.Discard, c)
+		}
+	}()
+	c, err := (&Dialer{Timeout: 50 * time.Millisecond}).Dial(context.Background(), l.Addr().String())
+	require.NoError(t, err)
+	defer c.Abort()
+	_, err = c.Echo([]byte("hi"))
+	assert.ErrorIs(t, err, os.ErrDeadlineExceeded)
+	assert.Contains(t, err.Error(), "got 0 of 3 bytes")
+}
+
+func TestQuoteBoundsLongMessages(t *testing.T) {
+	long := make([]byte, 1000)
+	q := quote(long)
+	assert.Less(t, len(q), 400)
+	assert.Contains(t, q, "(1000 bytes)")
+}
