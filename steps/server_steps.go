@@ -72,11 +72,7 @@ func serverSteps(sc *godog.ScenarioContext) {
 	sc.Step(`^`+client+` receives `+quoted+` and then the end of the stream$`, receivesThenEnd)
 	sc.Step(`^`+client+` receives that line back$`, receivesThatLine)
 	sc.Step(`^`+client+` sends `+quoted+` and receives it back$`, func(ctx context.Context, name, text string) error {
-		b, err := unquote(text)
-		if err != nil {
-			return err
-		}
-		p, err := worldFrom(ctx).peer(clientName(name))
+		p, b, err := peerAndText(ctx, name, text)
 		if err != nil {
 			return err
 		}
@@ -110,12 +106,19 @@ func useFraming(ctx context.Context, name string) error {
 	})
 }
 
-func sendText(ctx context.Context, name, text string) (*peer, error) {
+// peerAndText returns the named client and the bytes a step's quoted
+// text spells.
+func peerAndText(ctx context.Context, name, text string) (*peer, []byte, error) {
 	b, err := unquote(text)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	p, err := worldFrom(ctx).peer(clientName(name))
+	return p, b, err
+}
+
+func sendText(ctx context.Context, name, text string) (*peer, error) {
+	p, b, err := peerAndText(ctx, name, text)
 	if err != nil {
 		return nil, err
 	}
@@ -159,11 +162,7 @@ func sendLongLine(ctx context.Context, name string, n int) error {
 }
 
 func receives(ctx context.Context, name, text string) error {
-	want, err := unquote(text)
-	if err != nil {
-		return err
-	}
-	p, err := worldFrom(ctx).peer(clientName(name))
+	p, want, err := peerAndText(ctx, name, text)
 	if err != nil {
 		return err
 	}
@@ -174,11 +173,7 @@ func receives(ctx context.Context, name, text string) error {
 }
 
 func receivesThenEnd(ctx context.Context, name, text string) error {
-	want, err := unquote(text)
-	if err != nil {
-		return err
-	}
-	p, err := worldFrom(ctx).peer(clientName(name))
+	p, want, err := peerAndText(ctx, name, text)
 	if err != nil {
 		return err
 	}
