@@ -32,7 +32,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fs := flag.NewFlagSet("tcpclient", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cli.SetUsage(fs, synopsis)
-	addr := fs.String("addr", tcpecho.DefaultAddr, "echo server `address`, host:port")
+	addr := cli.HostPort(fs, "addr", tcpecho.DefaultAddr, "echo server `address`, host:port")
 	var framing tcpecho.Framing
 	fs.TextVar(&framing, "framing", tcpecho.FramingLine, "`fixed`: send each message in pieces of at most -size bytes and read back as many; line: send it as one line and read back up to the newline")
 	size := cli.PositiveInt(fs, "size", tcpecho.DefaultSize, "largest piece sent at once, in `bytes`, with -framing fixed")

@@ -31,7 +31,7 @@ func run(ctx context.Context, args []string, _ io.Reader, _ io.Writer, stderr io
 	fs := flag.NewFlagSet("tcpserver", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cli.SetUsage(fs, synopsis)
-	listen := fs.String("listen", tcpecho.DefaultAddr, "`address` to listen on, host:port; port 0 picks a free port")
+	listen := cli.HostPort(fs, "listen", tcpecho.DefaultAddr, "`address` to listen on, host:port; port 0 picks a free port")
 	var framing tcpecho.Framing
 	fs.TextVar(&framing, "framing", tcpecho.FramingLine, "what one message is: `fixed` (at most -size bytes) or line (up to and including a newline)")
 	size := cli.PositiveInt(fs, "size", tcpecho.DefaultSize, "largest message in `bytes`, with -framing fixed")

@@ -116,6 +116,8 @@ func TestBadUsage(t *testing.T) {
 		{[]string{"-size", "0"}, `invalid value "0" for flag -size: 0 is less than 1`},
 		{[]string{"-max-line", "x"}, `invalid value "x" for flag -max-line: "x" is not a whole number`},
 		{[]string{"extra"}, `unexpected argument "extra"`},
+		{[]string{"-listen", "8080"}, `invalid value "8080" for flag -listen: missing port in address`},
+		{[]string{"-listen", "127.0.0.1:99999"}, `invalid value "127.0.0.1:99999" for flag -listen: port "99999" is neither a number from 0 to 65535 nor a service name`},
 	} {
 		stderr := clitest.NewOutput()
 		err := run(context.Background(), tc.args, nil, io.Discard, stderr)

@@ -9,10 +9,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 )
@@ -96,6 +98,27 @@ func PositiveInt(fs *flag.FlagSet, name string, value int, usage string) *int {
 			return fmt.Errorf("%d is less than 1", n)
 		}
 		*p = n
+		return nil
+	})
+	return p
+}
+
+// HostPort defines a "host:port" flag, checked when parsed so that an
+// address that cannot be one is reported as a bad flag. Whether the host
+// resolves or the port is free is for the command to find out.
+func HostPort(fs *flag.FlagSet, name, value, usage string) *string {
+	p := new(string)
+	*p = value
+	fs.Func(name, fmt.Sprintf("%s (default %q)", usage, value), func(s string) error {
+		_, port, err := net.SplitHostPort(s)
+		if err != nil {
+			// "address x: missing port in address" says the address twice.
+			return errors.New(strings.TrimPrefix(err.Error(), "address "+s+": "))
+		}
+		if _, err := net.LookupPort("tcp", port); err != nil {
+			return fmt.Errorf("port %q is neither a number from 0 to 65535 nor a service name", port)
+		}
+		*p = s
 		return nil
 	})
 	return p
