@@ -11,6 +11,8 @@ import (
 	"os"
 	"slices"
 	"time"
+
+	"github.com/echospec/echo/impl/internal/describe"
 )
 
 // DefaultTimeout bounds a dial and each exchange when Dialer.Timeout is 0.
@@ -76,7 +78,7 @@ func (d *Dialer) Dial(ctx context.Context, addr string) (*Client, error) {
 	nd := net.Dialer{Timeout: timeout}
 	conn, err := nd.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("connect to %s: %w", addr, cause(err))
+		return nil, fmt.Errorf("connect to %s: %w", addr, describe.Cause(err))
 	}
 	return &Client{
 		conn:    conn,
@@ -113,7 +115,7 @@ func (c *Client) Echo(msg []byte) ([]byte, error) {
 		return echo, nil
 	}
 	if i := bytes.IndexByte(msg, '\n'); i >= 0 && i < len(msg)-1 {
-		return nil, fmt.Errorf("%w: %s", ErrNewlineInMessage, quote(msg))
+		return nil, fmt.Errorf("%w: %s", ErrNewlineInMessage, describe.Bytes(msg))
 	}
 	line := msg
 	if !bytes.HasSuffix(line, []byte{'\n'}) {
@@ -125,14 +127,14 @@ func (c *Client) Echo(msg []byte) ([]byte, error) {
 // exchange writes sent, reads its echo with read and compares the two.
 func (c *Client) exchange(sent []byte, read func(n int) ([]byte, error)) ([]byte, error) {
 	if _, err := c.conn.Write(sent); err != nil {
-		return nil, fmt.Errorf("send to %s: %w", c.addr, cause(err))
+		return nil, fmt.Errorf("send to %s: %w", c.addr, describe.Cause(err))
 	}
 	got, err := read(len(sent))
 	if err != nil {
 		return got, c.readError(err, len(got), len(sent))
 	}
 	if !bytes.Equal(got, sent) {
-		return got, fmt.Errorf("%w: sent %s, got %s", ErrEchoDiffers, quote(sent), quote(got))
+		return got, fmt.Errorf("%w: sent %s, got %s", ErrEchoDiffers, describe.Bytes(sent), describe.Bytes(got))
 	}
 	return got, nil
 }
@@ -175,7 +177,7 @@ func (c *Client) readError(err error, got, want int) error {
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return fmt.Errorf("%s closed the connection after %d of %d echoed bytes: %w", c.addr, got, want, io.ErrUnexpectedEOF)
 	}
-	return fmt.Errorf("read echo from %s: %w", c.addr, cause(err))
+	return fmt.Errorf("read echo from %s: %w", c.addr, describe.Cause(err))
 }
 
 // Close ends the exchange the way RFC 862 describes: it half-closes the
@@ -194,7 +196,7 @@ func (c *Client) Close() error {
 	c.conn.SetReadDeadline(time.Now().Add(c.timeout))
 	extra, _ := io.ReadAll(io.LimitReader(c.rd, maxTrailing))
 	if len(extra) > 0 {
-		return fmt.Errorf("%w: after the last echo %s sent %d more bytes: %s", ErrEchoDiffers, c.addr, len(extra), quote(extra))
+		return fmt.Errorf("%w: after the last echo %s sent %d more bytes: %s", ErrEchoDiffers, c.addr, len(extra), describe.Bytes(extra))
 	}
 	return nil
 }
@@ -202,28 +204,3 @@ func (c *Client) Close() error {
 // Abort closes the connection at once, without Close's checks: for giving
 // up, or for interrupting an Echo from another goroutine.
 func (c *Client) Abort() error { return c.conn.Close() }
-
-// cause strips the operation and address that net errors repeat, which
-// the caller's own message already says, and keeps the error itself
-// (connection refused, i/o timeout, ...) for errors.Is.
-func cause(err error) error {
-	var op *net.OpError
-	if errors.As(err, &op) && op.Err != nil {
-		err = op.Err
-	}
-	var sys *os.SyscallError
-	if errors.As(err, &sys) && sys.Err != nil {
-		err = sys.Err
-	}
-	return err
-}
-
-// quote shows bytes in an error message, Go-quoted so that invisible bytes
-// show, and cut short so that a long message cannot flood a log.
-func quote(b []byte) string {
-	const limit = 64
-	if len(b) <= limit {
-		return fmt.Sprintf("%q", b)
-	}
-	return fmt.Sprintf("%q… (%d bytes)", b[:limit], len(b))
-}

@@ -74,10 +74,3 @@ func TestTimeoutErrorSaysWhatWasMissing(t *testing.T) {
 	assert.ErrorIs(t, err, os.ErrDeadlineExceeded)
 	assert.Contains(t, err.Error(), "got 0 of 3 bytes")
 }
-
-func TestQuoteBoundsLongMessages(t *testing.T) {
-	long := make([]byte, 1000)
-	q := quote(long)
-	assert.Less(t, len(q), 400)
-	assert.Contains(t, q, "(1000 bytes)")
-}

@@ -3,6 +3,8 @@ package tcpecho
 import (
 	"context"
 	"log/slog"
+
+	"github.com/echospec/echo/impl/internal/describe"
 )
 
 // LogObserver returns an Observer that logs each connection opening and
@@ -18,18 +20,8 @@ func LogObserver(logger *slog.Logger, messages bool) Observer {
 			logger.Info("connection closed", "conn", e.Conn, "remote", e.Remote.String(), "reason", e.Reason.Error())
 		case MessageReceived:
 			if messages && logger.Enabled(context.Background(), slog.LevelDebug) {
-				logger.Debug("message", "conn", e.Conn, "remote", e.Remote.String(), "bytes", len(e.Message), "text", preview(e.Message))
+				logger.Debug("message", "conn", e.Conn, "remote", e.Remote.String(), "bytes", len(e.Message), "text", describe.Preview(e.Message))
 			}
 		}
 	})
-}
-
-// preview is the start of a message for a log line; the handler quotes it
-// if it holds anything unprintable.
-func preview(msg []byte) string {
-	const limit = 64
-	if len(msg) > limit {
-		return string(msg[:limit]) + "…"
-	}
-	return string(msg)
 }

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/echospec/echo/impl/internal/describe"
 )
 
 // ErrServerClosed is returned by Serve and ListenAndServe once Shutdown or
@@ -78,7 +80,7 @@ func (s *Server) ListenAndServe() error {
 	}
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", addr, cause(err))
+		return fmt.Errorf("listen on %s: %w", addr, describe.Cause(err))
 	}
 	return s.Serve(l)
 }
