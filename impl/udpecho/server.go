@@ -1,0 +1,285 @@
+package udpecho
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/echospec/echo/impl/internal/describe"
+	"github.com/echospec/echo/impl/internal/ratelog"
+)
+
+// DefaultAddr is where ListenAndServe listens when Server.Addr is empty.
+const DefaultAddr = "127.0.0.1:8080"
+
+// maxDatagram is the largest UDP payload there is: 65535 bytes less the UDP
+// header (IPv4 allows 65507 of them, IPv6 65527). Reading into less would
+// cut long datagrams, as the article's 1024-byte buffer did.
+const maxDatagram = 65535
+
+// ErrServerClosed is returned by Serve and ListenAndServe once Shutdown or
+// Close has been called.
+var ErrServerClosed = errors.New("udpecho: server closed")
+
+// A Server sends every datagram's payload back to its sender. Set its
+// fields before calling Serve or ListenAndServe and leave them alone
+// afterwards. The zero value answers on DefaultAddr with the reflection
+// guard on.
+type Server struct {
+	// Addr is the UDP address ListenAndServe listens on, "host:port". Port
+	// 0 picks a free port; Ready tells which. Empty means DefaultAddr.
+	Addr string
+
+	// DisableGuard turns the reflection guard off, so that the server
+	// answers every source, service ports and forged group sources
+	// included, as xinetd's echo does. Only for networks where no datagram
+	// can be forged.
+	DisableGuard bool
+
+	// Logger receives the server's own troubles and, at most once a second
+	// each, the datagrams the guard refused and the datagrams that failed.
+	// nil means slog.Default().
+	Logger *slog.Logger
+
+	// Observer, if set, is told of every datagram.
+	Observer Observer
+
+	// Ready, if set, is called once per Serve with the socket's address just
+	// before the server starts reading.
+	Ready func(addr net.Addr)
+
+	refused    atomic.Uint64
+	refusedLog ratelog.Limiter
+	failedLog  ratelog.Limiter
+
+	closing atomic.Bool
+	mu      sync.Mutex
+	done    chan struct{}                    // closed when Shutdown or Close begins
+	serving map[net.PacketConn]chan struct{} // each closed when its Serve returns
+}
+
+// Refused returns how many datagrams the reflection guard has refused.
+func (s *Server) Refused() uint64 { return s.refused.Load() }
+
+// ListenAndServe listens on s.Addr and serves until Shutdown or Close,
+// after which it returns ErrServerClosed.
+func (s *Server) ListenAndServe() error {
+	if s.closing.Load() {
+		return ErrServerClosed
+	}
+	addr := s.Addr
+	if addr == "" {
+		addr = DefaultAddr
+	}
+	pc, err := net.ListenPacket("udp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, describe.Cause(err))
+	}
+	return s.Serve(pc)
+}
+
+// Serve answers the datagrams that arrive on pc, one at a time, until
+// Shutdown or Close; it closes pc when it returns. An error reading or
+// answering one datagram is reported and the server goes on; Serve returns
+// ErrServerClosed after Shutdown or Close, or the error if pc is closed
+// under it.
+func (s *Server) Serve(pc net.PacketConn) error {
+	served := make(chan struct{})
+	if !s.track(pc, served) {
+		pc.Close()
+		return ErrServerClosed
+	}
+	defer func() {
+		s.untrack(pc)
+		pc.Close()
+		if n := s.refusedLog.Skipped(); n > 0 {
+			s.logger().Warn("refused more datagrams since the last report", "count", n, "refused_total", s.refused.Load())
+		}
+		close(served)
+	}()
+	if s.Ready != nil {
+		s.Ready(pc.LocalAddr())
+	}
+
+	udp, _ := pc.(*net.UDPConn) // its AddrPort methods allocate nothing
+	obs := s.Observer
+	buf := make([]byte, maxDatagram)
+	var backoff time.Duration
+	for {
+		n, src, err := readFrom(pc, udp, buf)
+		if err != nil {
+			if s.closing.Load() {
+				return ErrServerClosed
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return fmt.Errorf("read datagram: %w", err)
+			}
+			s.fail(obs, src, fmt.Errorf("read datagram: %w", describe.Cause(err)))
+			// A socket that fails every read must not make the server spin.
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			select {
+			case <-time.After(backoff):
+			case <-s.doneChan():
+			}
+			continue
+		}
+		backoff = 0
+		payload := buf[:n]
+		if !s.DisableGuard {
+			if why := refusal(src); why != nil {
+				s.refuse(obs, src, payload, why)
+				continue
+			}
+		}
+		if obs != nil {
+			obs.Observe(Event{Kind: Received, Source: src, Payload: payload})
+		}
+		if err := writeTo(pc, udp, payload, src); err != nil {
+			s.fail(obs, src, fmt.Errorf("answer %v: %w", src, describe.Cause(err)))
+		}
+	}
+}
+
+// Shutdown stops the server: every Serve finishes the datagram it is
+// answering and returns. If ctx ends first, Shutdown closes the sockets
+// and returns ctx.Err(). It returns once every Serve has returned.
+func (s *Server) Shutdown(ctx context.Context) error {
+	pcs, served := s.beginClosing()
+	for _, pc := range pcs {
+		pc.SetReadDeadline(aLongTimeAgo) // wakes a read that waits
+	}
+	for _, done := range served {
+		select {
+		case <-done:
+		case <-ctx.Done():
+			s.Close()
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// Close closes every socket at once and returns once every Serve has
+// returned.
+func (s *Server) Close() error {
+	pcs, served := s.beginClosing()
+	for _, pc := range pcs {
+		pc.Close()
+	}
+	for _, done := range served {
+		<-done
+	}
+	return nil
+}
+
+func (s *Server) refuse(obs Observer, src netip.AddrPort, payload []byte, why error) {
+	total := s.refused.Add(1)
+	if obs != nil {
+		obs.Observe(Event{Kind: Refused, Source: src, Payload: payload, Reason: why})
+	}
+	if ok, skipped := s.refusedLog.Allow(time.Now()); ok {
+		s.logger().Warn("refused a datagram: answering it could start a reflection loop",
+			"source", src.String(), "reason", why.Error(), "refused_unlogged_since_last", skipped, "refused_total", total)
+	}
+}
+
+func (s *Server) fail(obs Observer, src netip.AddrPort, err error) {
+	if obs != nil {
+		obs.Observe(Event{Kind: Failed, Source: src, Reason: err})
+	}
+	if ok, skipped := s.failedLog.Allow(time.Now()); ok {
+		s.logger().Warn("datagram failed; going on", "err", err.Error(), "failed_unlogged_since_last", skipped)
+	}
+}
+
+func (s *Server) logger() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.Default()
+}
+
+// initLocked makes the maps and channels; s.mu must be held.
+func (s *Server) initLocked() {
+	if s.done == nil {
+		s.done = make(chan struct{})
+		s.serving = make(map[net.PacketConn]chan struct{})
+	}
+}
+
+func (s *Server) doneChan() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.initLocked()
+	return s.done
+}
+
+func (s *Server) track(pc net.PacketConn, served chan struct{}) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.initLocked()
+	if s.closing.Load() {
+		return false
+	}
+	s.serving[pc] = served
+	return true
+}
+
+func (s *Server) untrack(pc net.PacketConn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.serving, pc)
+}
+
+// beginClosing marks the server closing and returns the sockets being
+// served and the channels that close when their Serve returns.
+func (s *Server) beginClosing() ([]net.PacketConn, []chan struct{}) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.initLocked()
+	if !s.closing.Swap(true) {
+		close(s.done)
+	}
+	pcs := make([]net.PacketConn, 0, len(s.serving))
+	served := make([]chan struct{}, 0, len(s.serving))
+	for pc, done := range s.serving {
+		pcs = append(pcs, pc)
+		served = append(served, done)
+	}
+	return pcs, served
+}
+
+// readFrom reads one datagram, without allocating when pc is a UDPConn.
+func readFrom(pc net.PacketConn, udp *net.UDPConn, buf []byte) (int, netip.AddrPort, error) {
+	if udp != nil {
+		return udp.ReadFromUDPAddrPort(buf)
+	}
+	n, addr, err := pc.ReadFrom(buf)
+	if err != nil {
+		return n, netip.AddrPort{}, err
+	}
+	src, err := netip.ParseAddrPort(addr.String())
+	if err != nil {
+		return n, netip.AddrPort{}, fmt.Errorf("source %v is not an IP address and port: %w", addr, err)
+	}
+	return n, src, nil
+}
+
+func writeTo(pc net.PacketConn, udp *net.UDPConn, payload []byte, dst netip.AddrPort) error {
+	var err error
+	if udp != nil {
+		_, err = udp.WriteToUDPAddrPort(payload, dst)
+	} else {
+		_, err = pc.WriteTo(payload, net.UDPAddrFromAddrPort(dst))
+	}
+	return err
+}
+
+// aLongTimeAgo is a deadline that has always passed.
+var aLongTimeAgo = time.Unix(1, 0)

@@ -1,0 +1,149 @@
+package udpecho
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/echospec/echo/impl/internal/clitest"
+)
+
+// start serves s on a free loopback port and returns its address and what
+// Serve returned, once it returns.
+func start(t *testing.T, s *Server) (string, <-chan error) {
+	t.Helper()
+	if s.Logger == nil {
+		s.Logger = slog.New(slog.DiscardHandler)
+	}
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	require.NoError(t, err)
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(pc) }()
+	t.Cleanup(func() { s.Close() })
+	return pc.LocalAddr().String(), served
+}
+
+func TestEchoesExactPayloads(t *testing.T) {
+	addr, _ := start(t, &Server{})
+	c, err := (&Dialer{Retries: 2}).Dial(context.Background(), addr)
+	require.NoError(t, err)
+	defer c.Close()
+	for _, msg := range [][]byte{[]byte("hi"), {}, make([]byte, 65507)} {
+		got, err := c.Echo(msg)
+		require.NoError(t, err)
+		assert.Equal(t, len(msg), len(got))
+	}
+}
+
+func TestShutdownAndCloseEndServe(t *testing.T) {
+	s := &Server{}
+	_, served := start(t, s)
+	require.NoError(t, s.Shutdown(context.Background()))
+	assert.ErrorIs(t, <-served, ErrServerClosed)
+	assert.ErrorIs(t, s.ListenAndServe(), ErrServerClosed)
+
+	s = &Server{}
+	_, served = start(t, s)
+	require.NoError(t, s.Close())
+	assert.ErrorIs(t, <-served, ErrServerClosed)
+}
+
+func TestRefusalsAreCountedAndLoggedAtABoundedRate(t *testing.T) {
+	log := clitest.NewOutput()
+	refused := make(chan struct{}, 100)
+	s := &Server{
+		Logger: slog.New(slog.NewTextHandler(log, nil)),
+		Observer: ObserverFunc(func(e Event) {
+			if e.Kind == Refused {
+				refused <- struct{}{}
+			}
+		}),
+	}
+	addr, served := start(t, s)
+	src, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 2049})
+	if errors.Is(err, syscall.EADDRINUSE) {
+		t.Skip("port 2049 is in use on this machine")
+	}
+	require.NoError(t, err)
+	defer src.Close()
+	dst, _ := net.ResolveUDPAddr("udp", addr)
+	for range 50 {
+		_, err := src.WriteTo([]byte("loop?"), dst)
+		require.NoError(t, err)
+	}
+	for range 50 {
+		select {
+		case <-refused:
+		case <-time.After(5 * time.Second):
+			t.Fatal("the server did not report 50 refusals")
+		}
+	}
+	assert.Equal(t, uint64(50), s.Refused())
+	require.NoError(t, s.Close())
+	<-served
+	lines := strings.Count(log.String(), "\n")
+	assert.LessOrEqual(t, lines, 3, "50 refusals in well under a second make one line, and one summary at the end:\n%s", log.String())
+	assert.Contains(t, log.String(), "refused_total=50")
+}
+
+func TestClientGivesUpAfterItsAttempts(t *testing.T) {
+	silent, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	require.NoError(t, err)
+	defer silent.Close()
+	c, err := (&Dialer{Timeout: 20 * time.Millisecond, Retries: 1}).Dial(context.Background(), silent.LocalAddr().String())
+	require.NoError(t, err)
+	defer c.Close()
+	_, err = c.Echo([]byte("hello"))
+	assert.ErrorIs(t, err, ErrNoEcho)
+	assert.ErrorIs(t, err, os.ErrDeadlineExceeded)
+	assert.True(t, strings.HasPrefix(err.Error(), "no echo from "+silent.LocalAddr().String()+" after 2 attempts"), err.Error())
+}
+
+func TestClientPassesOverRepliesThatDiffer(t *testing.T) {
+	// A server with the article's bug: it pads every reply to 1024 bytes.
+	pc, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	require.NoError(t, err)
+	defer pc.Close()
+	go func() {
+		for {
+			msg := make([]byte, 1024)
+			_, src, err := pc.ReadFrom(msg)
+			if err != nil {
+				return
+			}
+			pc.WriteTo(msg, src)
+		}
+	}()
+	c, err := (&Dialer{Timeout: 50 * time.Millisecond}).Dial(context.Background(), pc.LocalAddr().String())
+	require.NoError(t, err)
+	defer c.Close()
+	_, err = c.Echo([]byte("hi"))
+	assert.ErrorIs(t, err, ErrNoEcho)
+	assert.Contains(t, err.Error(), `1 datagrams came back that differ from what was sent; the last began "hi\x00\x00`)
+}
+
+func TestClientUsesAFixedLocalPortOnlyWhenAsked(t *testing.T) {
+	addr, _ := start(t, &Server{})
+	a, err := Dial(context.Background(), addr)
+	require.NoError(t, err)
+	defer a.Close()
+	b, err := Dial(context.Background(), addr)
+	require.NoError(t, err)
+	defer b.Close()
+	assert.NotEqual(t, a.LocalAddr().String(), b.LocalAddr().String())
+
+	fixed, err := (&Dialer{LocalAddr: a.LocalAddr().String()}).Dial(context.Background(), addr)
+	if err == nil {
+		fixed.Close()
+	}
+	assert.ErrorIs(t, err, syscall.EADDRINUSE, "a fixed port in use is refused, as the article's client was")
+}
