@@ -16,36 +16,9 @@ import (
 	"github.com/echospec/echo/impl/tcpecho"
 )
 
-// serve runs tcpserver in-process and returns its address, its stderr, a
-// function that stops it as SIGTERM would, and what run returned.
+// serve runs tcpserver in-process on a free port.
 func serve(t *testing.T, args ...string) (addr string, stderr *clitest.Output, stop func() error) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	stderr = clitest.NewOutput()
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, append([]string{"-listen", "127.0.0.1:0"}, args...), nil, io.Discard, stderr) }()
-	addr, err := stderr.WaitLine("listening on ", 5*time.Second)
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	stopped := false
-	stop = func() error {
-		if stopped {
-			return nil
-		}
-		stopped = true
-		cancel()
-		select {
-		case err := <-done:
-			return err
-		case <-time.After(10 * time.Second):
-			t.Fatal("tcpserver did not stop within 10s of its signal")
-			return nil
-		}
-	}
-	t.Cleanup(func() { stop() })
-	return addr, stderr, stop
+	return clitest.Serve(t, run, append([]string{"-listen", "127.0.0.1:0"}, args...)...)
 }
 
 func TestServesBothFramingsAndStopsCleanly(t *testing.T) {

@@ -4,10 +4,15 @@ package clitest
 
 import (
 	"bytes"
+	"context"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
+	"testing"
 	"time"
+
+	"github.com/echospec/echo/impl/internal/cli"
 )
 
 // Output is a concurrency-safe stdout or stderr that tests can wait on.
@@ -40,20 +45,73 @@ func (o *Output) String() string {
 // WaitLine waits up to timeout for a complete line starting with prefix and
 // returns the rest of it.
 func (o *Output) WaitLine(prefix string, timeout time.Duration) (string, error) {
+	return o.wait(fmt.Sprintf("a line starting %q", prefix), timeout, func(line string) (string, bool) {
+		return strings.CutPrefix(line, prefix)
+	})
+}
+
+// WaitContaining waits up to timeout for a complete line that contains text
+// and returns it.
+func (o *Output) WaitContaining(text string, timeout time.Duration) (string, error) {
+	return o.wait(fmt.Sprintf("a line containing %q", text), timeout, func(line string) (string, bool) {
+		return line, strings.Contains(line, text)
+	})
+}
+
+// wait waits for the first complete line that match accepts, woken by each
+// write rather than by polling.
+func (o *Output) wait(what string, timeout time.Duration, match func(line string) (string, bool)) (string, error) {
 	deadline := time.After(timeout)
 	for {
 		o.mu.Lock()
 		text, changed := o.buf.String(), o.changed
 		o.mu.Unlock()
 		for line := range strings.Lines(text) {
-			if rest, ok := strings.CutPrefix(line, prefix); ok && strings.HasSuffix(rest, "\n") {
-				return strings.TrimSuffix(rest, "\n"), nil
+			line, complete := strings.CutSuffix(line, "\n")
+			if !complete {
+				break
+			}
+			if got, ok := match(line); ok {
+				return got, nil
 			}
 		}
 		select {
 		case <-changed:
 		case <-deadline:
-			return "", fmt.Errorf("no line starting %q within %v; output so far:\n%s", prefix, timeout, text)
+			return "", fmt.Errorf("no %s within %v; output so far:\n%s", what, timeout, text)
 		}
 	}
+}
+
+// Serve runs a server command in-process, as its main would with args,
+// and waits for its "listening on HOST:PORT" line. It returns the address,
+// the command's stderr, and stop, which ends the command as SIGTERM would
+// and returns what it returned. The command is stopped when the test ends
+// if the test has not stopped it.
+func Serve(t testing.TB, run cli.RunFunc, args ...string) (addr string, stderr *Output, stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	stderr = NewOutput()
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, args, nil, io.Discard, stderr) }()
+	addr, err := stderr.WaitLine("listening on ", 5*time.Second)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	var once sync.Once
+	var result error
+	stop = func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case result = <-done:
+			case <-time.After(10 * time.Second):
+				result = fmt.Errorf("the server did not stop within 10s of its signal")
+			}
+		})
+		return result
+	}
+	t.Cleanup(func() { stop() })
+	return addr, stderr, stop
 }

@@ -1,0 +1,92 @@
+// Command udpserver is a UDP echo server: it sends every datagram's payload
+// back to its sender, unless answering could start a reflection loop.
+//
+//	udpserver [-listen ADDR] [-guard=false] [-shutdown-timeout D] [-v]
+//
+// It writes "listening on HOST:PORT" to stderr once it reads datagrams,
+// logs refused and failed datagrams there at most once a second each (and
+// every datagram with -v), and exits 0 on SIGINT or SIGTERM.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/echospec/echo/impl/internal/cli"
+	"github.com/echospec/echo/impl/internal/describe"
+	"github.com/echospec/echo/impl/udpecho"
+)
+
+func main() { cli.Main(run) }
+
+const synopsis = "udpserver [-listen ADDR] [-guard=false] [-shutdown-timeout D] [-v]"
+
+func run(ctx context.Context, args []string, _ io.Reader, _ io.Writer, stderr io.Writer) error {
+	stderr = cli.SyncWriter(stderr)
+	fs := flag.NewFlagSet("udpserver", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cli.SetUsage(fs, synopsis)
+	listen := cli.HostPort(fs, "listen", udpecho.DefaultAddr, "`address` to listen on, host:port; port 0 picks a free port")
+	guard := fs.Bool("guard", true, "refuse to answer service ports (below 1024, and 2049) and broadcast or multicast sources, which could start a reflection loop; -guard=false answers everyone")
+	shutdownTimeout := fs.Duration("shutdown-timeout", 5*time.Second, "on SIGINT or SIGTERM, how `long` the datagram being answered gets to finish")
+	verbose := fs.Bool("v", false, "log every datagram")
+	if err := cli.Parse(fs, args, true); err != nil {
+		return err
+	}
+	if *shutdownTimeout < 0 {
+		return cli.Usagef(fs, "invalid value %v for flag -shutdown-timeout: negative", *shutdownTimeout)
+	}
+
+	level := slog.LevelInfo
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	srv := &udpecho.Server{
+		Addr:         *listen,
+		DisableGuard: !*guard,
+		Logger:       logger,
+		Ready: func(addr net.Addr) {
+			// A contract, not a log line: scripts wait for it and read the
+			// port from it.
+			fmt.Fprintf(stderr, "listening on %s\n", addr)
+		},
+	}
+	if !*guard {
+		logger.Warn("reflection guard off: answering every source, service ports included")
+	}
+	if *verbose {
+		// Only with -v: a server without an Observer does no work per datagram.
+		srv.Observer = udpecho.ObserverFunc(func(e udpecho.Event) {
+			if e.Kind == udpecho.Received {
+				logger.Debug("datagram", "source", e.Source.String(), "bytes", len(e.Payload), "text", describe.Preview(e.Payload))
+			}
+		})
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.ListenAndServe() }()
+
+	select {
+	case err := <-served:
+		if errors.Is(err, udpecho.ErrServerClosed) {
+			return nil
+		}
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), *shutdownTimeout)
+	defer cancel()
+	srv.Shutdown(sctx)
+	if err := <-served; !errors.Is(err, udpecho.ErrServerClosed) {
+		return err
+	}
+	logger.Info("stopped", "refused_total", srv.Refused())
+	return nil
+}
