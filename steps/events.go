@@ -27,33 +27,29 @@ type event struct {
 	reason  error
 }
 
-// eventLog records what a server saw, as its Observer, and lets steps wait
-// until it has seen what they expect.
-type eventLog struct {
+// eventLog records what a server saw, as its Observer does, and lets steps
+// wait until it has seen what they expect.
+type eventLog[E any] struct {
+	summary func([]E) string // for failure messages
+
 	mu      sync.Mutex
-	events  []event
+	events  []E
 	dropped int
 	changed chan struct{} // closed and replaced on every new event
 }
 
-func newEventLog() *eventLog { return &eventLog{changed: make(chan struct{})} }
+func newEventLog[E any](summary func([]E) string) *eventLog[E] {
+	return &eventLog[E]{summary: summary, changed: make(chan struct{})}
+}
 
-// Observe implements tcpecho.Observer.
-func (l *eventLog) Observe(e tcpecho.Event) {
+func (l *eventLog[E]) add(e E) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if len(l.events) >= maxEvents {
 		l.dropped++
 		return
 	}
-	l.events = append(l.events, event{
-		kind:    e.Kind,
-		conn:    e.Conn,
-		remote:  e.Remote.String(),
-		bytes:   e.Bytes,
-		message: bytes.Clone(e.Message),
-		reason:  e.Reason,
-	})
+	l.events = append(l.events, e)
 	close(l.changed)
 	l.changed = make(chan struct{})
 }
@@ -61,7 +57,7 @@ func (l *eventLog) Observe(e tcpecho.Event) {
 // waitFor waits until done holds for the events so far, or patience runs
 // out, and returns the events it last looked at. The error says what was
 // awaited and what was seen instead.
-func (l *eventLog) waitFor(ctx context.Context, what string, done func([]event) bool) ([]event, error) {
+func (l *eventLog[E]) waitFor(ctx context.Context, what string, done func([]E) bool) ([]E, error) {
 	ctx, cancel := context.WithTimeout(ctx, patience)
 	defer cancel()
 	for {
@@ -77,16 +73,30 @@ func (l *eventLog) waitFor(ctx context.Context, what string, done func([]event) 
 		select {
 		case <-changed:
 		case <-ctx.Done():
-			return events, fmt.Errorf("waited %v for %s; the server saw: %s", patience, what, summary(events))
+			return events, fmt.Errorf("waited %v for %s; the server saw: %s", patience, what, l.summary(events))
 		}
 	}
 }
 
 // snapshot returns the events so far.
-func (l *eventLog) snapshot() []event {
+func (l *eventLog[E]) snapshot() []E {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.events
+}
+
+// tcpObserver records a TCP server's events in log.
+func tcpObserver(log *eventLog[event]) tcpecho.Observer {
+	return tcpecho.ObserverFunc(func(e tcpecho.Event) {
+		log.add(event{
+			kind:    e.Kind,
+			conn:    e.Conn,
+			remote:  e.Remote.String(),
+			bytes:   e.Bytes,
+			message: bytes.Clone(e.Message),
+			reason:  e.Reason,
+		})
+	})
 }
 
 // messages returns the messages in events, on the connection from remote

@@ -27,7 +27,10 @@ var (
 )
 
 // unquote turns the inside of a quoted step argument into its bytes.
+// Gherkin turns \n in an Examples cell into a real newline before the step
+// sees it; it means the same.
 func unquote(s string) ([]byte, error) {
+	s = strings.ReplaceAll(s, "\n", `\n`)
 	u, err := strconv.Unquote(`"` + s + `"`)
 	if err != nil {
 		return nil, fmt.Errorf("%q is not a valid quoted string (use Go escapes such as \\n and \\x00): %w", s, err)

@@ -25,7 +25,7 @@ type world struct {
 	server *tcpecho.Server
 	addr   string     // where the echo server listens, once started
 	served chan error // what Serve returned
-	events *eventLog
+	events *eventLog[event]
 
 	peers map[string]*peer // raw clients, by name
 	crowd []crowdMember    // many clients at once
@@ -36,6 +36,8 @@ type world struct {
 	// echo server: a fake server, or an address nobody listens on.
 	target string
 
+	udp *udpWorld
+
 	shutdown struct {
 		grace time.Duration
 		err   error
@@ -43,7 +45,7 @@ type world struct {
 }
 
 func newWorld() *world {
-	return &world{events: newEventLog(), peers: make(map[string]*peer)}
+	return &world{events: newEventLog(summary), peers: make(map[string]*peer), udp: newUDPWorld()}
 }
 
 func worldFrom(ctx context.Context) *world {
@@ -68,7 +70,7 @@ func (w *world) startServer() error {
 		Framing:  w.framing,
 		Size:     w.size,
 		MaxLine:  w.maxLine,
-		Observer: w.events,
+		Observer: tcpObserver(w.events),
 		// The server logs only its own troubles, which the scenario's
 		// assertions catch; keep test output for the scenarios.
 		Logger: slog.New(slog.DiscardHandler),
@@ -99,8 +101,9 @@ func (w *world) close() error {
 	for _, f := range w.fakes {
 		f.Close()
 	}
+	udpErr := w.udp.close()
 	if w.server == nil {
-		return nil
+		return udpErr
 	}
 	w.server.Close()
 	select {
@@ -111,5 +114,5 @@ func (w *world) close() error {
 	case <-time.After(patience):
 		return fmt.Errorf("the echo server did not stop within %v of Close", patience)
 	}
-	return nil
+	return udpErr
 }

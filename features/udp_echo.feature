@@ -1,0 +1,70 @@
+@udp
+Feature: UDP echo
+  A UDP echo server sends each datagram it receives back to its sender with
+  the same payload: nothing added, nothing cut, whatever its size, even
+  when it is empty. A datagram is a message of its own, so there is no
+  framing to agree on; and a datagram can be lost, so a client waits a
+  while for each echo and sends again, a few times, before it gives up.
+  That makes UDP echo the quickest check that datagrams cross a network
+  path, and back, intact.
+
+  The article's UDP server read into a 1024-byte buffer and sent the whole
+  buffer back, so "hi" came back as 1024 bytes, mostly zeros, and anything
+  longer than 1024 bytes was cut. Its client sent from the fixed port 8090,
+  so a second client could not start, and waited forever for a lost reply.
+
+  Background:
+    Given a UDP echo server
+
+  Scenario Outline: Payload: comes back exactly, with nothing added
+    When a client sends the datagram "<payload>"
+    Then the client receives the datagram "<payload>"
+
+    Examples:
+      | payload           |
+      | hi                |
+      | 你好，世界          |
+      | \x00\xff\r\n\x00  |
+
+  Scenario: Empty datagram: answered with an empty datagram
+    When a client sends an empty datagram
+    Then the client receives an empty datagram
+
+  Scenario Outline: Large datagram: comes back whole, nothing cut
+    When a client sends a datagram of <size> bytes
+    Then the client receives that datagram back
+
+    Examples:
+      | size  | note                                      |
+      | 1025  | one byte more than the article's buffer   |
+      | 65507 | the largest payload an IPv4 datagram holds |
+
+  Scenario: Two clients interleaved: each gets only its own replies
+    When client A sends the datagram "from A, first"
+    And client B sends the datagram "from B, first"
+    And client A sends the datagram "from A, second"
+    And client B sends the datagram "from B, second"
+    Then client A receives the datagrams "from A, first" and "from A, second"
+    And client B receives the datagrams "from B, first" and "from B, second"
+
+  Scenario: Clients at once: each sends from its own ephemeral port
+    When 8 UDP echo clients each send 20 messages at the same time
+    Then every UDP echo client gets its own messages back
+    And the UDP echo clients sent from 8 different ports
+
+  Scenario: The client: sends a message and gets it back
+    When the UDP echo client sends "hello"
+    Then the UDP echo client gets "hello" back
+
+  Scenario: Lost replies: the client sends again, then gives up in bounded time
+    Given a UDP server that receives datagrams but never answers
+    And the UDP echo client waits 200 milliseconds for each echo and retries 2 times
+    When the UDP echo client sends "hello"
+    Then the UDP echo client reports no echo after 3 attempts because nothing came in time
+    And the silent server received "hello" 3 times
+
+  Scenario: Nothing listening: the client reports it
+    Given a UDP address where nothing listens
+    And the UDP echo client waits 200 milliseconds for each echo and retries 2 times
+    When the UDP echo client sends "hello"
+    Then the UDP echo client reports no echo after 3 attempts because the host refused

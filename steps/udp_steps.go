@@ -1,0 +1,333 @@
+package steps
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/cucumber/godog"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/echospec/echo/impl/udpecho"
+)
+
+// largestIPv4Datagram is the largest payload one IPv4 UDP datagram holds:
+// 65535 bytes less the IP and UDP headers.
+const largestIPv4Datagram = 65507
+
+func udpSteps(sc *godog.ScenarioContext) {
+	sc.Given(`^a UDP echo server$`, func(ctx context.Context) error { return nil })
+	sc.Given(`^the reflection guard is turned off$`, func(ctx context.Context) error {
+		u := worldFrom(ctx).udp
+		if u.server != nil {
+			return errors.New("the UDP server is already running; configure it before any client sends")
+		}
+		u.guardOff = true
+		return nil
+	})
+
+	sc.When(`^`+client+` sends the datagram `+quoted+`$`, func(ctx context.Context, name, text string) error {
+		b, err := unquote(text)
+		if err != nil {
+			return err
+		}
+		return sendDatagram(ctx, clientName(name), b)
+	})
+	sc.When(`^`+client+` sends an empty datagram$`, func(ctx context.Context, name string) error {
+		return sendDatagram(ctx, clientName(name), []byte{})
+	})
+	sc.When(`^`+client+` sends a datagram of (\d+) bytes$`, func(ctx context.Context, name string, n int) error {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(i % 251) // a prime period: no two long stretches alike
+		}
+		return sendDatagram(ctx, clientName(name), b)
+	})
+	sc.Then(`^`+client+` receives the datagram `+quoted+`$`, func(ctx context.Context, name, text string) error {
+		want, err := unquote(text)
+		if err != nil {
+			return err
+		}
+		return receivesDatagrams(ctx, clientName(name), [][]byte{want})
+	})
+	sc.Then(`^`+client+` receives the datagrams `+quotedList+`$`, func(ctx context.Context, name, list string) error {
+		want, err := unquoteList(list)
+		if err != nil {
+			return err
+		}
+		return receivesDatagrams(ctx, clientName(name), want)
+	})
+	sc.Then(`^`+client+` receives an empty datagram$`, func(ctx context.Context, name string) error {
+		return receivesDatagrams(ctx, clientName(name), [][]byte{{}})
+	})
+	sc.Then(`^`+client+` receives that datagram back$`, func(ctx context.Context, name string) error {
+		p, err := worldFrom(ctx).udp.peer(clientName(name))
+		if err != nil {
+			return err
+		}
+		return receivesDatagrams(ctx, clientName(name), [][]byte{p.sent})
+	})
+
+	sc.When(`^a client on port (\d+) sends the datagram `+quoted+`$`, func(ctx context.Context, port int, text string) error {
+		b, err := unquote(text)
+		if err != nil {
+			return err
+		}
+		u := worldFrom(ctx).udp
+		p, err := u.peerOnPort(port)
+		if errors.Is(err, errNeedsPrivilege) {
+			return skipScenario(ctx, "%v; port 2049 checks the guard without privileges", err)
+		}
+		if err != nil {
+			return err
+		}
+		return p.send(u.addr, b)
+	})
+	sc.Then(`^the server refuses the datagram from port (\d+) because (it is a service port|it is the NFS port)$`, func(ctx context.Context, port int, because string) error {
+		want := map[string]error{"it is a service port": udpecho.ErrServicePort, "it is the NFS port": udpecho.ErrNFSPort}[because]
+		events, err := worldFrom(ctx).udp.events.waitFor(ctx, fmt.Sprintf("the datagram from port %d to be refused", port), func(events []udpEvent) bool {
+			return refusedFrom(events, port) != nil
+		})
+		if err != nil {
+			return err
+		}
+		assert.ErrorIs(godog.T(ctx), refusedFrom(events, port).reason, want)
+		return nil
+	})
+	sc.Then(`^a client on an ordinary port still gets `+quoted+` back$`, func(ctx context.Context, text string) error {
+		b, err := unquote(text)
+		if err != nil {
+			return err
+		}
+		if err := sendDatagram(ctx, "a client on an ordinary port", b); err != nil {
+			return err
+		}
+		return receivesDatagrams(ctx, "a client on an ordinary port", [][]byte{b})
+	})
+	sc.Then(`^the client on port (\d+) receives the datagram `+quoted+`$`, func(ctx context.Context, port int, text string) error {
+		want, err := unquote(text)
+		if err != nil {
+			return err
+		}
+		u := worldFrom(ctx).udp
+		p, err := u.peerOnPort(port)
+		if err != nil {
+			return err
+		}
+		got, err := p.receive(u.addr)
+		require.NoError(godog.T(ctx), err)
+		assert.Equal(godog.T(ctx), show(want), show(got))
+		return nil
+	})
+	sc.Then(`^the client on port (\d+) received nothing$`, func(ctx context.Context, port int) error {
+		// The server answers datagrams in order, so once a later datagram's
+		// echo is back, any answer to this client would be waiting already.
+		p, err := worldFrom(ctx).udp.peerOnPort(port)
+		if err != nil {
+			return err
+		}
+		waiting, err := p.pending()
+		if err != nil {
+			return err
+		}
+		if waiting {
+			return fmt.Errorf("a datagram came back to the client on port %d", port)
+		}
+		return nil
+	})
+
+	udpClientSteps(sc)
+}
+
+func sendDatagram(ctx context.Context, name string, b []byte) error {
+	u := worldFrom(ctx).udp
+	p, err := u.peer(name)
+	if err != nil {
+		return err
+	}
+	p.sent = b
+	return p.send(u.addr, b)
+}
+
+// receivesDatagrams reads as many datagrams as want has, from the server,
+// and checks each payload exactly: a padded or cut datagram is a failure.
+func receivesDatagrams(ctx context.Context, name string, want [][]byte) error {
+	u := worldFrom(ctx).udp
+	p, err := u.peer(name)
+	if err != nil {
+		return err
+	}
+	t := godog.T(ctx)
+	for i, w := range want {
+		got, err := p.receive(u.addr)
+		require.NoError(t, err, "%s waiting for datagram %d of %d", name, i+1, len(want))
+		if !bytes.Equal(got, w) {
+			return fmt.Errorf("%s's datagram %d is %d bytes, %s; want %d bytes, %s", name, i+1, len(got), show(got[:min(len(got), 80)]), len(w), show(w[:min(len(w), 80)]))
+		}
+	}
+	return nil
+}
+
+func refusedFrom(events []udpEvent, port int) *udpEvent {
+	for i, e := range events {
+		if e.kind == udpecho.Refused && int(e.source.Port()) == port {
+			return &events[i]
+		}
+	}
+	return nil
+}
+
+// udpClientSteps are about the project's UDP client.
+func udpClientSteps(sc *godog.ScenarioContext) {
+	sc.Given(`^the UDP echo client waits (\d+) milliseconds for each echo and retries (\d+) times?$`, func(ctx context.Context, ms, retries int) error {
+		u := worldFrom(ctx).udp
+		u.dialer.Timeout, u.dialer.Retries = time.Duration(ms)*time.Millisecond, retries
+		return nil
+	})
+	sc.Given(`^a UDP server that receives datagrams but never answers$`, func(ctx context.Context) error {
+		u := worldFrom(ctx).udp
+		s, err := startSilent()
+		if err != nil {
+			return err
+		}
+		u.silent, u.target = s, s.conn.LocalAddr().String()
+		return nil
+	})
+	sc.Given(`^a UDP address where nothing listens$`, func(ctx context.Context) error {
+		// A port that was just bound and is free again: the host answers
+		// datagrams to it with "port unreachable".
+		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		worldFrom(ctx).udp.target = pc.LocalAddr().String()
+		return pc.Close()
+	})
+	sc.When(`^the UDP echo client sends `+quoted+`$`, func(ctx context.Context, text string) error {
+		msg, err := unquote(text)
+		if err != nil {
+			return err
+		}
+		u := worldFrom(ctx).udp
+		addr := u.target
+		if addr == "" {
+			if err := u.startServer(); err != nil {
+				return err
+			}
+			addr = u.addr
+		}
+		c, err := u.dialer.Dial(ctx, addr)
+		if err != nil {
+			return err
+		}
+		u.closers = append(u.closers, func() { c.Close() })
+		u.got, u.err = c.Echo(msg)
+		return nil
+	})
+	sc.Then(`^the UDP echo client gets `+quoted+` back$`, func(ctx context.Context, text string) error {
+		want, err := unquote(text)
+		if err != nil {
+			return err
+		}
+		u := worldFrom(ctx).udp
+		require.NoError(godog.T(ctx), u.err)
+		assert.Equal(godog.T(ctx), show(want), show(u.got))
+		return nil
+	})
+	sc.Then(`^the UDP echo client reports no echo after (\d+) attempts(?: because (nothing came in time|the host refused))?$`, func(ctx context.Context, attempts int, because string) error {
+		err := worldFrom(ctx).udp.err
+		if err == nil {
+			return errors.New("the UDP echo client reported no problem")
+		}
+		t := godog.T(ctx)
+		assert.ErrorIs(t, err, udpecho.ErrNoEcho)
+		assert.Contains(t, err.Error(), fmt.Sprintf("after %d attempts", attempts))
+		switch because {
+		case "nothing came in time":
+			assert.ErrorIs(t, err, os.ErrDeadlineExceeded)
+		case "the host refused":
+			assert.ErrorIs(t, err, syscall.ECONNREFUSED)
+		}
+		return nil
+	})
+	sc.Then(`^the silent server received `+quoted+` (\d+) times$`, func(ctx context.Context, text string, n int) error {
+		want, err := unquote(text)
+		if err != nil {
+			return err
+		}
+		got, err := worldFrom(ctx).udp.silent.log.waitFor(ctx, fmt.Sprintf("%d datagrams", n), func(d [][]byte) bool { return len(d) >= n })
+		if err != nil {
+			return err
+		}
+		assert.Len(godog.T(ctx), got, n)
+		for _, d := range got {
+			assert.Equal(godog.T(ctx), show(want), show(d))
+		}
+		return nil
+	})
+
+	sc.When(`^(\d+) UDP echo clients each send (\d+) messages at the same time$`, udpCrowdSends)
+	sc.Then(`^every UDP echo client gets its own messages back$`, func(ctx context.Context) error {
+		t := godog.T(ctx)
+		for i, m := range worldFrom(ctx).udp.crowd {
+			if assert.NoError(t, m.err, "UDP echo client %d", i+1) {
+				assert.Equal(t, m.want, m.got, "what UDP echo client %d got back", i+1)
+			}
+		}
+		return nil
+	})
+	sc.Then(`^the UDP echo clients sent from (\d+) different ports$`, func(ctx context.Context, n int) error {
+		ports := map[string]bool{}
+		for _, m := range worldFrom(ctx).udp.crowd {
+			ports[m.local] = true
+		}
+		assert.Len(godog.T(ctx), ports, n, "local addresses: %v", ports)
+		return nil
+	})
+}
+
+// udpCrowdSends runs n of the project's UDP clients at once, each with the
+// default Dialer but for retries, sending its own messages.
+func udpCrowdSends(ctx context.Context, n, messages int) error {
+	u := worldFrom(ctx).udp
+	if err := u.startServer(); err != nil {
+		return err
+	}
+	u.crowd = make([]udpCrowdMember, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range u.crowd {
+		m := &u.crowd[i]
+		d := udpecho.Dialer{Retries: 3}
+		c, err := d.Dial(ctx, u.addr)
+		if err != nil {
+			return fmt.Errorf("UDP echo client %d: %w", i+1, err)
+		}
+		u.closers = append(u.closers, func() { c.Close() })
+		m.local = c.LocalAddr().String()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			for j := range messages {
+				msg := fmt.Appendf(nil, "client %d message %d", i+1, j+1)
+				m.want = append(m.want, msg)
+				var got []byte
+				if got, m.err = c.Echo(msg); m.err != nil {
+					return
+				}
+				m.got = append(m.got, got)
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	return nil
+}

@@ -1,0 +1,251 @@
+package steps
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"syscall"
+	"time"
+
+	"github.com/echospec/echo/impl/udpecho"
+)
+
+// udpEvent is a copy of a udpecho.Event that outlives the call.
+type udpEvent struct {
+	kind    udpecho.EventKind
+	source  netip.AddrPort
+	payload []byte
+	reason  error
+}
+
+func udpSummary(events []udpEvent) string {
+	counts := map[udpecho.EventKind]int{}
+	for _, e := range events {
+		counts[e.kind]++
+	}
+	return fmt.Sprintf("%d datagrams answered, %d refused, %d failed", counts[udpecho.Received], counts[udpecho.Refused], counts[udpecho.Failed])
+}
+
+// udpWorld is a scenario's UDP side: its echo server, raw clients, the
+// project's UDP client and the servers that are not ours.
+type udpWorld struct {
+	guardOff bool
+
+	server *udpecho.Server
+	addr   string
+	served chan error
+	events *eventLog[udpEvent]
+
+	peers map[string]*udpPeer
+
+	dialer  udpecho.Dialer
+	got     []byte
+	err     error
+	crowd   []udpCrowdMember
+	silent  *silentServer
+	target  string // where the UDP echo client sends instead of our server
+	closers []func()
+}
+
+func newUDPWorld() *udpWorld {
+	return &udpWorld{events: newEventLog(udpSummary), peers: make(map[string]*udpPeer)}
+}
+
+// startServer starts the scenario's UDP echo server on a free loopback
+// port, unless it runs already.
+func (u *udpWorld) startServer() error {
+	if u.server != nil {
+		return nil
+	}
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("listen for the UDP echo server: %w", err)
+	}
+	u.server = &udpecho.Server{
+		DisableGuard: u.guardOff,
+		Logger:       slog.New(slog.DiscardHandler),
+		Observer: udpecho.ObserverFunc(func(e udpecho.Event) {
+			u.events.add(udpEvent{kind: e.Kind, source: e.Source, payload: bytes.Clone(e.Payload), reason: e.Reason})
+		}),
+	}
+	u.addr = pc.LocalAddr().String()
+	u.served = make(chan error, 1)
+	go func() { u.served <- u.server.Serve(pc) }()
+	return nil
+}
+
+func (u *udpWorld) close() error {
+	for _, p := range u.peers {
+		p.conn.Close()
+	}
+	for _, c := range u.closers {
+		c()
+	}
+	if u.silent != nil {
+		u.silent.close()
+	}
+	if u.server == nil {
+		return nil
+	}
+	u.server.Close()
+	select {
+	case err := <-u.served:
+		if !errors.Is(err, udpecho.ErrServerClosed) {
+			return fmt.Errorf("the UDP echo server stopped with: %w", err)
+		}
+	case <-time.After(patience):
+		return fmt.Errorf("the UDP echo server did not stop within %v of Close", patience)
+	}
+	return nil
+}
+
+// udpPeer is a client on a raw UDP socket, so that a scenario picks its
+// source address and sees every datagram that comes back.
+type udpPeer struct {
+	conn *net.UDPConn
+	sent []byte // the last generated datagram, for "that datagram"
+}
+
+// peer returns the named client, opening its socket on an ephemeral port
+// first if it is new.
+func (u *udpWorld) peer(name string) (*udpPeer, error) {
+	if p, ok := u.peers[name]; ok {
+		return p, nil
+	}
+	if err := u.startServer(); err != nil {
+		return nil, err
+	}
+	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		return nil, fmt.Errorf("open %s's socket: %w", name, err)
+	}
+	p := &udpPeer{conn: conn}
+	u.peers[name] = p
+	return p, nil
+}
+
+// errNeedsPrivilege says a port below 1024 could not be bound.
+var errNeedsPrivilege = errors.New("binding a port below 1024 needs root or CAP_NET_BIND_SERVICE")
+
+// peerOnPort opens a client socket on the given port. Scenarios run at
+// once, so each takes its own loopback address (Linux routes all of
+// 127.0.0.0/8 to the loopback interface) to keep the port to itself.
+func (u *udpWorld) peerOnPort(port int) (*udpPeer, error) {
+	name := fmt.Sprintf("the client on port %d", port)
+	if p, ok := u.peers[name]; ok {
+		return p, nil
+	}
+	if err := u.startServer(); err != nil {
+		return nil, err
+	}
+	var last error
+	for range 20 {
+		ip := net.IPv4(127, byte(1+rand.IntN(254)), byte(rand.IntN(256)), byte(1+rand.IntN(254)))
+		conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: ip, Port: port})
+		if err == nil {
+			p := &udpPeer{conn: conn}
+			u.peers[name] = p
+			return p, nil
+		}
+		if errors.Is(err, syscall.EACCES) {
+			return nil, errNeedsPrivilege
+		}
+		last = err
+	}
+	return nil, fmt.Errorf("no free loopback address for a client on port %d: %w", port, last)
+}
+
+func (p *udpPeer) send(to string, b []byte) error {
+	dst, err := net.ResolveUDPAddr("udp", to)
+	if err != nil {
+		return err
+	}
+	if _, err := p.conn.WriteTo(b, dst); err != nil {
+		return fmt.Errorf("send a datagram of %d bytes: %w", len(b), err)
+	}
+	return nil
+}
+
+// receive waits for the next datagram from the address from.
+func (p *udpPeer) receive(from string) ([]byte, error) {
+	buf := make([]byte, 65536)
+	p.conn.SetReadDeadline(time.Now().Add(patience))
+	for {
+		n, src, err := p.conn.ReadFrom(buf)
+		if err != nil {
+			return nil, fmt.Errorf("no datagram came back: %w", err)
+		}
+		if src.String() == from {
+			return buf[:n], nil
+		}
+	}
+}
+
+// pending tells whether a datagram waits on p's socket, without waiting.
+func (p *udpPeer) pending() (bool, error) {
+	raw, err := p.conn.SyscallConn()
+	if err != nil {
+		return false, err
+	}
+	p.conn.SetReadDeadline(time.Time{}) // RawConn.Read refuses to run past a deadline
+	var n int
+	var rerr error
+	buf := make([]byte, 1)
+	err = raw.Read(func(fd uintptr) bool {
+		n, _, rerr = syscall.Recvfrom(int(fd), buf, syscall.MSG_DONTWAIT|syscall.MSG_PEEK)
+		return true
+	})
+	if err != nil {
+		return false, err
+	}
+	if errors.Is(rerr, syscall.EAGAIN) {
+		return false, nil
+	}
+	return rerr == nil && n >= 0, rerr
+}
+
+// silentServer receives datagrams, counts them, and never answers: a
+// server whose replies are all lost.
+type silentServer struct {
+	conn *net.UDPConn
+	log  *eventLog[[]byte]
+	done chan struct{}
+}
+
+func startSilent() (*silentServer, error) {
+	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		return nil, err
+	}
+	s := &silentServer{conn: conn, done: make(chan struct{}), log: newEventLog(func(d [][]byte) string {
+		return fmt.Sprintf("%d datagrams", len(d))
+	})}
+	go func() {
+		defer close(s.done)
+		buf := make([]byte, 65536)
+		for {
+			n, _, err := conn.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			s.log.add(bytes.Clone(buf[:n]))
+		}
+	}()
+	return s, nil
+}
+
+func (s *silentServer) close() {
+	s.conn.Close()
+	<-s.done
+}
+
+// udpCrowdMember is one of many UDP echo clients running at once.
+type udpCrowdMember struct {
+	local     string
+	want, got [][]byte
+	err       error
+}
