@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The demo behind `make demo`: starts a fixed-buffer and a line echo server
-# on free loopback ports, sends them a few messages with tcpclient, shows
-# what each side saw, and stops the servers the way an operator would.
+# The demo behind `make demo`: starts a fixed-buffer and a line TCP echo
+# server and a UDP echo server on free loopback ports, sends them a few
+# messages with tcpclient and udpclient, shows what each side saw, and stops
+# the servers the way an operator would.
 set -euo pipefail
 
 bin=${BIN:-bin}
@@ -13,14 +14,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# start NAME ARGS... starts a server whose stderr goes through a pipe, reads
+# start NAME SERVER ARGS... starts a server whose stderr goes through a pipe, reads
 # its first line ("listening on HOST:PORT") with a deadline, then keeps the
 # rest in $tmp/NAME.log. Sets $addr and $pid.
 start() {
-	local name=$1 line fd
-	shift
+	local name=$1 server=$2 line fd
+	shift 2
 	mkfifo "$tmp/$name.pipe"
-	"$bin/tcpserver" -listen 127.0.0.1:0 -v "$@" 2>"$tmp/$name.pipe" &
+	"$bin/$server" -listen 127.0.0.1:0 -v "$@" 2>"$tmp/$name.pipe" &
 	pid=$!
 	pids+=("$pid")
 	exec {fd}<"$tmp/$name.pipe"
@@ -33,22 +34,35 @@ start() {
 	exec {fd}<&-
 }
 
-# stop PID sends SIGTERM and checks the server exits 0, within 10 seconds.
+# stop PID sends SIGTERM and checks the server exits 0 within 10 seconds,
+# waiting for whichever comes first: its exit or the deadline.
 stop() {
+	local deadline first status
 	kill -TERM "$1"
-	if ! timeout 10 tail --pid="$1" -f /dev/null; then
+	sleep 10 &
+	deadline=$!
+	status=0
+	wait -n -p first "$1" "$deadline" || status=$?
+	if [[ $first != "$1" ]]; then
+		kill -KILL "$1" 2>/dev/null || true
 		echo "demo: server $1 did not stop within 10s of SIGTERM" >&2
 		exit 1
 	fi
-	wait "$1" || { echo "demo: server $1 exited $? after SIGTERM" >&2; exit 1; }
+	kill "$deadline" 2>/dev/null || true
+	if [[ $status -ne 0 ]]; then
+		echo "demo: server $1 exited $status after SIGTERM" >&2
+		exit 1
+	fi
 }
 
 show() { sed 's/^/    /' "$@"; }
 
-start fixed -framing fixed -size 4
+start fixed tcpserver -framing fixed -size 4
 fixed=$addr fixed_pid=$pid
-start line -framing line
+start line tcpserver -framing line
 line=$addr line_pid=$pid
+start udp udpserver
+udp=$addr udp_pid=$pid
 
 echo "== fixed-buffer server (4-byte buffer) on $fixed"
 echo "\$ tcpclient -addr $fixed -framing fixed abc abcdefghij 你好，世界"
@@ -60,8 +74,14 @@ printf 'hello\nworld\n' | "$bin/tcpclient" -addr "$line" | show
 echo "\$ tcpclient -addr $line 你好，世界"
 "$bin/tcpclient" -addr "$line" 你好，世界 | show
 
+echo
+echo "== UDP server on $udp"
+echo "\$ udpclient -addr $udp hi '' 你好，世界"
+"$bin/udpclient" -addr "$udp" hi '' 你好，世界 | show
+
 stop "$fixed_pid"
 stop "$line_pid"
+stop "$udp_pid"
 wait # for the log copies, which end with their servers
 
 echo
@@ -71,4 +91,7 @@ echo
 echo "== what the line server logged"
 show "$tmp/line.log"
 echo
-echo "demo: both servers answered every message and stopped cleanly on SIGTERM"
+echo "== what the UDP server logged (an empty datagram is answered with an empty one)"
+show "$tmp/udp.log"
+echo
+echo "demo: all three servers answered every message and stopped cleanly on SIGTERM"
