@@ -147,3 +147,52 @@ func TestClientUsesAFixedLocalPortOnlyWhenAsked(t *testing.T) {
 	}
 	assert.ErrorIs(t, err, syscall.EADDRINUSE, "a fixed port in use is refused, as the article's client was")
 }
+
+// flaky is a real UDP socket whose first read fails, and whose writes of
+// one payload fail: errors a server meets on one datagram and must survive.
+type flaky struct {
+	net.PacketConn
+	reads   int
+	failFor string
+}
+
+func (f *flaky) ReadFrom(p []byte) (int, net.Addr, error) {
+	if f.reads++; f.reads == 1 {
+		return 0, nil, &net.OpError{Op: "read", Net: "udp", Err: syscall.ENOBUFS}
+	}
+	return f.PacketConn.ReadFrom(p)
+}
+
+func (f *flaky) WriteTo(p []byte, addr net.Addr) (int, error) {
+	if string(p) == f.failFor {
+		return 0, &net.OpError{Op: "write", Net: "udp", Err: syscall.EPERM}
+	}
+	return f.PacketConn.WriteTo(p, addr)
+}
+
+func TestAnErrorOnOneDatagramDoesNotStopTheServer(t *testing.T) {
+	failed := make(chan Event, 10)
+	s := &Server{Logger: slog.New(slog.DiscardHandler), Observer: ObserverFunc(func(e Event) {
+		if e.Kind == Failed {
+			failed <- e
+		}
+	})}
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	require.NoError(t, err)
+	go s.Serve(&flaky{PacketConn: pc, failFor: "this one fails"})
+	defer s.Close()
+
+	c, err := (&Dialer{Timeout: 50 * time.Millisecond}).Dial(context.Background(), pc.LocalAddr().String())
+	require.NoError(t, err)
+	defer c.Close()
+	_, err = c.Echo([]byte("this one fails"))
+	assert.ErrorIs(t, err, ErrNoEcho)
+	got, err := c.Echo([]byte("this one comes back"))
+	require.NoError(t, err)
+	assert.Equal(t, "this one comes back", string(got))
+
+	read, write := <-failed, <-failed
+	assert.ErrorIs(t, read.Reason, syscall.ENOBUFS)
+	assert.ErrorIs(t, write.Reason, syscall.EPERM)
+	assert.Equal(t, c.LocalAddr().String(), write.Source.String())
+}
