@@ -10,11 +10,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"time"
 
@@ -45,11 +43,7 @@ func run(ctx context.Context, args []string, _ io.Reader, _ io.Writer, stderr io
 		return cli.Usagef(fs, "invalid value %v for flag -shutdown-timeout: negative", *shutdownTimeout)
 	}
 
-	level := slog.LevelInfo
-	if *verbose {
-		level = slog.LevelDebug
-	}
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	logger := cli.NewLogger(stderr, *verbose)
 	srv := &tcpecho.Server{
 		Addr:     *listen,
 		Framing:  framing,
@@ -63,24 +57,7 @@ func run(ctx context.Context, args []string, _ io.Reader, _ io.Writer, stderr io
 			fmt.Fprintf(stderr, "listening on %s\n", addr)
 		},
 	}
-	served := make(chan error, 1)
-	go func() { served <- srv.ListenAndServe() }()
-
-	select {
-	case err := <-served:
-		if errors.Is(err, tcpecho.ErrServerClosed) {
-			return nil
-		}
-		return err
-	case <-ctx.Done():
-	}
-	logger.Info("shutting down", "timeout", *shutdownTimeout)
-	sctx, cancel := context.WithTimeout(context.Background(), *shutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		logger.Warn("busy connections did not finish in time and were closed", "timeout", *shutdownTimeout)
-	}
-	if err := <-served; !errors.Is(err, tcpecho.ErrServerClosed) {
+	if err := cli.Serve(ctx, srv, tcpecho.ErrServerClosed, *shutdownTimeout, logger); err != nil {
 		return err
 	}
 	logger.Info("stopped")

@@ -10,11 +10,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"time"
 
@@ -43,11 +41,7 @@ func run(ctx context.Context, args []string, _ io.Reader, _ io.Writer, stderr io
 		return cli.Usagef(fs, "invalid value %v for flag -shutdown-timeout: negative", *shutdownTimeout)
 	}
 
-	level := slog.LevelInfo
-	if *verbose {
-		level = slog.LevelDebug
-	}
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	logger := cli.NewLogger(stderr, *verbose)
 	srv := &udpecho.Server{
 		Addr:         *listen,
 		DisableGuard: !*guard,
@@ -69,22 +63,7 @@ func run(ctx context.Context, args []string, _ io.Reader, _ io.Writer, stderr io
 			}
 		})
 	}
-	served := make(chan error, 1)
-	go func() { served <- srv.ListenAndServe() }()
-
-	select {
-	case err := <-served:
-		if errors.Is(err, udpecho.ErrServerClosed) {
-			return nil
-		}
-		return err
-	case <-ctx.Done():
-	}
-	logger.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), *shutdownTimeout)
-	defer cancel()
-	srv.Shutdown(sctx)
-	if err := <-served; !errors.Is(err, udpecho.ErrServerClosed) {
+	if err := cli.Serve(ctx, srv, udpecho.ErrServerClosed, *shutdownTimeout, logger); err != nil {
 		return err
 	}
 	logger.Info("stopped", "refused_total", srv.Refused())
