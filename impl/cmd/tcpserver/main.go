@@ -22,9 +22,9 @@ import (
 
 func main() { cli.Main(run) }
 
-const synopsis = "tcpserver [-listen ADDR] [-framing fixed|line] [-size N] [-max-line N] [-shutdown-timeout D] [-v]"
+const synopsis = "tcpserver [-listen ADDR] [-framing fixed|line] [-size N] [-max-line N] [-shutdown-timeout D] [-events FILE] [-v]"
 
-func run(ctx context.Context, args []string, _ io.Reader, _ io.Writer, stderr io.Writer) error {
+func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	stderr = cli.SyncWriter(stderr)
 	fs := flag.NewFlagSet("tcpserver", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -36,6 +36,7 @@ func run(ctx context.Context, args []string, _ io.Reader, _ io.Writer, stderr io
 	maxLine := cli.PositiveInt(fs, "max-line", tcpecho.DefaultMaxLine, "longest line held whole, in `bytes`; a longer one is echoed on in pieces of this size")
 	shutdownTimeout := fs.Duration("shutdown-timeout", 5*time.Second, "on SIGINT or SIGTERM, how `long` busy connections get to finish before they are closed")
 	verbose := fs.Bool("v", false, "log every message, not only connections")
+	events := fs.String("events", "", "write every event (connections, reads, whole messages) as a JSON line to `file`, - for stdout; for programs watching the server")
 	if err := cli.Parse(fs, args, true); err != nil {
 		return err
 	}
@@ -44,13 +45,22 @@ func run(ctx context.Context, args []string, _ io.Reader, _ io.Writer, stderr io
 	}
 
 	logger := cli.NewLogger(stderr, *verbose)
+	eventsOut, closeEvents, err := cli.OpenEvents(*events, stdout)
+	if err != nil {
+		return err
+	}
+	defer closeEvents()
+	var stream tcpecho.Observer
+	if eventsOut != nil {
+		stream = tcpecho.EventStream(eventsOut)
+	}
 	srv := &tcpecho.Server{
 		Addr:     *listen,
 		Framing:  framing,
 		Size:     *size,
 		MaxLine:  *maxLine,
 		Logger:   logger,
-		Observer: tcpecho.LogObserver(logger, *verbose),
+		Observer: tcpecho.Observers(tcpecho.LogObserver(logger, *verbose), stream),
 		Ready: func(addr net.Addr) {
 			// A contract, not a log line: scripts wait for it and read the
 			// port from it.

@@ -23,9 +23,9 @@ import (
 
 func main() { cli.Main(run) }
 
-const synopsis = "udpserver [-listen ADDR] [-guard=false] [-shutdown-timeout D] [-v]"
+const synopsis = "udpserver [-listen ADDR] [-guard=false] [-shutdown-timeout D] [-events FILE] [-v]"
 
-func run(ctx context.Context, args []string, _ io.Reader, _ io.Writer, stderr io.Writer) error {
+func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	stderr = cli.SyncWriter(stderr)
 	fs := flag.NewFlagSet("udpserver", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -34,6 +34,7 @@ func run(ctx context.Context, args []string, _ io.Reader, _ io.Writer, stderr io
 	guard := fs.Bool("guard", true, "refuse to answer service ports (below 1024, and 2049) and broadcast or multicast sources, which could start a reflection loop; -guard=false answers everyone")
 	shutdownTimeout := fs.Duration("shutdown-timeout", 5*time.Second, "on SIGINT or SIGTERM, how `long` the datagram being answered gets to finish")
 	verbose := fs.Bool("v", false, "log every datagram")
+	events := fs.String("events", "", "write every event (datagrams answered, refused, failed, with whole payloads) as a JSON line to `file`, - for stdout; for programs watching the server")
 	if err := cli.Parse(fs, args, true); err != nil {
 		return err
 	}
@@ -55,14 +56,24 @@ func run(ctx context.Context, args []string, _ io.Reader, _ io.Writer, stderr io
 	if !*guard {
 		logger.Warn("reflection guard off: answering every source, service ports included")
 	}
+	eventsOut, closeEvents, err := cli.OpenEvents(*events, stdout)
+	if err != nil {
+		return err
+	}
+	defer closeEvents()
+	var stream, logged udpecho.Observer
+	if eventsOut != nil {
+		stream = udpecho.EventStream(eventsOut)
+	}
 	if *verbose {
-		// Only with -v: a server without an Observer does no work per datagram.
-		srv.Observer = udpecho.ObserverFunc(func(e udpecho.Event) {
+		logged = udpecho.ObserverFunc(func(e udpecho.Event) {
 			if e.Kind == udpecho.Received {
 				logger.Debug("datagram", "source", e.Source.String(), "bytes", len(e.Payload), "text", describe.Preview(e.Payload))
 			}
 		})
 	}
+	// Without -v or -events this is nil: no work per datagram.
+	srv.Observer = udpecho.Observers(logged, stream)
 	if err := cli.Serve(ctx, srv, udpecho.ErrServerClosed, *shutdownTimeout, logger); err != nil {
 		return err
 	}

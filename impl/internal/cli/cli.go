@@ -138,3 +138,20 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	defer s.mu.Unlock()
 	return s.w.Write(p)
 }
+
+// OpenEvents opens the -events destination of a server: a file to write
+// (created or truncated), or stdout for "-". Opening /dev/fd/N lets a
+// parent process hand in a pipe. It returns nil for "".
+func OpenEvents(path string, stdout io.Writer) (io.Writer, func() error, error) {
+	switch path {
+	case "":
+		return nil, func() error { return nil }, nil
+	case "-":
+		return SyncWriter(stdout), func() error { return nil }, nil
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open -events %s: %w", path, err)
+	}
+	return f, f.Close, nil
+}

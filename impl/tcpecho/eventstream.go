@@ -1,0 +1,106 @@
+package tcpecho
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"sync"
+	"syscall"
+)
+
+// eventLine is an Event as one JSON line of an event stream.
+type eventLine struct {
+	Kind    string `json:"kind"`
+	Conn    uint64 `json:"conn"`
+	Remote  string `json:"remote"`
+	Bytes   int    `json:"bytes,omitempty"`
+	Message []byte `json:"message,omitempty"` // base64, as encoding/json writes bytes
+	Reason  string `json:"reason,omitempty"`
+	// Why is the Reason's class, for programs: "client closed", "server
+	// closed", "reset" or "error".
+	Why string `json:"why,omitempty"`
+}
+
+// EventStream returns an Observer that writes every event to w as a line
+// of JSON, for programs watching a server from outside its process:
+//
+//	{"kind":"conn opened","conn":1,"remote":"127.0.0.1:40312"}
+//	{"kind":"message received","conn":1,"remote":"127.0.0.1:40312","message":"aGVsbG8K"}
+//	{"kind":"conn closed","conn":1,"remote":"127.0.0.1:40312","reason":"client closed the connection","why":"client closed"}
+//
+// Messages are whole, base64-encoded. Writes are serialised; a slow w slows
+// the connections that report to it. ReadEvent reads the lines back.
+func EventStream(w io.Writer) Observer {
+	var mu sync.Mutex
+	enc := json.NewEncoder(w)
+	return ObserverFunc(func(e Event) {
+		line := eventLine{Kind: e.Kind.String(), Conn: e.Conn, Remote: e.Remote.String(), Bytes: e.Bytes, Message: e.Message}
+		if e.Reason != nil {
+			line.Reason, line.Why = e.Reason.Error(), why(e.Reason)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		enc.Encode(line) // a watcher that went away must not stop the server
+	})
+}
+
+func why(reason error) string {
+	switch {
+	case errors.Is(reason, ErrClientClosed):
+		return "client closed"
+	case errors.Is(reason, ErrServerClosed):
+		return "server closed"
+	case errors.Is(reason, syscall.ECONNRESET):
+		return "reset"
+	}
+	return "error"
+}
+
+// ReadEvent parses one line of an EventStream. The Reason it returns wraps
+// the same sentinel the server's did (ErrClientClosed, ErrServerClosed,
+// syscall.ECONNRESET), so errors.Is works across the process boundary.
+func ReadEvent(line []byte) (Event, error) {
+	var l eventLine
+	if err := json.Unmarshal(line, &l); err != nil {
+		return Event{}, fmt.Errorf("event %q: %w", line, err)
+	}
+	e := Event{Conn: l.Conn, Bytes: l.Bytes, Message: l.Message}
+	for k := ConnOpened; k <= ConnClosed; k++ {
+		if k.String() == l.Kind {
+			e.Kind = k
+		}
+	}
+	if e.Kind == 0 {
+		return Event{}, fmt.Errorf("event %q: unknown kind %q", line, l.Kind)
+	}
+	remote, err := netip.ParseAddrPort(l.Remote)
+	if err != nil {
+		return Event{}, fmt.Errorf("event %q: remote: %w", line, err)
+	}
+	e.Remote = net.TCPAddrFromAddrPort(remote)
+	switch l.Why {
+	case "":
+	case "client closed":
+		e.Reason = ErrClientClosed
+	case "server closed":
+		e.Reason = ErrServerClosed
+	case "reset":
+		e.Reason = relayed{l.Reason, syscall.ECONNRESET}
+	default:
+		e.Reason = errors.New(l.Reason)
+	}
+	return e, nil
+}
+
+// relayed is an error read back from an event stream: the server's text,
+// and the sentinel it wrapped.
+type relayed struct {
+	text string
+	is   error
+}
+
+func (r relayed) Error() string { return r.text }
+func (r relayed) Unwrap() error { return r.is }
