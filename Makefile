@@ -4,7 +4,7 @@
 GO  ?= go
 BIN ?= bin
 
-.PHONY: all build test demo lint clean
+.PHONY: all build test e2e conformance demo lint clean
 
 all: lint test
 
@@ -16,6 +16,18 @@ build:
 test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
+
+## e2e: every scenario against the binaries, run as processes
+e2e: build
+	$(GO) test -count=1 ./steps -run 'TestFeatures$$' -echo.mode=process -echo.bin=$(CURDIR)/$(BIN)
+
+## conformance: the @rfc862 scenarios against any echo service:
+##   make conformance TCP=host:port UDP=host:port [MAX_DATAGRAM=bytes]
+## Either address may be left out; that protocol's scenarios are skipped.
+conformance:
+	@if [ -z "$(TCP)$(UDP)" ]; then echo "usage: make conformance TCP=host:port UDP=host:port [MAX_DATAGRAM=bytes]" >&2; exit 2; fi
+	$(GO) test -count=1 ./steps -run 'TestFeatures$$' -v -echo.mode=conformance \
+		-echo.tcp='$(TCP)' -echo.udp='$(UDP)' -echo.max-datagram=$(or $(MAX_DATAGRAM),0) -godog.tags=@rfc862 -godog.format=pretty
 
 ## demo: start both TCP servers, talk to them, show both sides, stop them
 demo: build

@@ -1,11 +1,14 @@
 package steps
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"net"
 	"os"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -22,6 +25,9 @@ type echoClient struct {
 	client *tcpecho.Client
 	got    []byte
 	err    error // what the last action returned
+	// run is what the tcpclient process did, in Process mode, where one
+	// run sends the message and finishes.
+	run *clientRun
 }
 
 func (e *echoClient) close() {
@@ -69,7 +75,7 @@ func clientSteps(sc *godog.ScenarioContext) {
 		if err != nil {
 			return err
 		}
-		worldFrom(ctx).target = l.Addr().String()
+		worldFrom(ctx).elsewhere = l.Addr().String()
 		return l.Close()
 	})
 
@@ -79,14 +85,17 @@ func clientSteps(sc *godog.ScenarioContext) {
 			return err
 		}
 		w := worldFrom(ctx)
-		if w.echo.client == nil {
-			addr := w.target
-			if addr == "" {
-				if err := w.startServer(); err != nil {
-					return err
-				}
-				addr = w.addr
+		addr := w.elsewhere
+		if addr == "" {
+			if err := w.startServer(); err != nil {
+				return err
 			}
+			addr = w.addr
+		}
+		if w.target.Mode == Process {
+			return w.echo.runProcess(ctx, w.target.Bin, addr, msg)
+		}
+		if w.echo.client == nil {
 			w.echo.client, w.echo.err = w.echo.dialer.Dial(ctx, addr)
 			if w.echo.err != nil {
 				return nil // what the client reports is for a Then step to judge
@@ -97,6 +106,9 @@ func clientSteps(sc *godog.ScenarioContext) {
 	})
 	sc.When(`^the echo client finishes$`, func(ctx context.Context) error {
 		w := worldFrom(ctx)
+		if w.echo.run != nil {
+			return nil // the process finished when it had sent its message
+		}
 		if w.echo.err != nil || w.echo.client == nil {
 			return fmt.Errorf("the echo client cannot finish; it has not sent a message successfully (%v)", w.echo.err)
 		}
@@ -110,24 +122,62 @@ func clientSteps(sc *godog.ScenarioContext) {
 		if err != nil {
 			return err
 		}
-		w := worldFrom(ctx)
-		require.NoError(godog.T(ctx), w.echo.err)
-		assert.Equal(godog.T(ctx), show(want), show(w.echo.got))
+		e := &worldFrom(ctx).echo
+		t := godog.T(ctx)
+		if e.run != nil {
+			require.Equal(t, 0, e.run.code, "tcpclient's exit status; stderr: %s", e.run.stderr)
+			assert.Equal(t, show(bytes.TrimSuffix(want, []byte{'\n'})), show([]byte(strings.TrimSuffix(e.run.stdout, "\n"))), "what tcpclient printed")
+			return nil
+		}
+		require.NoError(t, e.err)
+		assert.Equal(t, show(want), show(e.got))
 		return nil
 	})
 	sc.Then(`^the echo client reports that (the echo differs|it timed out|the connection was refused)$`, func(ctx context.Context, what string) error {
-		want := map[string]error{
-			"the echo differs":           tcpecho.ErrEchoDiffers,
-			"it timed out":               os.ErrDeadlineExceeded,
-			"the connection was refused": syscall.ECONNREFUSED,
-		}[what]
-		err := worldFrom(ctx).echo.err
-		if err == nil {
+		report := clientReports[what]
+		e := &worldFrom(ctx).echo
+		t := godog.T(ctx)
+		if e.run != nil {
+			assert.Equal(t, 1, e.run.code, "tcpclient's exit status")
+			assert.Contains(t, e.run.stderr, report.says, "what tcpclient wrote on stderr")
+			return nil
+		}
+		if e.err == nil {
 			return errors.New("the echo client reported no problem")
 		}
-		assert.ErrorIs(godog.T(ctx), err, want, "the echo client reported: %v", err)
+		assert.ErrorIs(t, e.err, report.is, "the echo client reported: %v", e.err)
 		return nil
 	})
+}
+
+// clientReports maps how a feature says the client reported a problem to
+// the error the library returns and the words the binary writes.
+var clientReports = map[string]struct {
+	is   error
+	says string
+}{
+	"the echo differs":           {tcpecho.ErrEchoDiffers, "echo differs from what was sent"},
+	"it timed out":               {os.ErrDeadlineExceeded, "timed out"},
+	"the connection was refused": {syscall.ECONNREFUSED, "connection refused"},
+}
+
+// runProcess runs tcpclient once, with the dialer's settings as flags, to
+// send msg and finish.
+func (e *echoClient) runProcess(ctx context.Context, bin, addr string, msg []byte) error {
+	timeout := e.dialer.Timeout
+	if timeout == 0 {
+		timeout = tcpecho.DefaultTimeout
+	}
+	args := []string{"-addr", addr, "-framing", e.dialer.Framing.String(), "-timeout", timeout.String()}
+	if e.dialer.Size != 0 {
+		args = append(args, "-size", strconv.Itoa(e.dialer.Size))
+	}
+	run, err := runClient(ctx, bin, "tcpclient", 2*timeout+patience, "", append(args, string(msg))...)
+	if err != nil {
+		return err
+	}
+	e.run = &run
+	return nil
 }
 
 // useFake starts a fake server and points the echo client at it.
@@ -138,6 +188,6 @@ func useFake(ctx context.Context, handle func(net.Conn)) error {
 	}
 	w := worldFrom(ctx)
 	w.fakes = append(w.fakes, f)
-	w.target = f.addr()
+	w.elsewhere = f.addr()
 	return nil
 }

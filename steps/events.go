@@ -35,6 +35,7 @@ type eventLog[E any] struct {
 	mu      sync.Mutex
 	events  []E
 	dropped int
+	broken  error         // why the events can no longer be trusted
 	changed chan struct{} // closed and replaced on every new event
 }
 
@@ -54,6 +55,18 @@ func (l *eventLog[E]) add(e E) {
 	l.changed = make(chan struct{})
 }
 
+// fail records that an event could not be read, which every later wait
+// reports.
+func (l *eventLog[E]) fail(err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.broken == nil {
+		l.broken = err
+	}
+	close(l.changed)
+	l.changed = make(chan struct{})
+}
+
 // waitFor waits until done holds for the events so far, or patience runs
 // out, and returns the events it last looked at. The error says what was
 // awaited and what was seen instead.
@@ -62,8 +75,11 @@ func (l *eventLog[E]) waitFor(ctx context.Context, what string, done func([]E) b
 	defer cancel()
 	for {
 		l.mu.Lock()
-		events, changed, dropped := l.events, l.changed, l.dropped
+		events, changed, dropped, broken := l.events, l.changed, l.dropped, l.broken
 		l.mu.Unlock()
+		if broken != nil {
+			return events, fmt.Errorf("the server's event stream broke: %w", broken)
+		}
 		if dropped > 0 {
 			return events, fmt.Errorf("the server reported more than %d events; the scenario is too large to observe", maxEvents)
 		}
@@ -87,16 +103,30 @@ func (l *eventLog[E]) snapshot() []E {
 
 // tcpObserver records a TCP server's events in log.
 func tcpObserver(log *eventLog[event]) tcpecho.Observer {
-	return tcpecho.ObserverFunc(func(e tcpecho.Event) {
-		log.add(event{
-			kind:    e.Kind,
-			conn:    e.Conn,
-			remote:  e.Remote.String(),
-			bytes:   e.Bytes,
-			message: bytes.Clone(e.Message),
-			reason:  e.Reason,
-		})
-	})
+	return tcpecho.ObserverFunc(func(e tcpecho.Event) { log.add(tcpEvent(e)) })
+}
+
+// tcpEvents records the lines of a TCP server process's event stream.
+func tcpEvents(log *eventLog[event]) func(line []byte) {
+	return func(line []byte) {
+		e, err := tcpecho.ReadEvent(line)
+		if err != nil {
+			log.fail(err)
+			return
+		}
+		log.add(tcpEvent(e))
+	}
+}
+
+func tcpEvent(e tcpecho.Event) event {
+	return event{
+		kind:    e.Kind,
+		conn:    e.Conn,
+		remote:  e.Remote.String(),
+		bytes:   e.Bytes,
+		message: bytes.Clone(e.Message),
+		reason:  e.Reason,
+	}
 }
 
 // messages returns the messages in events, on the connection from remote

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/cucumber/godog"
@@ -14,7 +15,7 @@ import (
 //	go test ./steps -godog.tags=@fixed
 //	go test ./steps -godog.format=junit:report.xml
 //	go test ./steps -godog.paths=../features/tcp_line_framing.feature
-//	go test ./steps -run 'TestFeatures/A_short_message'
+//	go test ./steps -run 'TestFeatures/Short_message'
 var opts = godog.Options{
 	Format:      "progress",
 	Paths:       []string{"../features"},
@@ -25,21 +26,63 @@ var opts = godog.Options{
 	Output:      os.Stdout,
 }
 
-// BindFlags, not BindCommandLineFlags: the latter binds to pflag, whose
-// long flags take two dashes, and go test users type -godog.tags.
-func init() { godog.BindFlags("godog.", flag.CommandLine, &opts) }
+// target is what the scenarios run against, bound to -echo.* flags:
+//
+//	go test ./steps -echo.mode=process -echo.bin=../bin        (make e2e)
+//	go test ./steps -echo.mode=conformance -echo.tcp=HOST:PORT -echo.udp=HOST:PORT -godog.tags=@rfc862
+var target Target
+
+func init() {
+	// BindFlags, not BindCommandLineFlags: the latter binds to pflag, whose
+	// long flags take two dashes, and go test users type -godog.tags.
+	godog.BindFlags("godog.", flag.CommandLine, &opts)
+	flag.Func("echo.mode", "what the scenarios run against: library (in-process, the default), process (the binaries in -echo.bin) or conformance (the service at -echo.tcp and -echo.udp)", func(s string) error {
+		target.Mode = Mode(s)
+		return nil
+	})
+	flag.StringVar(&target.Bin, "echo.bin", "", "process mode: the folder with tcpserver, tcpclient, udpserver and udpclient")
+	flag.StringVar(&target.TCP, "echo.tcp", "", "conformance mode: HOST:PORT of the TCP echo service to check")
+	flag.StringVar(&target.UDP, "echo.udp", "", "conformance mode: HOST:PORT of the UDP echo service to check")
+	flag.IntVar(&target.MaxDatagram, "echo.max-datagram", 0, "the size of the largest datagram to check (default 65507, the most an IPv4 datagram holds); lower it only for a service documented to cut longer ones")
+}
 
 func TestMain(m *testing.M) {
 	flag.Parse()
 	os.Exit(m.Run())
 }
 
-// TestFeatures runs every scenario in ../features as a subtest.
+// TestFeatures runs every scenario in ../features as a subtest, against
+// the target the -echo.* flags name.
 func TestFeatures(t *testing.T) {
+	if err := target.Check(); err != nil {
+		t.Fatal(err)
+	}
 	o := opts
+	if target.Bin != "" {
+		bin, err := filepath.Abs(target.Bin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		target.Bin = bin
+	}
+	if o.Tags == "" && (target.Mode == "" || target.Mode == Library) {
+		// What only a process has cannot be checked in-process.
+		o.Tags = "~@process"
+	}
+	if target.Mode == Conformance && target.MaxDatagram != 0 && target.MaxDatagram != largestIPv4Datagram {
+		t.Logf("checking datagrams of up to %d bytes only, as asked (-echo.max-datagram), not %d", target.MaxDatagram, largestIPv4Datagram)
+	}
+	if status := runSuite(t, o, target); status != 0 {
+		t.Fatal("some scenarios failed; see above")
+	}
+}
+
+// runSuite runs the features with o against tgt, each scenario a subtest
+// of t, and returns godog's status.
+func runSuite(t *testing.T, o godog.Options, tgt Target) int {
 	o.TestingT = t
 	var skips Skips
-	o.DefaultContext = WithSkips(context.Background(), &skips)
+	o.DefaultContext = WithSkips(WithTarget(context.Background(), tgt), &skips)
 	suite := godog.TestSuite{
 		Name:                "echo",
 		ScenarioInitializer: InitializeScenario,
@@ -51,7 +94,5 @@ func TestFeatures(t *testing.T) {
 	for _, s := range skips.All() {
 		t.Run(s.Scenario+" (skipped)", func(t *testing.T) { t.Skip(s.Reason) })
 	}
-	if status != 0 {
-		t.Fatal("some scenarios failed; see above")
-	}
+	return status
 }

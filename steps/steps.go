@@ -13,7 +13,7 @@ import (
 // state, torn down when the scenario ends.
 func InitializeScenario(sc *godog.ScenarioContext) {
 	sc.Before(func(ctx context.Context, _ *godog.Scenario) (context.Context, error) {
-		return context.WithValue(ctx, worldKey{}, newWorld()), nil
+		return context.WithValue(ctx, worldKey{}, newWorld(targetFrom(ctx))), nil
 	})
 	sc.After(func(ctx context.Context, _ *godog.Scenario, err error) (context.Context, error) {
 		if cerr := worldFrom(ctx).close(); cerr != nil && err == nil {

@@ -6,7 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -18,15 +21,11 @@ import (
 	"github.com/echospec/echo/impl/udpecho"
 )
 
-// largestIPv4Datagram is the largest payload one IPv4 UDP datagram holds:
-// 65535 bytes less the IP and UDP headers.
-const largestIPv4Datagram = 65507
-
 func udpSteps(sc *godog.ScenarioContext) {
 	sc.Given(`^a UDP echo server$`, func(ctx context.Context) error { return nil })
 	sc.Given(`^the reflection guard is turned off$`, func(ctx context.Context) error {
 		u := worldFrom(ctx).udp
-		if u.server != nil {
+		if u.started() {
 			return errors.New("the UDP server is already running; configure it before any client sends")
 		}
 		u.guardOff = true
@@ -197,7 +196,7 @@ func udpClientSteps(sc *godog.ScenarioContext) {
 		if err != nil {
 			return err
 		}
-		u.silent, u.target = s, s.conn.LocalAddr().String()
+		u.silent, u.elsewhere = s, s.conn.LocalAddr().String()
 		return nil
 	})
 	sc.Given(`^a UDP address where nothing listens$`, func(ctx context.Context) error {
@@ -207,7 +206,7 @@ func udpClientSteps(sc *godog.ScenarioContext) {
 		if err != nil {
 			return err
 		}
-		worldFrom(ctx).udp.target = pc.LocalAddr().String()
+		worldFrom(ctx).udp.elsewhere = pc.LocalAddr().String()
 		return pc.Close()
 	})
 	sc.When(`^the UDP echo client sends `+quoted+`$`, func(ctx context.Context, text string) error {
@@ -216,12 +215,17 @@ func udpClientSteps(sc *godog.ScenarioContext) {
 			return err
 		}
 		u := worldFrom(ctx).udp
-		addr := u.target
+		addr := u.elsewhere
 		if addr == "" {
 			if err := u.startServer(); err != nil {
 				return err
 			}
 			addr = u.addr
+		}
+		if u.target.Mode == Process {
+			run, err := runUDPClient(ctx, u.target.Bin, addr, u.dialer, msg)
+			u.run = &run
+			return err
 		}
 		c, err := u.dialer.Dial(ctx, addr)
 		if err != nil {
@@ -237,23 +241,41 @@ func udpClientSteps(sc *godog.ScenarioContext) {
 			return err
 		}
 		u := worldFrom(ctx).udp
-		require.NoError(godog.T(ctx), u.err)
-		assert.Equal(godog.T(ctx), show(want), show(u.got))
+		t := godog.T(ctx)
+		if u.run != nil {
+			require.Equal(t, 0, u.run.code, "udpclient's exit status; stderr: %s", u.run.stderr)
+			assert.Equal(t, string(want)+"\n", u.run.stdout, "what udpclient printed")
+			return nil
+		}
+		require.NoError(t, u.err)
+		assert.Equal(t, show(want), show(u.got))
 		return nil
 	})
 	sc.Then(`^the UDP echo client reports no echo after (\d+) attempts(?: because (nothing came in time|the host refused))?$`, func(ctx context.Context, attempts int, because string) error {
-		err := worldFrom(ctx).udp.err
-		if err == nil {
+		u := worldFrom(ctx).udp
+		t := godog.T(ctx)
+		cause := map[string]struct {
+			is   error
+			says string
+		}{
+			"nothing came in time": {os.ErrDeadlineExceeded, "i/o timeout"},
+			"the host refused":     {syscall.ECONNREFUSED, "connection refused"},
+		}[because]
+		if u.run != nil {
+			assert.Equal(t, 1, u.run.code, "udpclient's exit status")
+			assert.Contains(t, u.run.stderr, fmt.Sprintf("no echo from %s after %d attempts", u.elsewhere, attempts))
+			if because != "" {
+				assert.Contains(t, u.run.stderr, cause.says)
+			}
+			return nil
+		}
+		if u.err == nil {
 			return errors.New("the UDP echo client reported no problem")
 		}
-		t := godog.T(ctx)
-		assert.ErrorIs(t, err, udpecho.ErrNoEcho)
-		assert.Contains(t, err.Error(), fmt.Sprintf("after %d attempts", attempts))
-		switch because {
-		case "nothing came in time":
-			assert.ErrorIs(t, err, os.ErrDeadlineExceeded)
-		case "the host refused":
-			assert.ErrorIs(t, err, syscall.ECONNREFUSED)
+		assert.ErrorIs(t, u.err, udpecho.ErrNoEcho)
+		assert.Contains(t, u.err.Error(), fmt.Sprintf("after %d attempts", attempts))
+		if because != "" {
+			assert.ErrorIs(t, u.err, cause.is)
 		}
 		return nil
 	})
@@ -283,14 +305,41 @@ func udpClientSteps(sc *godog.ScenarioContext) {
 		}
 		return nil
 	})
-	sc.Then(`^the UDP echo clients sent from (\d+) different ports$`, func(ctx context.Context, n int) error {
-		ports := map[string]bool{}
-		for _, m := range worldFrom(ctx).udp.crowd {
-			ports[m.local] = true
+	sc.Then(`^the server saw datagrams from (\d+) different ports$`, func(ctx context.Context, n int) error {
+		events, err := worldFrom(ctx).udp.events.waitFor(ctx, fmt.Sprintf("datagrams from %d ports", n), func(events []udpEvent) bool {
+			return len(sources(events)) >= n
+		})
+		if err != nil {
+			return err
 		}
-		assert.Len(godog.T(ctx), ports, n, "local addresses: %v", ports)
+		assert.Len(godog.T(ctx), sources(events), n)
 		return nil
 	})
+}
+
+// sources returns the addresses the server answered datagrams from.
+func sources(events []udpEvent) map[netip.AddrPort]bool {
+	seen := map[netip.AddrPort]bool{}
+	for _, e := range events {
+		if e.kind == udpecho.Received {
+			seen[e.source] = true
+		}
+	}
+	return seen
+}
+
+// runUDPClient runs udpclient once with the dialer's settings as flags.
+func runUDPClient(ctx context.Context, bin, addr string, d udpecho.Dialer, msgs ...[]byte) (clientRun, error) {
+	timeout := d.Timeout
+	if timeout == 0 {
+		timeout = udpecho.DefaultTimeout
+	}
+	args := []string{"-addr", addr, "-timeout", timeout.String(), "-retries", strconv.Itoa(d.Retries)}
+	for _, m := range msgs {
+		args = append(args, string(m))
+	}
+	limit := time.Duration(len(msgs)*(d.Retries+1))*timeout + patience
+	return runClient(ctx, bin, "udpclient", limit, "", args...)
 }
 
 // udpCrowdSends runs n of the project's UDP clients at once, each with the
@@ -301,24 +350,45 @@ func udpCrowdSends(ctx context.Context, n, messages int) error {
 		return err
 	}
 	u.crowd = make([]udpCrowdMember, n)
+	d := udpecho.Dialer{Retries: 3}
+	for i := range u.crowd {
+		m := &u.crowd[i]
+		for j := range messages {
+			m.want = append(m.want, fmt.Appendf(nil, "client %d message %d", i+1, j+1))
+		}
+	}
 	start := make(chan struct{})
 	var wg sync.WaitGroup
 	for i := range u.crowd {
 		m := &u.crowd[i]
-		d := udpecho.Dialer{Retries: 3}
+		if u.target.Mode == Process {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				run, err := runUDPClient(ctx, u.target.Bin, u.addr, d, m.want...)
+				switch {
+				case err != nil:
+					m.err = err
+				case run.code != 0:
+					m.err = fmt.Errorf("udpclient exited %d: %s", run.code, run.stderr)
+				}
+				for line := range strings.Lines(run.stdout) {
+					m.got = append(m.got, []byte(strings.TrimSuffix(line, "\n")))
+				}
+			}()
+			continue
+		}
 		c, err := d.Dial(ctx, u.addr)
 		if err != nil {
 			return fmt.Errorf("UDP echo client %d: %w", i+1, err)
 		}
 		u.closers = append(u.closers, func() { c.Close() })
-		m.local = c.LocalAddr().String()
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			<-start
-			for j := range messages {
-				msg := fmt.Appendf(nil, "client %d message %d", i+1, j+1)
-				m.want = append(m.want, msg)
+			for _, msg := range m.want {
 				var got []byte
 				if got, m.err = c.Echo(msg); m.err != nil {
 					return

@@ -33,32 +33,60 @@ func udpSummary(events []udpEvent) string {
 // udpWorld is a scenario's UDP side: its echo server, raw clients, the
 // project's UDP client and the servers that are not ours.
 type udpWorld struct {
+	target   Target
 	guardOff bool
 
-	server *udpecho.Server
-	addr   string
-	served chan error
-	events *eventLog[udpEvent]
+	server  *udpecho.Server // in Library mode
+	process *serverProcess  // in Process mode
+	addr    string
+	served  chan error
+	events  *eventLog[udpEvent]
 
 	peers map[string]*udpPeer
 
-	dialer  udpecho.Dialer
-	got     []byte
-	err     error
-	crowd   []udpCrowdMember
-	silent  *silentServer
-	target  string // where the UDP echo client sends instead of our server
-	closers []func()
+	dialer    udpecho.Dialer
+	got       []byte
+	err       error
+	run       *clientRun // what the udpclient process did, in Process mode
+	crowd     []udpCrowdMember
+	silent    *silentServer
+	elsewhere string // where the UDP echo client sends instead of our server
+	closers   []func()
 }
 
-func newUDPWorld() *udpWorld {
-	return &udpWorld{events: newEventLog(udpSummary), peers: make(map[string]*udpPeer)}
+func newUDPWorld(t Target) *udpWorld {
+	return &udpWorld{target: t, events: newEventLog(udpSummary), peers: make(map[string]*udpPeer)}
 }
+
+// errNoUDP says a conformance run was given no UDP address.
+var errNoUDP = errors.New("no UDP echo service to check: give its address (make conformance UDP=host:port)")
+
+func (u *udpWorld) started() bool { return u.addr != "" }
 
 // startServer starts the scenario's UDP echo server on a free loopback
-// port, unless it runs already.
+// port, unless it runs already: in-process, as a process, or, in
+// Conformance mode, the one at the address given.
 func (u *udpWorld) startServer() error {
-	if u.server != nil {
+	if u.started() {
+		return nil
+	}
+	switch u.target.Mode {
+	case Conformance:
+		if u.target.UDP == "" {
+			return errNoUDP
+		}
+		u.addr = u.target.UDP
+		return nil
+	case Process:
+		args := []string{"-shutdown-timeout", processGrace.String()}
+		if u.guardOff {
+			args = append(args, "-guard=false")
+		}
+		p, err := startServerProcess(u.target.Bin, "udpserver", args, udpEvents(u.events))
+		if err != nil {
+			return err
+		}
+		u.process, u.addr = p, p.addr
 		return nil
 	}
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
@@ -68,14 +96,28 @@ func (u *udpWorld) startServer() error {
 	u.server = &udpecho.Server{
 		DisableGuard: u.guardOff,
 		Logger:       slog.New(slog.DiscardHandler),
-		Observer: udpecho.ObserverFunc(func(e udpecho.Event) {
-			u.events.add(udpEvent{kind: e.Kind, source: e.Source, payload: bytes.Clone(e.Payload), reason: e.Reason})
-		}),
+		Observer:     udpecho.ObserverFunc(func(e udpecho.Event) { u.events.add(udpEventOf(e)) }),
 	}
 	u.addr = pc.LocalAddr().String()
 	u.served = make(chan error, 1)
 	go func() { u.served <- u.server.Serve(pc) }()
 	return nil
+}
+
+// udpEvents records the lines of a UDP server process's event stream.
+func udpEvents(log *eventLog[udpEvent]) func(line []byte) {
+	return func(line []byte) {
+		e, err := udpecho.ReadEvent(line)
+		if err != nil {
+			log.fail(err)
+			return
+		}
+		log.add(udpEventOf(e))
+	}
+}
+
+func udpEventOf(e udpecho.Event) udpEvent {
+	return udpEvent{kind: e.Kind, source: e.Source, payload: bytes.Clone(e.Payload), reason: e.Reason}
 }
 
 func (u *udpWorld) close() error {
@@ -87,6 +129,9 @@ func (u *udpWorld) close() error {
 	}
 	if u.silent != nil {
 		u.silent.close()
+	}
+	if u.process != nil {
+		u.process.kill()
 	}
 	if u.server == nil {
 		return nil
@@ -245,7 +290,6 @@ func (s *silentServer) close() {
 
 // udpCrowdMember is one of many UDP echo clients running at once.
 type udpCrowdMember struct {
-	local     string
 	want, got [][]byte
 	err       error
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strconv"
 	"time"
 
 	"github.com/echospec/echo/impl/tcpecho"
@@ -16,25 +17,28 @@ type worldKey struct{}
 // world is one scenario's state: its server, its clients and what they saw.
 // It lives in the scenario's context, so scenarios share nothing.
 type world struct {
+	target Target
+
 	// How the scenario's echo server is configured. The server starts when a
 	// step first needs it, so Given steps can still change these.
 	framing tcpecho.Framing
 	size    int
 	maxLine int
 
-	server *tcpecho.Server
-	addr   string     // where the echo server listens, once started
-	served chan error // what Serve returned
-	events *eventLog[event]
+	server  *tcpecho.Server // in Library mode
+	process *serverProcess  // in Process mode
+	addr    string          // where the echo server listens, once started
+	served  chan error      // what Serve returned
+	events  *eventLog[event]
 
 	peers map[string]*peer // raw clients, by name
 	crowd []crowdMember    // many clients at once
 
 	echo  echoClient    // the project's own client, under test
 	fakes []*fakeServer // servers that are not ours, for the client to meet
-	// target, when set, is where the echo client connects instead of the
-	// echo server: a fake server, or an address nobody listens on.
-	target string
+	// elsewhere, when set, is where the echo client connects instead of
+	// the echo server: a fake server, or an address nobody listens on.
+	elsewhere string
 
 	udp *udpWorld
 
@@ -44,8 +48,8 @@ type world struct {
 	}
 }
 
-func newWorld() *world {
-	return &world{events: newEventLog(summary), peers: make(map[string]*peer), udp: newUDPWorld()}
+func newWorld(t Target) *world {
+	return &world{target: t, events: newEventLog(summary), peers: make(map[string]*peer), udp: newUDPWorld(t)}
 }
 
 func worldFrom(ctx context.Context) *world {
@@ -56,10 +60,39 @@ func worldFrom(ctx context.Context) *world {
 	return w
 }
 
+// errNoTCP says a conformance run was given no TCP address.
+var errNoTCP = errors.New("no TCP echo service to check: give its address (make conformance TCP=host:port)")
+
+// started reports whether the scenario's TCP echo service is up.
+func (w *world) started() bool { return w.addr != "" }
+
 // startServer starts the scenario's echo server on a free loopback port,
-// unless it runs already.
+// unless it runs already: in-process, as a process, or, in Conformance
+// mode, the one at the address given.
 func (w *world) startServer() error {
-	if w.server != nil {
+	if w.started() {
+		return nil
+	}
+	switch w.target.Mode {
+	case Conformance:
+		if w.target.TCP == "" {
+			return errNoTCP
+		}
+		w.addr = w.target.TCP
+		return nil
+	case Process:
+		args := []string{"-framing", w.framing.String(), "-shutdown-timeout", processGrace.String()}
+		if w.size != 0 {
+			args = append(args, "-size", strconv.Itoa(w.size))
+		}
+		if w.maxLine != 0 {
+			args = append(args, "-max-line", strconv.Itoa(w.maxLine))
+		}
+		p, err := startServerProcess(w.target.Bin, "tcpserver", args, tcpEvents(w.events))
+		if err != nil {
+			return err
+		}
+		w.process, w.addr = p, p.addr
 		return nil
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -81,10 +114,13 @@ func (w *world) startServer() error {
 	return nil
 }
 
+// processGrace is the -shutdown-timeout server processes are started with.
+const processGrace = 5 * time.Second
+
 // configure runs change on the server's configuration, which must happen
 // before the server starts.
 func (w *world) configure(change func()) error {
-	if w.server != nil {
+	if w.started() {
 		return errors.New("the server is already running; configure it before any client connects")
 	}
 	change()
@@ -102,6 +138,9 @@ func (w *world) close() error {
 		f.Close()
 	}
 	udpErr := w.udp.close()
+	if w.process != nil {
+		w.process.kill()
+	}
 	if w.server == nil {
 		return udpErr
 	}
