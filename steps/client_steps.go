@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/echospec/echo/impl/tcpecho"
+	"github.com/echospec/echo/steps/articlebugs"
 )
 
 // echoClient is the project's own client as a scenario drives it.
@@ -66,7 +67,7 @@ func clientSteps(sc *godog.ScenarioContext) {
 		return useFake(ctx, neverAnswer)
 	})
 	sc.Given(`^the article's fixed-buffer server$`, func(ctx context.Context) error {
-		return useFake(ctx, articleFixedBuffer)
+		return useFake(ctx, func(c net.Conn) { articlebugs.HandleConn(articlebugs.StaleBuffer, c) })
 	})
 	sc.Given(`^an address where no server listens$`, func(ctx context.Context) error {
 		// A port that was just free and is closed again: connecting to it

@@ -73,18 +73,3 @@ func answerEveryLine(reply []byte) func(net.Conn) {
 
 // neverAnswer reads everything and answers nothing.
 func neverAnswer(c net.Conn) { io.Copy(io.Discard, c) }
-
-// articleFixedBuffer is the article's first server, bug included: it
-// writes back its whole 4-byte buffer whatever the read returned, so short
-// reads come back with zero or stale bytes.
-func articleFixedBuffer(c net.Conn) {
-	var body [4]byte
-	for {
-		if _, err := c.Read(body[:]); err != nil {
-			return
-		}
-		if _, err := c.Write(body[:]); err != nil {
-			return
-		}
-	}
-}

@@ -15,9 +15,10 @@ import (
 // peer is a client that speaks raw TCP, so that a scenario controls every
 // byte and every write, and sees every byte that comes back.
 type peer struct {
-	conn *net.TCPConn
-	sent int    // bytes written so far
-	line []byte // the last generated line, for "that line"
+	conn   *net.TCPConn
+	sent   int     // bytes written so far
+	line   []byte  // the last generated line, for "that line"
+	stream *stream // the whole exchange, for "exactly what it sent"
 }
 
 // peer returns the named client, connecting it to the echo server first if

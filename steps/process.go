@@ -175,19 +175,33 @@ func (o *output) String() string {
 // waitLine waits for a complete line starting with prefix and returns the
 // rest of it.
 func (o *output) waitLine(ctx context.Context, prefix string) (string, error) {
+	return o.wait(ctx, func(line string) (string, bool) { return strings.CutPrefix(line, prefix) })
+}
+
+// waitContaining waits for a complete line that contains text, and
+// returns it.
+func (o *output) waitContaining(ctx context.Context, text string) (string, error) {
+	return o.wait(ctx, func(line string) (string, bool) { return line, strings.Contains(line, text) })
+}
+
+func (o *output) wait(ctx context.Context, match func(line string) (string, bool)) (string, error) {
 	for {
 		o.mu.Lock()
 		text, changed := o.buf.String(), o.changed
 		o.mu.Unlock()
 		for line := range strings.Lines(text) {
-			if rest, ok := strings.CutPrefix(line, prefix); ok && strings.HasSuffix(rest, "\n") {
-				return strings.TrimSuffix(rest, "\n"), nil
+			line, complete := strings.CutSuffix(line, "\n")
+			if !complete {
+				break
+			}
+			if got, ok := match(line); ok {
+				return got, nil
 			}
 		}
 		select {
 		case <-changed:
 		case <-ctx.Done():
-			return "", fmt.Errorf("no line starting %q; got: %q", prefix, text)
+			return "", fmt.Errorf("not in the output so far: %q", text)
 		}
 	}
 }

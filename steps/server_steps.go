@@ -177,7 +177,14 @@ func receivesThenEnd(ctx context.Context, name, text string) error {
 	if err != nil {
 		return err
 	}
-	got, err := p.receiveAll(len(want) + 64)
+	var got []byte
+	if p.stream != nil {
+		// A reader has been taking in everything since the stream began.
+		<-p.stream.done
+		got, err = p.stream.received, p.stream.readErr
+	} else {
+		got, err = p.receiveAll(len(want) + 64)
+	}
 	require.NoError(godog.T(ctx), err, "%s reading until the server closed", name)
 	assert.Equal(godog.T(ctx), show(want), show(got), "everything %s received before the server closed", name)
 	return nil

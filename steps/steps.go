@@ -26,6 +26,7 @@ func InitializeScenario(sc *godog.ScenarioContext) {
 	shutdownSteps(sc)
 	clientSteps(sc)
 	udpSteps(sc)
+	streamSteps(sc)
 }
 
 // skipScenario skips the rest of the scenario and says why: in the test

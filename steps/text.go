@@ -71,3 +71,14 @@ func clientName(s string) string {
 
 // show quotes bytes for a failure message, so that invisible ones show.
 func show(b []byte) string { return strconv.Quote(string(b)) }
+
+// difference says how got differs from want: their sizes, and the first
+// bytes from where they part.
+func difference(want, got []byte) string {
+	i := 0
+	for i < min(len(want), len(got)) && want[i] == got[i] {
+		i++
+	}
+	end := func(b []byte) []byte { return b[i:min(len(b), i+16)] }
+	return fmt.Sprintf("want %d bytes, got %d; they part at byte %d: want %s, got %s", len(want), len(got), i, show(end(want)), show(end(got)))
+}

@@ -43,11 +43,10 @@ func udpSteps(sc *godog.ScenarioContext) {
 		return sendDatagram(ctx, clientName(name), []byte{})
 	})
 	sc.When(`^`+client+` sends a datagram of (\d+) bytes$`, func(ctx context.Context, name string, n int) error {
-		b := make([]byte, n)
-		for i := range b {
-			b[i] = byte(i % 251) // a prime period: no two long stretches alike
-		}
-		return sendDatagram(ctx, clientName(name), b)
+		return sendDatagram(ctx, clientName(name), patterned(n))
+	})
+	sc.When(`^`+client+` sends the largest datagram$`, func(ctx context.Context, name string) error {
+		return sendDatagram(ctx, clientName(name), patterned(worldFrom(ctx).target.MaxDatagram))
 	})
 	sc.Then(`^`+client+` receives the datagram `+quoted+`$`, func(ctx context.Context, name, text string) error {
 		want, err := unquote(text)
@@ -151,8 +150,17 @@ func sendDatagram(ctx context.Context, name string, b []byte) error {
 	if err != nil {
 		return err
 	}
-	p.sent = b
 	return p.send(u.addr, b)
+}
+
+// patterned returns n bytes with a prime period, so that no two long
+// stretches are alike and a cut or shifted payload shows.
+func patterned(n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(i % 251)
+	}
+	return b
 }
 
 // receivesDatagrams reads as many datagrams as want has, from the server,
@@ -168,7 +176,7 @@ func receivesDatagrams(ctx context.Context, name string, want [][]byte) error {
 		got, err := p.receive(u.addr)
 		require.NoError(t, err, "%s waiting for datagram %d of %d", name, i+1, len(want))
 		if !bytes.Equal(got, w) {
-			return fmt.Errorf("%s's datagram %d is %d bytes, %s; want %d bytes, %s", name, i+1, len(got), show(got[:min(len(got), 80)]), len(w), show(w[:min(len(w), 80)]))
+			return fmt.Errorf("%s's datagram %d differs: %s", name, i+1, difference(w, got))
 		}
 	}
 	return nil

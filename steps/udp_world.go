@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/netip"
+	"os"
 	"syscall"
 	"time"
 
@@ -152,7 +153,8 @@ func (u *udpWorld) close() error {
 // source address and sees every datagram that comes back.
 type udpPeer struct {
 	conn *net.UDPConn
-	sent []byte // the last generated datagram, for "that datagram"
+	sent []byte       // the last datagram sent, for "that datagram" and to resend
+	to   *net.UDPAddr // where it went
 }
 
 // peer returns the named client, opening its socket on an ephemeral port
@@ -209,23 +211,43 @@ func (p *udpPeer) send(to string, b []byte) error {
 	if err != nil {
 		return err
 	}
+	p.sent, p.to = b, dst
 	if _, err := p.conn.WriteTo(b, dst); err != nil {
 		return fmt.Errorf("send a datagram of %d bytes: %w", len(b), err)
 	}
 	return nil
 }
 
-// receive waits for the next datagram from the address from.
+// resendAfter is how long a client waits for an answer before it takes the
+// datagram, or the answer, for lost and sends it again.
+const resendAfter = time.Second
+
+// receive waits for the next datagram from the address from, sending the
+// last datagram again after each second of silence, until patience runs
+// out: UDP may lose a datagram, and only a wrong answer is wrong.
 func (p *udpPeer) receive(from string) ([]byte, error) {
 	buf := make([]byte, 65536)
-	p.conn.SetReadDeadline(time.Now().Add(patience))
-	for {
-		n, src, err := p.conn.ReadFrom(buf)
-		if err != nil {
-			return nil, fmt.Errorf("no datagram came back: %w", err)
+	deadline := time.Now().Add(patience)
+	for attempt := 1; ; attempt++ {
+		wait := time.Now().Add(resendAfter)
+		if wait.After(deadline) {
+			wait = deadline
 		}
-		if src.String() == from {
-			return buf[:n], nil
+		p.conn.SetReadDeadline(wait)
+		for {
+			n, src, err := p.conn.ReadFrom(buf)
+			if err != nil {
+				if !errors.Is(err, os.ErrDeadlineExceeded) || time.Now().After(deadline) || p.to == nil {
+					return nil, fmt.Errorf("no datagram came back after %d attempts: %w", attempt, err)
+				}
+				break
+			}
+			if src.String() == from {
+				return buf[:n], nil
+			}
+		}
+		if _, err := p.conn.WriteTo(p.sent, p.to); err != nil {
+			return nil, fmt.Errorf("send the datagram again: %w", err)
 		}
 	}
 }

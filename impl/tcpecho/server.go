@@ -184,7 +184,9 @@ func (s *Server) settings() (connConfig, error) {
 		// 4-byte message must not cost a system call per 4 bytes.
 		return connConfig{split: fixedSplit(size), initial: max(size, minBuffer), limit: max(size, minBuffer)}, nil
 	case FramingLine:
-		return connConfig{split: lineSplit(maxLine), initial: min(maxLine, minBuffer), limit: maxLine}, nil
+		// The buffer only grows past minBuffer for a line that needs it;
+		// a short MaxLine must not mean reading a few bytes at a time.
+		return connConfig{split: lineSplit(maxLine), initial: minBuffer, limit: max(maxLine, minBuffer)}, nil
 	}
 	return connConfig{}, fmt.Errorf("tcpecho: unknown %v", s.Framing)
 }

@@ -1,0 +1,271 @@
+package steps
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cucumber/godog"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/echospec/echo/impl/tcpecho"
+	"github.com/echospec/echo/impl/udpecho"
+	"github.com/echospec/echo/steps/articlebugs"
+)
+
+// conformance is the outcome of one run of the @rfc862 scenarios.
+type conformance struct {
+	passed, failed, skipped []string
+	output                  string
+}
+
+// checkConformance runs the @rfc862 scenarios against tgt, as make
+// conformance does, but apart from t's subtests, and says what passed,
+// failed and skipped.
+func checkConformance(t *testing.T, tgt Target) conformance {
+	t.Helper()
+	tgt.Mode = Conformance
+	require.NoError(t, tgt.Check())
+	var out bytes.Buffer
+	var skips Skips
+	suite := godog.TestSuite{
+		Name:                "rfc862",
+		ScenarioInitializer: InitializeScenario,
+		Options: &godog.Options{
+			Format:         "junit",
+			Output:         &out,
+			Paths:          []string{"../features"},
+			Tags:           "@rfc862",
+			Concurrency:    4,
+			Strict:         true,
+			NoColors:       true,
+			DefaultContext: WithSkips(WithTarget(context.Background(), tgt), &skips),
+		},
+	}
+	suite.Run()
+	var report struct {
+		Cases []struct {
+			Name   string `xml:"name,attr"`
+			Status string `xml:"status,attr"`
+		} `xml:"testsuite>testcase"`
+	}
+	require.NoError(t, xml.Unmarshal(out.Bytes(), &report), "godog's JUnit report:\n%s", out.String())
+	var c conformance
+	c.output = out.String()
+	skipped := map[string]bool{}
+	for _, s := range skips.All() {
+		skipped[scenarioKey(s.Scenario)] = true
+	}
+	for _, tc := range report.Cases {
+		switch {
+		case tc.Status == "failed":
+			c.failed = append(c.failed, tc.Name)
+		case skipped[scenarioKey(tc.Name)]:
+			c.skipped = append(c.skipped, tc.Name)
+		default:
+			c.passed = append(c.passed, tc.Name)
+		}
+	}
+	require.NotEmpty(t, report.Cases, "no @rfc862 scenario ran")
+	return c
+}
+
+// scenarioKey names a scenario the same way whether the name comes from
+// a subtest ("A_b"), godog ("A b") or a JUnit report of an outline's
+// example ("A b #2").
+func scenarioKey(name string) string {
+	if i := strings.LastIndex(name, " #"); i >= 0 {
+		name = name[:i]
+	}
+	return strings.ReplaceAll(name, " ", "_")
+}
+
+// hasFailed tells whether the scenario called name failed, in any of its
+// examples.
+func (c conformance) hasFailed(name string) bool {
+	for _, f := range c.failed {
+		if scenarioKey(f) == scenarioKey(name) {
+			return true
+		}
+	}
+	return false
+}
+
+const (
+	tcpText    = "TCP: text comes back byte for byte, then the server closes"
+	udpPayload = "UDP: a datagram's exact payload comes back"
+	udpEmpty   = "UDP: an empty datagram gets an empty answer"
+	udpLargest = "UDP: the largest datagram comes back whole"
+)
+
+// TestConformanceFailsAgainstTheArticlesBugs is the negative proof: a spec
+// that passes every server proves nothing. Each of the article's broken
+// servers must fail, and on the scenario made to catch its bug.
+func TestConformanceFailsAgainstTheArticlesBugs(t *testing.T) {
+	catches := map[articlebugs.Bug][]string{
+		articlebugs.StaleBuffer: {tcpText},
+		articlebugs.DropNewline: {tcpText},
+		articlebugs.PadDatagram: {udpPayload, udpEmpty, udpLargest},
+	}
+	for _, bug := range articlebugs.Bugs {
+		t.Run(string(bug), func(t *testing.T) {
+			var tgt Target
+			if bug.UDP() {
+				pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+				require.NoError(t, err)
+				defer pc.Close()
+				go articlebugs.Serve(bug, nil, pc)
+				tgt.UDP = pc.LocalAddr().String()
+			} else {
+				l, err := net.Listen("tcp", "127.0.0.1:0")
+				require.NoError(t, err)
+				defer l.Close()
+				go articlebugs.Serve(bug, l, nil)
+				tgt.TCP = l.Addr().String()
+			}
+			c := checkConformance(t, tgt)
+			require.NotEmpty(t, c.failed, "the @rfc862 scenarios passed against the article's %s server:\n%s", bug, c.output)
+			for _, name := range catches[bug] {
+				assert.True(t, c.hasFailed(name), "%q, made to catch %s, passed; failed: %q", name, bug, c.failed)
+			}
+		})
+	}
+}
+
+// TestOurServersConform runs the @rfc862 scenarios against our servers as
+// if they were anyone's: both framings, the smallest buffers included.
+func TestOurServersConform(t *testing.T) {
+	for _, s := range []*tcpecho.Server{
+		{Framing: tcpecho.FramingLine},
+		{Framing: tcpecho.FramingLine, MaxLine: 1},
+		{Framing: tcpecho.FramingFixed},
+		{Framing: tcpecho.FramingFixed, Size: 1},
+	} {
+		t.Run(fmt.Sprintf("%v size %d max-line %d", s.Framing, s.Size, s.MaxLine), func(t *testing.T) {
+			s.Logger = slog.New(slog.DiscardHandler)
+			l, err := net.Listen("tcp", "127.0.0.1:0")
+			require.NoError(t, err)
+			go s.Serve(l)
+			defer s.Close()
+			u := &udpecho.Server{Logger: s.Logger}
+			pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+			require.NoError(t, err)
+			go u.Serve(pc)
+			defer u.Close()
+
+			c := checkConformance(t, Target{TCP: l.Addr().String(), UDP: pc.LocalAddr().String()})
+			assert.Empty(t, c.failed, c.output)
+			assert.Empty(t, c.skipped)
+		})
+	}
+}
+
+// TestThirdPartyServersConform checks echo services we did not write:
+// socat's, and xinetd's built-in one. Each tool that is missing skips its
+// part and says so; CI installs both.
+func TestThirdPartyServersConform(t *testing.T) {
+	t.Run("socat TCP-LISTEN,fork EXEC:cat", func(t *testing.T) {
+		addr := startThirdParty(t, "socat", "listening on AF=2 ", "-d", "-d", "TCP-LISTEN:0,bind=127.0.0.1,fork,reuseaddr", "EXEC:cat")
+		c := checkConformance(t, Target{TCP: addr})
+		assert.Empty(t, c.failed, c.output)
+		assert.Len(t, c.skipped, 4, "the UDP scenarios, for want of a UDP address")
+	})
+	t.Run("xinetd built-in echo", func(t *testing.T) {
+		port := freePort(t)
+		conf := filepath.Join(t.TempDir(), "xinetd.conf")
+		require.NoError(t, os.WriteFile(conf, []byte(xinetdConf(port)), 0o644))
+		startThirdParty(t, "xinetd", "Started working", "-dontfork", "-filelog", "/dev/stderr", "-pidfile", filepath.Join(t.TempDir(), "pid"), "-f", conf)
+		addr := fmt.Sprintf("127.0.0.1:%d", port)
+
+		// xinetd cuts datagrams to 2048 bytes: everything else conforms.
+		c := checkConformance(t, Target{TCP: addr, UDP: addr})
+		assert.Equal(t, []string{udpLargest}, c.failed, c.output)
+		c = checkConformance(t, Target{TCP: addr, UDP: addr, MaxDatagram: 2048})
+		assert.Empty(t, c.failed, c.output)
+	})
+}
+
+// startThirdParty starts a tool that is not ours, skipping the test if it
+// is not installed, and waits for the line on its stderr that contains
+// ready. It returns what follows ready on that line.
+func startThirdParty(t *testing.T, tool, ready string, args ...string) string {
+	t.Helper()
+	path, err := exec.LookPath(tool)
+	if err != nil {
+		if _, err = os.Stat("/usr/sbin/" + tool); err != nil {
+			t.Skipf("SKIPPED: %s is not installed (apt-get install %s)", tool, tool)
+		}
+		path = "/usr/sbin/" + tool
+	}
+	cmd := exec.Command(path, args...)
+	stderr := newOutput()
+	cmd.Stderr = stderr
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), patience)
+	defer cancel()
+	line, err := stderr.waitContaining(ctx, ready)
+	require.NoError(t, err, "%s did not say %q", tool, ready)
+	_, rest, _ := bytes.Cut([]byte(line), []byte(ready))
+	return string(rest)
+}
+
+// freePort returns a port that was free for TCP and UDP a moment ago.
+func freePort(t *testing.T) int {
+	for range 20 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		port := l.Addr().(*net.TCPAddr).Port
+		pc, err := net.ListenPacket("udp", l.Addr().String())
+		l.Close()
+		if err == nil {
+			pc.Close()
+			return port
+		}
+	}
+	t.Fatal("no port free for both TCP and UDP")
+	return 0
+}
+
+// xinetdConf serves xinetd's built-in echo over TCP and UDP on port,
+// without its default rate limits, which would drop a test's datagrams.
+func xinetdConf(port int) string {
+	return fmt.Sprintf(`defaults
+{
+	instances = UNLIMITED
+	cps       = 100000 1
+}
+service echo
+{
+	type        = INTERNAL UNLISTED
+	id          = echo-stream
+	socket_type = stream
+	protocol    = tcp
+	port        = %[1]d
+	bind        = 127.0.0.1
+	wait        = no
+}
+service echo
+{
+	type        = INTERNAL UNLISTED
+	id          = echo-dgram
+	socket_type = dgram
+	protocol    = udp
+	port        = %[1]d
+	bind        = 127.0.0.1
+	wait        = yes
+}
+`, port)
+}
