@@ -4,12 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -174,18 +172,17 @@ func TestOurServersConform(t *testing.T) {
 // part and says so; CI installs both.
 func TestThirdPartyServersConform(t *testing.T) {
 	t.Run("socat TCP-LISTEN,fork EXEC:cat", func(t *testing.T) {
-		addr := startThirdParty(t, "socat", "listening on AF=2 ", "-d", "-d", "TCP-LISTEN:0,bind=127.0.0.1,fork,reuseaddr", "EXEC:cat")
+		s, addr, err := socatEcho("tcp")
+		skipIfMissing(t, err)
+		defer s.stop()
 		c := checkConformance(t, Target{TCP: addr})
 		assert.Empty(t, c.failed, c.output)
 		assert.Len(t, c.skipped, 4, "the UDP scenarios, for want of a UDP address")
 	})
 	t.Run("xinetd built-in echo", func(t *testing.T) {
-		port := freePort(t)
-		conf := filepath.Join(t.TempDir(), "xinetd.conf")
-		require.NoError(t, os.WriteFile(conf, []byte(xinetdConf(port)), 0o644))
-		startThirdParty(t, "xinetd", "Started working", "-dontfork", "-filelog", "/dev/stderr", "-pidfile", filepath.Join(t.TempDir(), "pid"), "-f", conf)
-		addr := fmt.Sprintf("127.0.0.1:%d", port)
-
+		s, addr, err := xinetdEcho(t.TempDir())
+		skipIfMissing(t, err)
+		defer s.stop()
 		// xinetd cuts datagrams to 2048 bytes: everything else conforms.
 		c := checkConformance(t, Target{TCP: addr, UDP: addr})
 		assert.Equal(t, []string{udpLargest}, c.failed, c.output)
@@ -194,78 +191,12 @@ func TestThirdPartyServersConform(t *testing.T) {
 	})
 }
 
-// startThirdParty starts a tool that is not ours, skipping the test if it
-// is not installed, and waits for the line on its stderr that contains
-// ready. It returns what follows ready on that line.
-func startThirdParty(t *testing.T, tool, ready string, args ...string) string {
+// skipIfMissing skips the test, saying why, when a tool is not installed,
+// and fails it on any other error.
+func skipIfMissing(t *testing.T, err error) {
 	t.Helper()
-	path, err := exec.LookPath(tool)
-	if err != nil {
-		if _, err = os.Stat("/usr/sbin/" + tool); err != nil {
-			t.Skipf("SKIPPED: %s is not installed (apt-get install %s)", tool, tool)
-		}
-		path = "/usr/sbin/" + tool
+	if errors.Is(err, errMissingTool) {
+		t.Skipf("SKIPPED: %v", err)
 	}
-	cmd := exec.Command(path, args...)
-	stderr := newOutput()
-	cmd.Stderr = stderr
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	ctx, cancel := context.WithTimeout(context.Background(), patience)
-	defer cancel()
-	line, err := stderr.waitContaining(ctx, ready)
-	require.NoError(t, err, "%s did not say %q", tool, ready)
-	_, rest, _ := bytes.Cut([]byte(line), []byte(ready))
-	return string(rest)
-}
-
-// freePort returns a port that was free for TCP and UDP a moment ago.
-func freePort(t *testing.T) int {
-	for range 20 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		require.NoError(t, err)
-		port := l.Addr().(*net.TCPAddr).Port
-		pc, err := net.ListenPacket("udp", l.Addr().String())
-		l.Close()
-		if err == nil {
-			pc.Close()
-			return port
-		}
-	}
-	t.Fatal("no port free for both TCP and UDP")
-	return 0
-}
-
-// xinetdConf serves xinetd's built-in echo over TCP and UDP on port,
-// without its default rate limits, which would drop a test's datagrams.
-func xinetdConf(port int) string {
-	return fmt.Sprintf(`defaults
-{
-	instances = UNLIMITED
-	cps       = 100000 1
-}
-service echo
-{
-	type        = INTERNAL UNLISTED
-	id          = echo-stream
-	socket_type = stream
-	protocol    = tcp
-	port        = %[1]d
-	bind        = 127.0.0.1
-	wait        = no
-}
-service echo
-{
-	type        = INTERNAL UNLISTED
-	id          = echo-dgram
-	socket_type = dgram
-	protocol    = udp
-	port        = %[1]d
-	bind        = 127.0.0.1
-	wait        = yes
-}
-`, port)
+	require.NoError(t, err)
 }

@@ -27,6 +27,7 @@ func InitializeScenario(sc *godog.ScenarioContext) {
 	clientSteps(sc)
 	udpSteps(sc)
 	streamSteps(sc)
+	interopSteps(sc)
 }
 
 // skipScenario skips the rest of the scenario and says why: in the test

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"strconv"
 	"time"
 
@@ -41,6 +42,10 @@ type world struct {
 	elsewhere string
 
 	udp *udpWorld
+
+	tool       *toolRun            // what nc or socat sent and printed
+	thirdParty []*thirdPartyServer // servers that are not ours
+	dir        string              // a scratch folder, made when needed
 
 	shutdown struct {
 		grace time.Duration
@@ -114,6 +119,18 @@ func (w *world) startServer() error {
 	return nil
 }
 
+// tempDir returns the scenario's scratch folder, removed when it ends.
+func (w *world) tempDir() (string, error) {
+	if w.dir == "" {
+		dir, err := os.MkdirTemp("", "echo-scenario-")
+		if err != nil {
+			return "", err
+		}
+		w.dir = dir
+	}
+	return w.dir, nil
+}
+
 // processGrace is the -shutdown-timeout server processes are started with.
 const processGrace = 5 * time.Second
 
@@ -136,6 +153,12 @@ func (w *world) close() error {
 	w.echo.close()
 	for _, f := range w.fakes {
 		f.Close()
+	}
+	for _, s := range w.thirdParty {
+		s.stop()
+	}
+	if w.dir != "" {
+		os.RemoveAll(w.dir)
 	}
 	udpErr := w.udp.close()
 	if w.process != nil {

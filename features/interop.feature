@@ -1,0 +1,65 @@
+@interop
+Feature: Working with the tools people already have
+  People test echo services with what is on their machine: nc (OpenBSD
+  netcat) and socat as clients, socat or xinetd as quick servers. Our
+  servers answer those clients byte for byte, and our clients work against
+  those servers, so a mixed setup tells the truth about the network in
+  between, not about which program is at either end.
+
+  A tool that is not installed skips its scenario and says which package
+  to install; CI installs them all.
+
+  Scenario Outline: <tool> over TCP gets back exactly what it sent (<framing> server)
+    Given a <framing> echo server
+    When <tool> sends "<data>" over TCP
+    Then <tool> prints exactly "<data>"
+
+    Examples:
+      | tool  | framing      | data                   |
+      | nc    | line         | hello\nworld\n         |
+      | nc    | fixed-buffer | abc                    |
+      | socat | line         | 你好，世界\r\nno end    |
+      | socat | fixed-buffer | \x00\xff binary \x80   |
+
+  Scenario Outline: <tool> over TCP: a megabyte of random bytes comes back identical (<framing> server)
+    Given a <framing> echo server
+    When <tool> sends 1 MiB of random bytes over TCP
+    Then <tool> prints exactly what it sent
+
+    Examples:
+      | tool  | framing      |
+      | nc    | line         |
+      | nc    | fixed-buffer |
+      | socat | line         |
+      | socat | fixed-buffer |
+
+  Scenario Outline: <tool> over UDP gets its datagram back
+    Given a UDP echo server
+    When <tool> sends the datagram "hi" over UDP
+    Then <tool> prints exactly "hi"
+
+    Examples:
+      | tool  |
+      | nc    |
+      | socat |
+
+  Scenario: Our TCP client against socat's echo server
+    Given socat's echo server over TCP
+    And the echo client uses line framing and waits at most 5 seconds for an echo
+    When the echo client sends the message "hello"
+    Then the echo client gets "hello\n" back
+
+  Scenario: Our UDP client against socat's echo server
+    Given socat's echo server over UDP
+    When the UDP echo client sends "hello"
+    Then the UDP echo client gets "hello" back
+
+  Scenario: Our UDP client against xinetd's built-in echo, which loses datagrams
+    xinetd's UDP echo drops nearly every other datagram under a steady
+    exchange, and cuts any longer than 2048 bytes. Our client sends again
+    when no echo comes, so it gets through.
+
+    Given xinetd's built-in echo
+    And the UDP echo client waits 300 milliseconds for each echo and retries 5 times
+    When the UDP echo client sends "hello"
+    Then the UDP echo client gets "hello" back

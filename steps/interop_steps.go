@@ -1,0 +1,129 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+
+	"github.com/cucumber/godog"
+)
+
+// interopSteps drive tools that are not ours: nc and socat as clients of
+// our servers, socat and xinetd as servers for our clients.
+func interopSteps(sc *godog.ScenarioContext) {
+	sc.When(`^(nc|socat) sends `+quoted+` over TCP$`, func(ctx context.Context, tool, text string) error {
+		b, err := unquote(text)
+		if err != nil {
+			return err
+		}
+		return toolSends(ctx, tool, "tcp", b)
+	})
+	sc.When(`^(nc|socat) sends (\d+) (KiB|MiB) of random bytes over TCP$`, func(ctx context.Context, tool string, n int, unit string) error {
+		return toolSends(ctx, tool, "tcp", randomBytes(n*units[unit]))
+	})
+	sc.When(`^(nc|socat) sends the datagram `+quoted+` over UDP$`, func(ctx context.Context, tool, text string) error {
+		b, err := unquote(text)
+		if err != nil {
+			return err
+		}
+		return toolSends(ctx, tool, "udp", b)
+	})
+	sc.Then(`^(nc|socat) prints exactly `+quoted+`$`, func(ctx context.Context, tool, text string) error {
+		want, err := unquote(text)
+		if err != nil {
+			return err
+		}
+		return worldFrom(ctx).tool.check(want)
+	})
+	sc.Then(`^(nc|socat) prints exactly what it sent$`, func(ctx context.Context, tool string) error {
+		w := worldFrom(ctx)
+		return w.tool.check(w.tool.sent)
+	})
+
+	sc.Given(`^socat's echo server over (TCP|UDP)$`, func(ctx context.Context, proto string) error {
+		w := worldFrom(ctx)
+		if proto == "TCP" {
+			s, addr, err := socatEcho("tcp")
+			return w.useThirdParty(ctx, s, err, func() { w.elsewhere = addr })
+		}
+		s, addr, err := socatEcho("udp")
+		return w.useThirdParty(ctx, s, err, func() { w.udp.elsewhere = addr })
+	})
+	sc.Given(`^xinetd's built-in echo$`, func(ctx context.Context) error {
+		w := worldFrom(ctx)
+		dir, err := w.tempDir()
+		if err != nil {
+			return err
+		}
+		s, addr, err := xinetdEcho(dir)
+		return w.useThirdParty(ctx, s, err, func() { w.elsewhere, w.udp.elsewhere = addr, addr })
+	})
+}
+
+// toolRun is what a client tool that is not ours sent and printed.
+type toolRun struct {
+	name          string
+	sent, printed []byte
+	err           error
+}
+
+func (r *toolRun) check(want []byte) error {
+	if r == nil {
+		return errNothing
+	}
+	if r.err != nil {
+		return r.err
+	}
+	if string(r.printed) != string(want) {
+		return fmt.Errorf("%s printed something else: %s", r.name, difference(want, r.printed))
+	}
+	return nil
+}
+
+// toolSends runs tool as a client of the scenario's server over proto, to
+// send data and print what comes back. A missing tool skips the scenario.
+func toolSends(ctx context.Context, tool, proto string, data []byte) error {
+	w := worldFrom(ctx)
+	start, addr := w.startServer, func() string { return w.addr }
+	if proto == "udp" {
+		start, addr = w.udp.startServer, func() string { return w.udp.addr }
+	}
+	if err := start(); err != nil {
+		return err
+	}
+	host, port, err := net.SplitHostPort(addr())
+	if err != nil {
+		return err
+	}
+	args := map[string][]string{
+		// -N: half-close after stdin ends, so the server can finish.
+		"nc tcp": {"-N", host, port},
+		// -w1: give up a second after the last datagram.
+		"nc udp": {"-u", "-w1", host, port},
+		// -t5: after stdin ends, wait up to 5 s for the server to finish.
+		"socat tcp": {"-t5", "-", "TCP:" + addr()},
+		// -T1: give up after a second with nothing to do.
+		"socat udp": {"-T1", "-", "UDP:" + addr()},
+	}[tool+" "+proto]
+	printed, err := runTool(ctx, tool, data, args...)
+	if errors.Is(err, errMissingTool) {
+		return skipScenario(ctx, "%v", err)
+	}
+	w.tool = &toolRun{name: tool, sent: data, printed: printed, err: err}
+	return nil
+}
+
+// useThirdParty keeps a server that is not ours for the scenario, skipping
+// the scenario if its tool is not installed.
+func (w *world) useThirdParty(ctx context.Context, s *thirdPartyServer, err error, use func()) error {
+	if errors.Is(err, errMissingTool) {
+		return skipScenario(ctx, "%v", err)
+	}
+	if err != nil {
+		return err
+	}
+	w.thirdParty = append(w.thirdParty, s)
+	use()
+	return nil
+}

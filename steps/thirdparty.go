@@ -1,0 +1,190 @@
+package steps
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// errMissingTool says a tool that is not ours is not installed here.
+var errMissingTool = errors.New("not installed")
+
+// tools says how to install each tool that is not ours, on Debian.
+var tools = map[string]string{"nc": "netcat-openbsd", "socat": "socat", "xinetd": "xinetd"}
+
+// lookTool finds a tool that is not ours, in PATH or in /usr/sbin (where
+// xinetd lives, outside an ordinary user's PATH). nc must be OpenBSD's:
+// the other netcats take other flags.
+func lookTool(name string) (string, error) {
+	path, err := exec.LookPath(name)
+	if err != nil {
+		path = filepath.Join("/usr/sbin", name)
+		if _, err := os.Stat(path); err != nil {
+			return "", fmt.Errorf("%s is %w (apt-get install %s)", name, errMissingTool, tools[name])
+		}
+	}
+	if name == "nc" {
+		out, _ := exec.Command(path, "-h").CombinedOutput()
+		if !bytes.Contains(out, []byte("OpenBSD")) {
+			return "", fmt.Errorf("nc here is not OpenBSD netcat, so it is %w in the form needed (apt-get install netcat-openbsd)", errMissingTool)
+		}
+	}
+	return path, nil
+}
+
+// thirdPartyServer is a server that is not ours, running for a scenario or
+// a test.
+type thirdPartyServer struct {
+	cmd    *exec.Cmd
+	stderr *output
+	done   chan struct{}
+}
+
+// startThirdPartyServer starts tool with args and waits for the line on its
+// stderr that contains ready; it returns the server and what follows ready
+// on that line.
+func startThirdPartyServer(tool, ready string, args ...string) (*thirdPartyServer, string, error) {
+	path, err := lookTool(tool)
+	if err != nil {
+		return nil, "", err
+	}
+	s := &thirdPartyServer{cmd: exec.Command(path, args...), stderr: newOutput(), done: make(chan struct{})}
+	s.cmd.Stderr = s.stderr
+	if err := s.cmd.Start(); err != nil {
+		return nil, "", fmt.Errorf("start %s: %w", tool, err)
+	}
+	go func() {
+		s.cmd.Wait()
+		close(s.done)
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), patience)
+	defer cancel()
+	go func() {
+		select {
+		case <-s.done:
+			cancel() // it exited: stop waiting for it to be ready
+		case <-ctx.Done():
+		}
+	}()
+	line, err := s.stderr.waitContaining(ctx, ready)
+	if err != nil {
+		s.stop()
+		return nil, "", fmt.Errorf("%s did not say %q: %w", tool, ready, err)
+	}
+	_, rest, _ := strings.Cut(line, ready)
+	return s, rest, nil
+}
+
+func (s *thirdPartyServer) stop() {
+	s.cmd.Process.Kill()
+	<-s.done
+}
+
+// socatEcho starts socat as an echo server over proto ("tcp" or "udp"),
+// each connection or datagram answered by cat, and returns its address.
+func socatEcho(proto string) (*thirdPartyServer, string, error) {
+	if proto == "tcp" {
+		s, addr, err := startThirdPartyServer("socat", "listening on AF=2 ", "-d", "-d", "TCP-LISTEN:0,bind=127.0.0.1,fork,reuseaddr", "EXEC:cat")
+		return s, addr, err
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, "", err
+	}
+	// socat says it is receiving on the port it was given.
+	s, addr, err := startThirdPartyServer("socat", "receiving on AF=2 ", "-d", "-d", "-b", "65536", fmt.Sprintf("UDP-RECVFROM:%d,bind=127.0.0.1,fork", port), "EXEC:cat")
+	return s, addr, err
+}
+
+// xinetdEcho starts xinetd serving its built-in echo over TCP and UDP on
+// one free port, and returns the address. dir holds its configuration.
+func xinetdEcho(dir string) (*thirdPartyServer, string, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, "", err
+	}
+	conf := filepath.Join(dir, "xinetd.conf")
+	if err := os.WriteFile(conf, []byte(xinetdConf(port)), 0o644); err != nil {
+		return nil, "", err
+	}
+	s, _, err := startThirdPartyServer("xinetd", "Started working", "-dontfork", "-filelog", "/dev/stderr", "-pidfile", filepath.Join(dir, "xinetd.pid"), "-f", conf)
+	return s, fmt.Sprintf("127.0.0.1:%d", port), err
+}
+
+// xinetdConf serves xinetd's built-in echo over TCP and UDP on port,
+// without its default rate limits, which would drop a test's datagrams.
+func xinetdConf(port int) string {
+	return fmt.Sprintf(`defaults
+{
+	instances = UNLIMITED
+	cps       = 100000 1
+}
+service echo
+{
+	type        = INTERNAL UNLISTED
+	id          = echo-stream
+	socket_type = stream
+	protocol    = tcp
+	port        = %[1]d
+	bind        = 127.0.0.1
+	wait        = no
+}
+service echo
+{
+	type        = INTERNAL UNLISTED
+	id          = echo-dgram
+	socket_type = dgram
+	protocol    = udp
+	port        = %[1]d
+	bind        = 127.0.0.1
+	wait        = yes
+}
+`, port)
+}
+
+// freePort returns a loopback port that was free for TCP and UDP a moment
+// ago, for servers that cannot pick their own and say which.
+func freePort() (int, error) {
+	var last error
+	for range 20 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return 0, err
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		pc, err := net.ListenPacket("udp", l.Addr().String())
+		l.Close()
+		if err == nil {
+			pc.Close()
+			return port, nil
+		}
+		last = err
+	}
+	return 0, fmt.Errorf("no port free for both TCP and UDP: %w", last)
+}
+
+// runTool runs a client tool that is not ours with stdin, within patience,
+// and returns what it printed.
+func runTool(ctx context.Context, tool string, stdin []byte, args ...string) ([]byte, error) {
+	path, err := lookTool(tool)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*patience)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, path, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = bytes.NewReader(stdin), &stdout, &stderr
+	start := time.Now()
+	if err := cmd.Run(); err != nil {
+		return stdout.Bytes(), fmt.Errorf("%s %s failed after %v: %w; stderr: %s", tool, strings.Join(args, " "), time.Since(start).Round(time.Millisecond), err, stderr.String())
+	}
+	return stdout.Bytes(), nil
+}
