@@ -91,8 +91,14 @@ func runSuite(t *testing.T, o godog.Options, tgt Target) int {
 	status := suite.Run()
 	// godog passes a scenario whose steps were skipped; report each as the
 	// skip it is, so that go test -v and -json count it as one.
+	reasons := map[string]int{}
 	for _, s := range skips.All() {
 		t.Run(s.Scenario+" (skipped)", func(t *testing.T) { t.Skip(s.Reason) })
+		reasons[s.Reason]++
+	}
+	// godog counts them as passed; say plainly that they did not run.
+	for reason, n := range reasons {
+		t.Logf("%d scenarios skipped: %s", n, reason)
 	}
 	return status
 }

@@ -28,6 +28,7 @@ func InitializeScenario(sc *godog.ScenarioContext) {
 	udpSteps(sc)
 	streamSteps(sc)
 	interopSteps(sc)
+	processSteps(sc)
 }
 
 // skipScenario skips the rest of the scenario and says why: in the test

@@ -46,6 +46,9 @@ type world struct {
 	tool       *toolRun            // what nc or socat sent and printed
 	thirdParty []*thirdPartyServer // servers that are not ours
 	dir        string              // a scratch folder, made when needed
+	exited     *exited             // what a binary did, in Process mode
+	taken      string              // an address held so that a server finds it in use
+	closers    []func()            // what else to close when the scenario ends
 
 	shutdown struct {
 		grace time.Duration
@@ -156,6 +159,9 @@ func (w *world) close() error {
 	}
 	for _, s := range w.thirdParty {
 		s.stop()
+	}
+	for _, c := range w.closers {
+		c()
 	}
 	if w.dir != "" {
 		os.RemoveAll(w.dir)

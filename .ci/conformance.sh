@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# The conformance checks CI runs with the very command users type:
+#   make conformance must pass against echo servers we did not write
+#   (socat's, xinetd's built-in one) and against ours as shipped, and must
+#   fail against each of the article's broken servers.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+tmp=$(mktemp -d)
+pids=()
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"' EXIT
+
+# start NAME READY CMD... runs a server with its stderr on a pipe, waits
+# (10 s at most) for a line containing READY, sets $line to that line and
+# keeps the rest of the output in $tmp/NAME.log.
+start() {
+	local name=$1 ready=$2 fd
+	shift 2
+	mkfifo "$tmp/$name.pipe"
+	"$@" 2>"$tmp/$name.pipe" &
+	pids+=($!)
+	exec {fd}<"$tmp/$name.pipe"
+	line=
+	while read -r -t 10 -u "$fd" line; do
+		[[ $line == *"$ready"* ]] && break
+	done
+	if [[ $line != *"$ready"* ]]; then
+		echo "conformance: $name did not say '$ready' within 10s" >&2
+		exit 1
+	fi
+	cat <&"$fd" >"$tmp/$name.log" &
+	exec {fd}<&-
+}
+
+# free_port prints a loopback port that no TCP or UDP socket uses now.
+free_port() {
+	local port
+	for _ in $(seq 50); do
+		port=$((20000 + RANDOM % 30000))
+		if ! ss -Htuan | awk '{print $5}' | grep -q ":$port\$"; then
+			echo "$port"
+			return
+		fi
+	done
+	echo "conformance: no free port" >&2
+	exit 1
+}
+
+pass() {
+	echo "== must pass: $1"
+	shift
+	make --no-print-directory conformance "$@" >"$tmp/run.log" 2>&1 || { cat "$tmp/run.log"; echo "conformance: expected a pass" >&2; exit 1; }
+	grep -E '^[0-9]+ scenarios' "$tmp/run.log"
+}
+
+fail() {
+	echo "== must fail: $1"
+	shift
+	if make --no-print-directory conformance "$@" >"$tmp/run.log" 2>&1; then
+		cat "$tmp/run.log"
+		echo "conformance: passed a server it must fail" >&2
+		exit 1
+	fi
+	grep -E '^[0-9]+ scenarios' "$tmp/run.log"
+	sed -n '/Failed steps/,/^[0-9]* scenarios/p' "$tmp/run.log" | grep -E '^\s+(Scenario|Error:)' | head -8 || true
+}
+
+make --no-print-directory build >/dev/null
+go build -o bin/ ./steps/articlebugs/articleecho
+
+start socat "listening on AF=2 " socat -d -d TCP-LISTEN:0,bind=127.0.0.1,fork,reuseaddr EXEC:cat
+socat_addr=${line##*AF=2 }
+pass "socat TCP-LISTEN,fork EXEC:cat at $socat_addr" TCP="$socat_addr"
+
+port=$(free_port)
+sed "s/PORT/$port/" >"$tmp/xinetd.conf" <<'CONF'
+defaults
+{
+	instances = UNLIMITED
+	cps       = 100000 1
+}
+service echo
+{
+	type        = INTERNAL UNLISTED
+	id          = echo-stream
+	socket_type = stream
+	protocol    = tcp
+	port        = PORT
+	bind        = 127.0.0.1
+	wait        = no
+}
+service echo
+{
+	type        = INTERNAL UNLISTED
+	id          = echo-dgram
+	socket_type = dgram
+	protocol    = udp
+	port        = PORT
+	bind        = 127.0.0.1
+	wait        = yes
+}
+CONF
+start xinetd "Started working" /usr/sbin/xinetd -dontfork -filelog /dev/stderr -pidfile "$tmp/xinetd.pid" -f "$tmp/xinetd.conf"
+xinetd_addr=127.0.0.1:$port
+pass "xinetd's built-in echo, datagrams up to its 2048-byte limit" TCP="$xinetd_addr" UDP="$xinetd_addr" MAX_DATAGRAM=2048
+fail "xinetd's built-in echo with the largest datagram (it cuts to 2048 bytes)" TCP="$xinetd_addr" UDP="$xinetd_addr"
+
+start tcpserver "listening on " bin/tcpserver -listen 127.0.0.1:0 -framing fixed
+tcp_addr=${line#listening on }
+start udpserver "listening on " bin/udpserver -listen 127.0.0.1:0
+udp_addr=${line#listening on }
+pass "our own tcpserver -framing fixed and udpserver, as shipped" TCP="$tcp_addr" UDP="$udp_addr"
+
+for bug in stale-buffer drop-newline pad-datagram; do
+	start "$bug" "listening on " bin/articleecho -bug "$bug"
+	addr=${line#listening on }
+	if [[ $bug == pad-datagram ]]; then
+		fail "the article's $bug server" UDP="$addr"
+	else
+		fail "the article's $bug server" TCP="$addr"
+	fi
+done
+echo "conformance: every check came out as it must"

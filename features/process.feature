@@ -1,0 +1,55 @@
+@process
+Feature: The binaries as processes
+  What only a process has: signals, exit statuses, and the lines it writes
+  for the person or the script that started it. Scripts rely on these:
+  exit status 0 after SIGTERM, 1 when the server cannot start, 2 for a
+  command line that is wrong, and always one line that says what happened.
+
+  These scenarios need the binaries, so they run with make e2e only.
+
+  Scenario: SIGTERM with clients connected: exit 0, and every echo already sent arrives
+    Given tcpserver is running
+    And client A sends "a whole line\n" and receives it back
+    And client B sends "half a line" and the server has read it
+    And client C is connected
+    When tcpserver gets SIGTERM
+    Then it exits with status 0
+    And client B receives "half a line" and then the end of the stream
+    And client C receives "" and then the end of the stream
+
+  Scenario Outline: <signal> stops <server> with exit status 0
+    Given <server> is running
+    When <server> gets <signal>
+    Then it exits with status 0
+
+    Examples:
+      | server    | signal  |
+      | tcpserver | SIGTERM |
+      | tcpserver | SIGINT  |
+      | udpserver | SIGTERM |
+      | udpserver | SIGINT  |
+
+  Scenario Outline: An address in use: <server> exits 1 with one clear line
+    Given an address that is taken
+    When <server> is started on that address
+    Then it exits with status 1
+    And its only output is the line "<server>: listen on THAT ADDRESS: address already in use"
+
+    Examples:
+      | server    |
+      | tcpserver |
+      | udpserver |
+
+  Scenario Outline: A bad command line: <binary> exits 2, says what is wrong, and shows its usage
+    When <binary> is started with "<arguments>"
+    Then it exits with status 2
+    And its first line is "<problem>", then its usage
+
+    Examples:
+      | binary    | arguments           | problem                                                                            |
+      | tcpserver | -framing words      | invalid value "words" for flag -framing: framing must be fixed or line, not "words" |
+      | tcpserver | -size 0             | invalid value "0" for flag -size: 0 is less than 1                                  |
+      | tcpserver | -listen 8080        | invalid value "8080" for flag -listen: missing port in address                      |
+      | tcpclient | -nope               | flag provided but not defined: -nope                                               |
+      | udpserver | -guard=maybe        | invalid boolean value "maybe" for -guard: parse error                              |
+      | udpclient | -retries -1         | invalid value -1 for flag -retries: negative                                       |

@@ -1,0 +1,119 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"syscall"
+
+	"github.com/cucumber/godog"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// exited is what a binary did, for the steps about exit status and output.
+type exited struct {
+	name   string
+	code   int
+	stderr string
+}
+
+var signals = map[string]syscall.Signal{"SIGTERM": syscall.SIGTERM, "SIGINT": syscall.SIGINT}
+
+// processSteps are about what only a process has: signals, exit statuses
+// and the lines it writes.
+func processSteps(sc *godog.ScenarioContext) {
+	sc.Given(`^(tcpserver|udpserver) is running$`, func(ctx context.Context, name string) error {
+		w := worldFrom(ctx)
+		if w.target.Mode != Process {
+			return skipScenario(ctx, "this scenario needs the binaries: make e2e")
+		}
+		if name == "udpserver" {
+			return w.udp.startServer()
+		}
+		return w.startServer()
+	})
+	sc.When(`^(tcpserver|udpserver) gets (SIGTERM|SIGINT)$`, func(ctx context.Context, name, sig string) error {
+		w := worldFrom(ctx)
+		p := w.process
+		if name == "udpserver" {
+			p = w.udp.process
+		}
+		if p == nil {
+			return fmt.Errorf("%s is not running", name)
+		}
+		if err := p.signal(signals[sig]); err != nil {
+			return err
+		}
+		code, err := p.wait(processGrace + patience)
+		w.exited = &exited{name: name, code: code, stderr: p.stderr.String()}
+		return err
+	})
+	sc.Given(`^an address that is taken$`, func(ctx context.Context) error {
+		// Taken for TCP and UDP alike, so that either server finds it so.
+		w := worldFrom(ctx)
+		port, err := freePort()
+		if err != nil {
+			return err
+		}
+		addr := fmt.Sprintf("127.0.0.1:%d", port)
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			return err
+		}
+		pc, err := net.ListenPacket("udp", addr)
+		if err != nil {
+			l.Close()
+			return err
+		}
+		w.taken, w.closers = addr, append(w.closers, func() { l.Close(); pc.Close() })
+		return nil
+	})
+	sc.When(`^(tcpserver|udpserver) is started on that address$`, func(ctx context.Context, name string) error {
+		return startBinary(ctx, name, "-listen", worldFrom(ctx).taken)
+	})
+	sc.When(`^(tcpserver|udpserver|tcpclient|udpclient) is started with "([^"]*)"$`, func(ctx context.Context, name, args string) error {
+		return startBinary(ctx, name, strings.Fields(args)...)
+	})
+	sc.Then(`^it exits with status (\d+)$`, func(ctx context.Context, code int) error {
+		e := worldFrom(ctx).exited
+		if e == nil {
+			return errors.New("no binary has exited in this scenario")
+		}
+		assert.Equal(godog.T(ctx), code, e.code, "%s's exit status; it wrote:\n%s", e.name, e.stderr)
+		return nil
+	})
+	sc.Then(`^its only output is the line "([^"]*)"$`, func(ctx context.Context, line string) error {
+		w := worldFrom(ctx)
+		require.NotNil(godog.T(ctx), w.exited)
+		want := strings.ReplaceAll(line, "THAT ADDRESS", w.taken) + "\n"
+		assert.Equal(godog.T(ctx), want, w.exited.stderr)
+		return nil
+	})
+	sc.Then(`^its first line is "(.*)", then its usage$`, func(ctx context.Context, line string) error {
+		w := worldFrom(ctx)
+		require.NotNil(godog.T(ctx), w.exited)
+		lines := strings.Split(w.exited.stderr, "\n")
+		require.GreaterOrEqual(godog.T(ctx), len(lines), 2, "what %s wrote: %q", w.exited.name, w.exited.stderr)
+		assert.Equal(godog.T(ctx), line, lines[0])
+		assert.True(godog.T(ctx), strings.HasPrefix(lines[1], "usage: "+w.exited.name+" "), "the usage after the problem: %q", lines[1])
+		return nil
+	})
+}
+
+// startBinary runs one of our binaries with args until it exits, which it
+// must within patience, and keeps what it did.
+func startBinary(ctx context.Context, name string, args ...string) error {
+	w := worldFrom(ctx)
+	if w.target.Mode != Process {
+		return skipScenario(ctx, "this scenario needs the binaries: make e2e")
+	}
+	run, err := runClient(ctx, w.target.Bin, name, patience, "", args...)
+	if err != nil {
+		return err
+	}
+	w.exited = &exited{name: name, code: run.code, stderr: run.stderr}
+	return nil
+}
