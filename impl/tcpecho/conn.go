@@ -17,6 +17,8 @@ type connConfig struct {
 	split   splitFunc
 	initial int // bytes in a new connection's buffer
 	limit   int // bytes the buffer may grow to
+	idle    time.Duration
+	write   time.Duration
 }
 
 // conn is the server side of one client connection.
@@ -55,6 +57,7 @@ func (c *conn) echo(obs Observer, remote net.Addr) error {
 		r, w     int   // buf[r:w] holds bytes read but not yet taken as messages
 		ending   error // set once no more bytes will be read; why
 		draining bool  // shutting down: read only what has arrived already
+		idle     = idleDeadline{last: time.Now()}
 	)
 	for {
 		start := r
@@ -69,11 +72,8 @@ func (c *conn) echo(obs Observer, remote net.Addr) error {
 			r += n
 		}
 		if r > start {
-			if _, err := c.rwc.Write(buf[start:r]); err != nil {
-				if c.srv.closing.Load() && errors.Is(err, net.ErrClosed) {
-					return ErrServerClosed
-				}
-				return fmt.Errorf("write echo: %w", err)
+			if err := c.write(buf[start:r]); err != nil {
+				return err
 			}
 		}
 		if ending != nil {
@@ -97,6 +97,13 @@ func (c *conn) echo(obs Observer, remote net.Addr) error {
 
 		var n int
 		var err error
+		if !draining && c.cfg.idle > 0 {
+			idle.arm(c)
+			// Shutdown may have woken this connection just before the
+			// deadline above replaced its wake-up; it marked the server
+			// closing first, so look.
+			draining = c.srv.closing.Load()
+		}
 		if draining {
 			if n, err = readNow(c.rwc, buf[w:]); n == 0 && err == nil {
 				ending = ErrServerClosed
@@ -106,6 +113,9 @@ func (c *conn) echo(obs Observer, remote net.Addr) error {
 		}
 		if n > 0 {
 			w += n
+			if c.cfg.idle > 0 {
+				idle.heard()
+			}
 			if obs != nil {
 				obs.Observe(Event{Kind: DataRead, Conn: c.id, Remote: remote, Bytes: n})
 			}
@@ -118,12 +128,73 @@ func (c *conn) echo(obs Observer, remote net.Addr) error {
 			// Shutdown woke this connection: echo what it holds and what
 			// has arrived already, then go.
 			draining = true
+		case c.cfg.idle > 0 && errors.Is(err, os.ErrDeadlineExceeded):
+			if idle.expired(c) {
+				ending = ErrIdleTimeout // echo what it holds, then go
+			}
 		case c.srv.closing.Load() && errors.Is(err, net.ErrClosed):
 			return ErrServerClosed
 		default:
 			return fmt.Errorf("read: %w", err)
 		}
 	}
+}
+
+// write writes an echo whole. The write deadline counts from the last
+// progress, not from the start: a client that reads slowly but steadily is
+// served, one that stopped reading is let go.
+func (c *conn) write(p []byte) error {
+	for len(p) > 0 {
+		if c.cfg.write > 0 {
+			c.rwc.SetWriteDeadline(time.Now().Add(c.cfg.write))
+		}
+		n, err := c.rwc.Write(p)
+		p = p[n:]
+		switch {
+		case err == nil:
+		case errors.Is(err, os.ErrDeadlineExceeded) && n > 0:
+			// Progress: the client reads, slowly. Wait again.
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			return ErrWriteTimeout
+		case c.srv.closing.Load() && errors.Is(err, net.ErrClosed):
+			return ErrServerClosed
+		default:
+			return fmt.Errorf("write echo: %w", err)
+		}
+	}
+	return nil
+}
+
+// idleDeadline closes a connection silent for IdleTimeout without a
+// system call per read: it moves the read deadline only when it has fallen
+// behind by an eighth of the timeout, and when that early deadline fires
+// it checks the real silence before closing anything.
+type idleDeadline struct {
+	last time.Time // when the client last sent something
+	at   time.Time // the read deadline set
+}
+
+// arm sets the read deadline, if it has fallen far enough behind.
+func (d *idleDeadline) arm(c *conn) {
+	if want := d.last.Add(c.cfg.idle); want.Sub(d.at) > c.cfg.idle/8 {
+		d.at = want
+		c.rwc.SetReadDeadline(want)
+	}
+}
+
+// heard notes that the client sent something.
+func (d *idleDeadline) heard() { d.last = time.Now() }
+
+// expired tells whether the client has been silent for the whole
+// timeout; if not, it moves the deadline to when it would be.
+func (d *idleDeadline) expired(c *conn) bool {
+	want := d.last.Add(c.cfg.idle)
+	if time.Now().Before(want) {
+		d.at = want
+		c.rwc.SetReadDeadline(want)
+		return false
+	}
+	return true
 }
 
 // wake makes the connection's pending or next read return at once, so that

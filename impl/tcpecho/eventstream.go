@@ -20,7 +20,8 @@ type eventLine struct {
 	Message []byte `json:"message,omitempty"` // base64, as encoding/json writes bytes
 	Reason  string `json:"reason,omitempty"`
 	// Why is the Reason's class, for programs: "client closed", "server
-	// closed", "reset" or "error".
+	// closed", "idle timeout", "write timeout", "too many", "reset" or
+	// "error".
 	Why string `json:"why,omitempty"`
 }
 
@@ -47,14 +48,25 @@ func EventStream(w io.Writer) Observer {
 	})
 }
 
+// whys are the Reasons a program can tell apart, by their names in a
+// stream.
+var whys = []struct {
+	name string
+	is   error
+}{
+	{"client closed", ErrClientClosed},
+	{"server closed", ErrServerClosed},
+	{"idle timeout", ErrIdleTimeout},
+	{"write timeout", ErrWriteTimeout},
+	{"too many", ErrTooManyConns},
+	{"reset", syscall.ECONNRESET},
+}
+
 func why(reason error) string {
-	switch {
-	case errors.Is(reason, ErrClientClosed):
-		return "client closed"
-	case errors.Is(reason, ErrServerClosed):
-		return "server closed"
-	case errors.Is(reason, syscall.ECONNRESET):
-		return "reset"
+	for _, w := range whys {
+		if errors.Is(reason, w.is) {
+			return w.name
+		}
 	}
 	return "error"
 }
@@ -68,7 +80,7 @@ func ReadEvent(line []byte) (Event, error) {
 		return Event{}, fmt.Errorf("event %q: %w", line, err)
 	}
 	e := Event{Conn: l.Conn, Bytes: l.Bytes, Message: l.Message}
-	for k := ConnOpened; k <= ConnClosed; k++ {
+	for k := ConnOpened; k <= ConnRejected; k++ {
 		if k.String() == l.Kind {
 			e.Kind = k
 		}
@@ -81,16 +93,13 @@ func ReadEvent(line []byte) (Event, error) {
 		return Event{}, fmt.Errorf("event %q: remote: %w", line, err)
 	}
 	e.Remote = net.TCPAddrFromAddrPort(remote)
-	switch l.Why {
-	case "":
-	case "client closed":
-		e.Reason = ErrClientClosed
-	case "server closed":
-		e.Reason = ErrServerClosed
-	case "reset":
-		e.Reason = relayed{l.Reason, syscall.ECONNRESET}
-	default:
+	if l.Why != "" {
 		e.Reason = errors.New(l.Reason)
+		for _, w := range whys {
+			if w.name == l.Why {
+				e.Reason = relayed{l.Reason, w.is}
+			}
+		}
 	}
 	return e, nil
 }

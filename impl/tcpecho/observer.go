@@ -18,6 +18,9 @@ const (
 	MessageReceived
 	// ConnClosed: the connection is closed; Event.Reason says why.
 	ConnClosed
+	// ConnRejected: a connection was closed as soon as it was accepted,
+	// because MaxConns were open; Event.Reason is ErrTooManyConns.
+	ConnRejected
 )
 
 // String returns a short lower-case name, as used in logs.
@@ -31,6 +34,8 @@ func (k EventKind) String() string {
 		return "message received"
 	case ConnClosed:
 		return "conn closed"
+	case ConnRejected:
+		return "conn rejected"
 	}
 	return "unknown event"
 }
@@ -50,8 +55,9 @@ type Event struct {
 	// Reason says why the connection closed, for ConnClosed. It is
 	// ErrClientClosed when the client ended its stream and everything it
 	// sent was echoed; ErrServerClosed when the server was shut down or
-	// closed; otherwise the read or write error that ended it, so that
-	// errors.Is(Reason, syscall.ECONNRESET) tells a reset.
+	// closed; ErrIdleTimeout, ErrWriteTimeout or ErrTooManyConns when a
+	// limit ended it; otherwise the read or write error that ended it, so
+	// that errors.Is(Reason, syscall.ECONNRESET) tells a reset.
 	Reason error
 }
 

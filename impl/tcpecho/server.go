@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/echospec/echo/impl/internal/describe"
+	"github.com/echospec/echo/impl/internal/ratelog"
 )
 
 // ErrServerClosed is returned by Serve and ListenAndServe once Shutdown or
@@ -21,6 +22,18 @@ var ErrServerClosed = errors.New("tcpecho: server closed")
 // ErrClientClosed is the Reason of a connection whose client ended its
 // stream (or half-closed it) and got every byte it sent echoed back.
 var ErrClientClosed = errors.New("client closed the connection")
+
+// ErrIdleTimeout is the Reason of a connection closed because its client
+// sent nothing for IdleTimeout. What it had sent was echoed first.
+var ErrIdleTimeout = errors.New("client sent nothing for the idle timeout")
+
+// ErrWriteTimeout is the Reason of a connection closed because its client
+// took none of its echo for WriteTimeout: it stopped reading.
+var ErrWriteTimeout = errors.New("client read none of its echo for the write timeout")
+
+// ErrTooManyConns is the Reason of a connection closed as soon as it was
+// accepted, because MaxConns connections were open already.
+var ErrTooManyConns = errors.New("too many connections")
 
 // A Server echoes back to each TCP client what it sends. Set its fields
 // before calling Serve or ListenAndServe and leave them alone afterwards.
@@ -50,6 +63,21 @@ type Server struct {
 	// nil means slog.Default().
 	Logger *slog.Logger
 
+	// MaxConns is how many connections may be open at once. One accepted
+	// over the limit is closed at once, counted and reported; those open
+	// are untouched. 0 means no limit.
+	MaxConns int
+
+	// IdleTimeout closes a connection whose client sends nothing for this
+	// long, after echoing what it sent. 0 means no limit.
+	IdleTimeout time.Duration
+
+	// WriteTimeout closes a connection whose client takes none of its echo
+	// for this long. While an echo waits, the server reads nothing more
+	// from that client, so the client's own unread bytes hold it back and
+	// the server's memory for it stays bounded. 0 means no limit.
+	WriteTimeout time.Duration
+
 	// Observer, if set, is told of every connection and message.
 	Observer Observer
 
@@ -59,6 +87,8 @@ type Server struct {
 
 	closing  atomic.Bool
 	nextConn atomic.Uint64
+	rejected atomic.Uint64
+	overLog  ratelog.Limiter
 
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
@@ -125,11 +155,14 @@ func (s *Server) Serve(l net.Listener) error {
 		}
 		backoff = 0
 		c := &conn{srv: s, cfg: cfg, rwc: rwc, id: s.nextConn.Add(1)}
-		if !s.trackConn(c) {
+		switch s.trackConn(c) {
+		case tracked:
+			go c.serve()
+		case overLimit:
+			s.reject(c)
+		default:
 			rwc.Close()
-			continue
 		}
-		go c.serve()
 	}
 }
 
@@ -178,15 +211,18 @@ func (s *Server) settings() (connConfig, error) {
 	if maxLine < 0 {
 		return connConfig{}, fmt.Errorf("tcpecho: MaxLine %d is negative", maxLine)
 	}
+	if s.MaxConns < 0 || s.IdleTimeout < 0 || s.WriteTimeout < 0 {
+		return connConfig{}, errors.New("tcpecho: MaxConns, IdleTimeout and WriteTimeout must not be negative")
+	}
 	switch s.Framing {
 	case FramingFixed:
 		// Read in blocks of at least 4 KiB whatever the message size: a
 		// 4-byte message must not cost a system call per 4 bytes.
-		return connConfig{split: fixedSplit(size), initial: max(size, minBuffer), limit: max(size, minBuffer)}, nil
+		return connConfig{split: fixedSplit(size), initial: max(size, minBuffer), limit: max(size, minBuffer), idle: s.IdleTimeout, write: s.WriteTimeout}, nil
 	case FramingLine:
 		// The buffer only grows past minBuffer for a line that needs it;
 		// a short MaxLine must not mean reading a few bytes at a time.
-		return connConfig{split: lineSplit(maxLine), initial: minBuffer, limit: max(maxLine, minBuffer)}, nil
+		return connConfig{split: lineSplit(maxLine), initial: minBuffer, limit: max(maxLine, minBuffer), idle: s.IdleTimeout, write: s.WriteTimeout}, nil
 	}
 	return connConfig{}, fmt.Errorf("tcpecho: unknown %v", s.Framing)
 }
@@ -235,15 +271,46 @@ func (s *Server) untrackListener(l net.Listener) {
 	}
 }
 
-func (s *Server) trackConn(c *conn) bool {
+// Rejected returns how many connections were closed on arrival because
+// MaxConns were open.
+func (s *Server) Rejected() uint64 { return s.rejected.Load() }
+
+type admission int
+
+const (
+	tracked admission = iota
+	overLimit
+	closing
+)
+
+func (s *Server) trackConn(c *conn) admission {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.initLocked()
 	if s.closing.Load() {
-		return false
+		return closing
+	}
+	if s.MaxConns > 0 && len(s.conns) >= s.MaxConns {
+		return overLimit
 	}
 	s.conns[c] = struct{}{}
-	return true
+	return tracked
+}
+
+// reject closes a connection over MaxConns at once: a reset, so that the
+// client learns at once, and no goroutine or buffer is spent on it.
+func (s *Server) reject(c *conn) {
+	if tc, ok := c.rwc.(*net.TCPConn); ok {
+		tc.SetLinger(0)
+	}
+	c.rwc.Close()
+	total := s.rejected.Add(1)
+	if obs := s.Observer; obs != nil {
+		obs.Observe(Event{Kind: ConnRejected, Conn: c.id, Remote: c.rwc.RemoteAddr(), Reason: ErrTooManyConns})
+	}
+	if ok, skipped := s.overLog.Allow(time.Now()); ok {
+		s.logger().Warn("connection refused: too many connections", "remote", c.rwc.RemoteAddr().String(), "max_conns", s.MaxConns, "rejected_unlogged_since_last", skipped, "rejected_total", total)
+	}
 }
 
 func (s *Server) untrackConn(c *conn) {

@@ -22,7 +22,15 @@ import (
 
 func main() { cli.Main(run) }
 
-const synopsis = "tcpserver [-listen ADDR] [-framing fixed|line] [-size N] [-max-line N] [-shutdown-timeout D] [-events FILE] [-v]"
+const synopsis = "tcpserver [-listen ADDR] [-framing fixed|line] [-size N] [-max-line N] [-max-conns N] [-idle-timeout D] [-write-timeout D] [-shutdown-timeout D] [-events FILE] [-v]"
+
+// The limits' defaults: generous for an echo service, never unbounded.
+const (
+	defaultMaxConns        = 10000
+	defaultIdleTimeout     = 5 * time.Minute
+	defaultWriteTimeout    = 10 * time.Second
+	defaultShutdownTimeout = 5 * time.Second
+)
 
 func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	stderr = cli.SyncWriter(stderr)
@@ -34,14 +42,14 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 	fs.TextVar(&framing, "framing", tcpecho.FramingLine, "what one message is: `fixed` (at most -size bytes) or line (up to and including a newline)")
 	size := cli.PositiveInt(fs, "size", tcpecho.DefaultSize, "largest message in `bytes`, with -framing fixed")
 	maxLine := cli.PositiveInt(fs, "max-line", tcpecho.DefaultMaxLine, "longest line held whole, in `bytes`; a longer one is echoed on in pieces of this size")
-	shutdownTimeout := fs.Duration("shutdown-timeout", 5*time.Second, "on SIGINT or SIGTERM, how `long` busy connections get to finish before they are closed")
+	maxConns := cli.Count(fs, "max-conns", defaultMaxConns, "`N`: most connections open at once; one more is closed at once, counted and logged (0: no limit)")
+	idleTimeout := cli.Duration(fs, "idle-timeout", defaultIdleTimeout, "close a connection whose client sends nothing for this `duration` (0: never)")
+	writeTimeout := cli.Duration(fs, "write-timeout", defaultWriteTimeout, "close a connection whose client reads none of its echo for this `duration`; until then the server reads nothing more from it (0: never)")
+	shutdownTimeout := cli.Duration(fs, "shutdown-timeout", defaultShutdownTimeout, "on SIGINT or SIGTERM, the `duration` busy connections get to finish before they are closed; idle ones close at once")
 	verbose := fs.Bool("v", false, "log every message, not only connections")
 	events := fs.String("events", "", "write every event (connections, reads, whole messages) as a JSON line to `file`, - for stdout; for programs watching the server")
 	if err := cli.Parse(fs, args, true); err != nil {
 		return err
-	}
-	if *shutdownTimeout < 0 {
-		return cli.Usagef(fs, "invalid value %v for flag -shutdown-timeout: negative", *shutdownTimeout)
 	}
 
 	logger := cli.NewLogger(stderr, *verbose)
@@ -55,12 +63,15 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 		stream = tcpecho.EventStream(eventsOut)
 	}
 	srv := &tcpecho.Server{
-		Addr:     *listen,
-		Framing:  framing,
-		Size:     *size,
-		MaxLine:  *maxLine,
-		Logger:   logger,
-		Observer: tcpecho.Observers(tcpecho.LogObserver(logger, *verbose), stream),
+		Addr:         *listen,
+		Framing:      framing,
+		Size:         *size,
+		MaxLine:      *maxLine,
+		MaxConns:     *maxConns,
+		IdleTimeout:  *idleTimeout,
+		WriteTimeout: *writeTimeout,
+		Logger:       logger,
+		Observer:     tcpecho.Observers(tcpecho.LogObserver(logger, *verbose), stream),
 		Ready: func(addr net.Addr) {
 			// A contract, not a log line: scripts wait for it and read the
 			// port from it.

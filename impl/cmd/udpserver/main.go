@@ -32,14 +32,11 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 	cli.SetUsage(fs, synopsis)
 	listen := cli.HostPort(fs, "listen", udpecho.DefaultAddr, "`address` to listen on, host:port; port 0 picks a free port")
 	guard := fs.Bool("guard", true, "refuse to answer service ports (below 1024, and 2049) and broadcast or multicast sources, which could start a reflection loop; -guard=false answers everyone")
-	shutdownTimeout := fs.Duration("shutdown-timeout", 5*time.Second, "on SIGINT or SIGTERM, how `long` the datagram being answered gets to finish")
+	shutdownTimeout := cli.Duration(fs, "shutdown-timeout", 5*time.Second, "on SIGINT or SIGTERM, the `duration` the datagram being answered gets to finish")
 	verbose := fs.Bool("v", false, "log every datagram")
 	events := fs.String("events", "", "write every event (datagrams answered, refused, failed, with whole payloads) as a JSON line to `file`, - for stdout; for programs watching the server")
 	if err := cli.Parse(fs, args, true); err != nil {
 		return err
-	}
-	if *shutdownTimeout < 0 {
-		return cli.Usagef(fs, "invalid value %v for flag -shutdown-timeout: negative", *shutdownTimeout)
 	}
 
 	logger := cli.NewLogger(stderr, *verbose)

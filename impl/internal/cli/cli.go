@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 )
 
 // ErrUsage marks an error in how a command was called. The problem and the
@@ -87,6 +88,15 @@ func SetUsage(fs *flag.FlagSet, synopsis string) {
 // PositiveInt defines an int flag that must be at least 1, so that a bad
 // value is reported by flag itself, with the flag's name.
 func PositiveInt(fs *flag.FlagSet, name string, value int, usage string) *int {
+	return intAtLeast(fs, name, value, 1, usage)
+}
+
+// Count defines an int flag that must be 0 or more.
+func Count(fs *flag.FlagSet, name string, value int, usage string) *int {
+	return intAtLeast(fs, name, value, 0, usage)
+}
+
+func intAtLeast(fs *flag.FlagSet, name string, value, least int, usage string) *int {
 	p := new(int)
 	*p = value
 	fs.Func(name, fmt.Sprintf("%s (default %d)", usage, value), func(s string) error {
@@ -94,10 +104,28 @@ func PositiveInt(fs *flag.FlagSet, name string, value int, usage string) *int {
 		if err != nil {
 			return fmt.Errorf("%q is not a whole number", s)
 		}
-		if n < 1 {
-			return fmt.Errorf("%d is less than 1", n)
+		if n < least {
+			return fmt.Errorf("%d is less than %d", n, least)
 		}
 		*p = n
+		return nil
+	})
+	return p
+}
+
+// Duration defines a duration flag that must be 0 or more.
+func Duration(fs *flag.FlagSet, name string, value time.Duration, usage string) *time.Duration {
+	p := new(time.Duration)
+	*p = value
+	fs.Func(name, fmt.Sprintf("%s (default %v)", usage, value), func(s string) error {
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return fmt.Errorf("%q is not a duration such as 10s or 1m30s", s)
+		}
+		if d < 0 {
+			return fmt.Errorf("%v is negative", d)
+		}
+		*p = d
 		return nil
 	})
 	return p
