@@ -38,7 +38,7 @@ func (e *echoClient) close() {
 }
 
 func clientSteps(sc *godog.ScenarioContext) {
-	sc.Given(`^the echo client uses (line|fixed) framing and waits at most (\d+) seconds? for an echo$`, func(ctx context.Context, framing string, s int) error {
+	sc.Step(`^the echo client uses (line|fixed) framing and waits at most (\d+) seconds? for an echo$`, func(ctx context.Context, framing string, s int) error {
 		w := worldFrom(ctx)
 		if err := w.echo.dialer.Framing.UnmarshalText([]byte(framing)); err != nil {
 			return err
@@ -46,30 +46,30 @@ func clientSteps(sc *godog.ScenarioContext) {
 		w.echo.dialer.Timeout = time.Duration(s) * time.Second
 		return nil
 	})
-	sc.Given(`^the echo client uses fixed framing with pieces of at most (\d+) bytes$`, func(ctx context.Context, n int) error {
+	sc.Step(`^the echo client uses fixed framing with pieces of at most (\d+) bytes$`, func(ctx context.Context, n int) error {
 		w := worldFrom(ctx)
 		w.echo.dialer.Framing, w.echo.dialer.Size = tcpecho.FramingFixed, n
 		return nil
 	})
-	sc.Given(`^the echo client waits at most (\d+) milliseconds for an echo$`, func(ctx context.Context, ms int) error {
+	sc.Step(`^the echo client waits at most (\d+) milliseconds for an echo$`, func(ctx context.Context, ms int) error {
 		worldFrom(ctx).echo.dialer.Timeout = time.Duration(ms) * time.Millisecond
 		return nil
 	})
 
-	sc.Given(`^a broken server that answers every line with `+quoted+`$`, func(ctx context.Context, text string) error {
+	sc.Step(`^a broken server that answers every line with `+quoted+`$`, func(ctx context.Context, text string) error {
 		reply, err := unquote(text)
 		if err != nil {
 			return err
 		}
 		return useFake(ctx, answerEveryLine(reply))
 	})
-	sc.Given(`^a server that accepts connections but never answers$`, func(ctx context.Context) error {
+	sc.Step(`^a server that accepts connections but never answers$`, func(ctx context.Context) error {
 		return useFake(ctx, neverAnswer)
 	})
-	sc.Given(`^the article's fixed-buffer server$`, func(ctx context.Context) error {
+	sc.Step(`^the article's fixed-buffer server$`, func(ctx context.Context) error {
 		return useFake(ctx, func(c net.Conn) { articlebugs.HandleConn(articlebugs.StaleBuffer, c) })
 	})
-	sc.Given(`^an address where no server listens$`, func(ctx context.Context) error {
+	sc.Step(`^an address where no server listens$`, func(ctx context.Context) error {
 		// A port that was just free and is closed again: connecting to it
 		// is refused.
 		l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -80,7 +80,7 @@ func clientSteps(sc *godog.ScenarioContext) {
 		return l.Close()
 	})
 
-	sc.When(`^the echo client sends the message `+quoted+`$`, func(ctx context.Context, text string) error {
+	sc.Step(`^the echo client sends the message `+quoted+`$`, func(ctx context.Context, text string) error {
 		msg, err := unquote(text)
 		if err != nil {
 			return err
@@ -105,7 +105,7 @@ func clientSteps(sc *godog.ScenarioContext) {
 		w.echo.got, w.echo.err = w.echo.client.Echo(msg)
 		return nil
 	})
-	sc.When(`^the echo client finishes$`, func(ctx context.Context) error {
+	sc.Step(`^the echo client finishes$`, func(ctx context.Context) error {
 		w := worldFrom(ctx)
 		if w.echo.run != nil {
 			return nil // the process finished when it had sent its message
@@ -118,7 +118,7 @@ func clientSteps(sc *godog.ScenarioContext) {
 		return nil
 	})
 
-	sc.Then(`^the echo client gets `+quoted+` back$`, func(ctx context.Context, text string) error {
+	sc.Step(`^the echo client gets `+quoted+` back$`, func(ctx context.Context, text string) error {
 		want, err := unquote(text)
 		if err != nil {
 			return err
@@ -134,7 +134,7 @@ func clientSteps(sc *godog.ScenarioContext) {
 		assert.Equal(t, show(want), show(e.got))
 		return nil
 	})
-	sc.Then(`^the echo client reports that (the echo differs|it timed out|the connection was refused)$`, func(ctx context.Context, what string) error {
+	sc.Step(`^the echo client reports that (the echo differs|it timed out|the connection was refused)$`, func(ctx context.Context, what string) error {
 		report := clientReports[what]
 		e := &worldFrom(ctx).echo
 		t := godog.T(ctx)

@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -19,8 +20,32 @@ type crowdMember struct {
 }
 
 func crowdSteps(sc *godog.ScenarioContext) {
-	sc.When(`^(\d+) clients each send (\d+) lines at the same time$`, crowdSends)
-	sc.Then(`^every client receives exactly its own lines, in order$`, func(ctx context.Context) error {
+	sc.Step(`^(\d+) clients each send (\d+) lines at the same time(?:, all within (\d+) seconds)?$`, func(ctx context.Context, n, lines int, within string) error {
+		limit := patience
+		if within != "" {
+			var s int
+			fmt.Sscan(within, &s)
+			limit = time.Duration(s) * time.Second
+		}
+		return crowdSends(ctx, n, lines, limit)
+	})
+	sc.Step(`^every idle client sends a line and reads its echo$`, func(ctx context.Context) error {
+		w := worldFrom(ctx)
+		var conns []net.Conn
+		for i := 1; ; i++ {
+			p, ok := w.peers[fmt.Sprintf("idle client %d", i)]
+			if !ok {
+				break
+			}
+			conns = append(conns, p.conn)
+		}
+		if len(conns) == 0 {
+			return errors.New("no idle clients")
+		}
+		w.crowd = talkAtOnce(conns, 1, patience)
+		return nil
+	})
+	sc.Step(`^every client receives exactly its own lines, in order$`, func(ctx context.Context) error {
 		w := worldFrom(ctx)
 		t := godog.T(ctx)
 		for i, m := range w.crowd {
@@ -30,7 +55,7 @@ func crowdSteps(sc *godog.ScenarioContext) {
 		}
 		return nil
 	})
-	sc.Given(`^(\d+) clients are connected and idle$`, func(ctx context.Context, n int) error {
+	sc.Step(`^(\d+) clients are connected and idle$`, func(ctx context.Context, n int) error {
 		w := worldFrom(ctx)
 		for i := range n {
 			if _, err := w.connected(ctx, fmt.Sprintf("idle client %d", i+1)); err != nil {
@@ -44,39 +69,45 @@ func crowdSteps(sc *godog.ScenarioContext) {
 // crowdSends connects n clients, then lets them all go at once; each sends
 // its lines one at a time, reading each echo before sending the next, so
 // that the server interleaves every client's messages with the others'.
-func crowdSends(ctx context.Context, n, lines int) error {
+// All of it must be over within limit.
+func crowdSends(ctx context.Context, n, lines int, limit time.Duration) error {
 	w := worldFrom(ctx)
 	if err := w.startServer(); err != nil {
 		return err
 	}
-	conns := make([]net.Conn, n)
+	conns := make([]net.Conn, 0, n)
 	defer func() {
 		for _, c := range conns {
-			if c != nil {
-				c.Close()
-			}
+			c.Close()
 		}
 	}()
-	for i := range conns {
+	for i := range n {
 		c, err := net.DialTimeout("tcp", w.addr, patience)
 		if err != nil {
 			return fmt.Errorf("client %d of %d cannot connect: %w", i+1, n, err)
 		}
-		conns[i] = c
+		conns = append(conns, c)
 	}
+	w.crowd = talkAtOnce(conns, lines, limit)
+	return nil
+}
 
-	w.crowd = make([]crowdMember, n)
+// talkAtOnce has every connection send its lines at the same moment, and
+// returns what each sent and got back within limit.
+func talkAtOnce(conns []net.Conn, lines int, limit time.Duration) []crowdMember {
+	crowd := make([]crowdMember, len(conns))
 	start := make(chan struct{})
+	deadline := time.Now().Add(limit)
 	var wg sync.WaitGroup
 	for i, c := range conns {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			m := &w.crowd[i]
-			c.SetDeadline(time.Now().Add(patience))
+			m := &crowd[i]
+			c.SetDeadline(deadline)
 			<-start
 			for j := range lines {
-				line := fmt.Appendf(nil, "client %02d line %02d\n", i+1, j+1)
+				line := fmt.Appendf(nil, "client %04d line %03d\n", i+1, j+1)
 				m.want = append(m.want, line...)
 				if _, m.err = c.Write(line); m.err != nil {
 					return
@@ -91,5 +122,5 @@ func crowdSends(ctx context.Context, n, lines int) error {
 	}
 	close(start)
 	wg.Wait()
-	return nil
+	return crowd
 }

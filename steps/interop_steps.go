@@ -12,36 +12,36 @@ import (
 // interopSteps drive tools that are not ours: nc and socat as clients of
 // our servers, socat and xinetd as servers for our clients.
 func interopSteps(sc *godog.ScenarioContext) {
-	sc.When(`^(nc|socat) sends `+quoted+` over TCP$`, func(ctx context.Context, tool, text string) error {
+	sc.Step(`^(nc|socat) sends `+quoted+` over TCP$`, func(ctx context.Context, tool, text string) error {
 		b, err := unquote(text)
 		if err != nil {
 			return err
 		}
 		return toolSends(ctx, tool, "tcp", b)
 	})
-	sc.When(`^(nc|socat) sends (\d+) (KiB|MiB) of random bytes over TCP$`, func(ctx context.Context, tool string, n int, unit string) error {
+	sc.Step(`^(nc|socat) sends (\d+) (KiB|MiB) of random bytes over TCP$`, func(ctx context.Context, tool string, n int, unit string) error {
 		return toolSends(ctx, tool, "tcp", randomBytes(n*units[unit]))
 	})
-	sc.When(`^(nc|socat) sends the datagram `+quoted+` over UDP$`, func(ctx context.Context, tool, text string) error {
+	sc.Step(`^(nc|socat) sends the datagram `+quoted+` over UDP$`, func(ctx context.Context, tool, text string) error {
 		b, err := unquote(text)
 		if err != nil {
 			return err
 		}
 		return toolSends(ctx, tool, "udp", b)
 	})
-	sc.Then(`^(nc|socat) prints exactly `+quoted+`$`, func(ctx context.Context, tool, text string) error {
+	sc.Step(`^(nc|socat) prints exactly `+quoted+`$`, func(ctx context.Context, tool, text string) error {
 		want, err := unquote(text)
 		if err != nil {
 			return err
 		}
 		return worldFrom(ctx).tool.check(want)
 	})
-	sc.Then(`^(nc|socat) prints exactly what it sent$`, func(ctx context.Context, tool string) error {
+	sc.Step(`^(nc|socat) prints exactly what it sent$`, func(ctx context.Context, tool string) error {
 		w := worldFrom(ctx)
 		return w.tool.check(w.tool.sent)
 	})
 
-	sc.Given(`^socat's echo server over (TCP|UDP)$`, func(ctx context.Context, proto string) error {
+	sc.Step(`^socat's echo server over (TCP|UDP)$`, func(ctx context.Context, proto string) error {
 		w := worldFrom(ctx)
 		if proto == "TCP" {
 			s, addr, err := socatEcho("tcp")
@@ -50,7 +50,7 @@ func interopSteps(sc *godog.ScenarioContext) {
 		s, addr, err := socatEcho("udp")
 		return w.useThirdParty(ctx, s, err, func() { w.udp.elsewhere = addr })
 	})
-	sc.Given(`^xinetd's built-in echo$`, func(ctx context.Context) error {
+	sc.Step(`^xinetd's built-in echo$`, func(ctx context.Context) error {
 		w := worldFrom(ctx)
 		dir, err := w.tempDir()
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"syscall"
 	"time"
 
 	"github.com/echospec/echo/impl/tcpecho"
@@ -15,26 +16,47 @@ import (
 // peer is a client that speaks raw TCP, so that a scenario controls every
 // byte and every write, and sees every byte that comes back.
 type peer struct {
-	conn   *net.TCPConn
-	sent   int     // bytes written so far
-	line   []byte  // the last generated line, for "that line"
-	stream *stream // the whole exchange, for "exactly what it sent"
+	conn      *net.TCPConn
+	connected time.Time // when it began to connect
+	sent      int       // bytes written so far
+	line      []byte    // the last generated line, for "that line"
+	stream    *stream   // the whole exchange, for "exactly what it sent"
+	flood     *flood    // bytes sent by a client that never reads
 }
 
 // peer returns the named client, connecting it to the echo server first if
 // it is new.
 func (w *world) peer(name string) (*peer, error) {
+	return w.peerWith(name, nil)
+}
+
+// peerWith is peer with a function that sets up the client's socket
+// before it connects, such as its buffer sizes.
+func (w *world) peerWith(name string, setup func(fd uintptr) error) (*peer, error) {
 	if p, ok := w.peers[name]; ok {
 		return p, nil
 	}
 	if err := w.startServer(); err != nil {
 		return nil, err
 	}
-	c, err := net.DialTimeout("tcp", w.addr, patience)
+	d := net.Dialer{Timeout: patience}
+	if setup != nil {
+		d.Control = func(_, _ string, raw syscall.RawConn) error {
+			var err error
+			if cerr := raw.Control(func(fd uintptr) { err = setup(fd) }); cerr != nil {
+				return cerr
+			}
+			return err
+		}
+	}
+	// Before the dial, not after: the server may accept, and start timing
+	// the connection, before Dial returns.
+	dialed := time.Now()
+	c, err := d.Dial("tcp", w.addr)
 	if err != nil {
 		return nil, fmt.Errorf("%s cannot connect to the echo server: %w", name, err)
 	}
-	p := &peer{conn: c.(*net.TCPConn)}
+	p := &peer{conn: c.(*net.TCPConn), connected: dialed}
 	w.peers[name] = p
 	return p, nil
 }

@@ -25,7 +25,7 @@ var signals = map[string]syscall.Signal{"SIGTERM": syscall.SIGTERM, "SIGINT": sy
 // processSteps are about what only a process has: signals, exit statuses
 // and the lines it writes.
 func processSteps(sc *godog.ScenarioContext) {
-	sc.Given(`^(tcpserver|udpserver) is running$`, func(ctx context.Context, name string) error {
+	sc.Step(`^(tcpserver|udpserver) is running$`, func(ctx context.Context, name string) error {
 		w := worldFrom(ctx)
 		if w.target.Mode != Process {
 			return skipScenario(ctx, "this scenario needs the binaries: make e2e")
@@ -35,7 +35,7 @@ func processSteps(sc *godog.ScenarioContext) {
 		}
 		return w.startServer()
 	})
-	sc.When(`^(tcpserver|udpserver) gets (SIGTERM|SIGINT)$`, func(ctx context.Context, name, sig string) error {
+	sc.Step(`^(tcpserver|udpserver) gets (SIGTERM|SIGINT)$`, func(ctx context.Context, name, sig string) error {
 		w := worldFrom(ctx)
 		p := w.process
 		if name == "udpserver" {
@@ -51,7 +51,7 @@ func processSteps(sc *godog.ScenarioContext) {
 		w.exited = &exited{name: name, code: code, stderr: p.stderr.String()}
 		return err
 	})
-	sc.Given(`^an address that is taken$`, func(ctx context.Context) error {
+	sc.Step(`^an address that is taken$`, func(ctx context.Context) error {
 		// Taken for TCP and UDP alike, so that either server finds it so.
 		w := worldFrom(ctx)
 		port, err := freePort()
@@ -71,13 +71,13 @@ func processSteps(sc *godog.ScenarioContext) {
 		w.taken, w.closers = addr, append(w.closers, func() { l.Close(); pc.Close() })
 		return nil
 	})
-	sc.When(`^(tcpserver|udpserver) is started on that address$`, func(ctx context.Context, name string) error {
+	sc.Step(`^(tcpserver|udpserver) is started on that address$`, func(ctx context.Context, name string) error {
 		return startBinary(ctx, name, "-listen", worldFrom(ctx).taken)
 	})
-	sc.When(`^(tcpserver|udpserver|tcpclient|udpclient) is started with "([^"]*)"$`, func(ctx context.Context, name, args string) error {
+	sc.Step(`^(tcpserver|udpserver|tcpclient|udpclient) is started with "([^"]*)"$`, func(ctx context.Context, name, args string) error {
 		return startBinary(ctx, name, strings.Fields(args)...)
 	})
-	sc.Then(`^it exits with status (\d+)$`, func(ctx context.Context, code int) error {
+	sc.Step(`^it exits with status (\d+)$`, func(ctx context.Context, code int) error {
 		e := worldFrom(ctx).exited
 		if e == nil {
 			return errors.New("no binary has exited in this scenario")
@@ -85,14 +85,14 @@ func processSteps(sc *godog.ScenarioContext) {
 		assert.Equal(godog.T(ctx), code, e.code, "%s's exit status; it wrote:\n%s", e.name, e.stderr)
 		return nil
 	})
-	sc.Then(`^its only output is the line "([^"]*)"$`, func(ctx context.Context, line string) error {
+	sc.Step(`^its only output is the line "([^"]*)"$`, func(ctx context.Context, line string) error {
 		w := worldFrom(ctx)
 		require.NotNil(godog.T(ctx), w.exited)
 		want := strings.ReplaceAll(line, "THAT ADDRESS", w.taken) + "\n"
 		assert.Equal(godog.T(ctx), want, w.exited.stderr)
 		return nil
 	})
-	sc.Then(`^its first line is "(.*)", then its usage$`, func(ctx context.Context, line string) error {
+	sc.Step(`^its first line is "(.*)", then its usage$`, func(ctx context.Context, line string) error {
 		w := worldFrom(ctx)
 		require.NotNil(godog.T(ctx), w.exited)
 		lines := strings.Split(w.exited.stderr, "\n")

@@ -17,14 +17,14 @@ import (
 
 // serverSteps are the steps about the echo server and raw clients of it.
 func serverSteps(sc *godog.ScenarioContext) {
-	sc.Given(`^an echo server$`, func(ctx context.Context) error { return nil })
-	sc.Given(`^a (fixed-buffer|line) echo server$`, useFraming)
-	sc.Given(`^the server uses (fixed-buffer|line) framing$`, useFraming)
-	sc.Given(`^the server's buffer holds (\d+) bytes?$`, func(ctx context.Context, n int) error {
+	sc.Step(`^an echo server$`, func(ctx context.Context) error { return nil })
+	sc.Step(`^a (fixed-buffer|line) echo server$`, useFraming)
+	sc.Step(`^the server uses (fixed-buffer|line) framing$`, useFraming)
+	sc.Step(`^the server's buffer holds (\d+) bytes?$`, func(ctx context.Context, n int) error {
 		w := worldFrom(ctx)
 		return w.configure(func() { w.size = n })
 	})
-	sc.Given(`^the server's longest line is (\d+) bytes$`, func(ctx context.Context, n int) error {
+	sc.Step(`^the server's longest line is (\d+) bytes$`, func(ctx context.Context, n int) error {
 		w := worldFrom(ctx)
 		return w.configure(func() { w.maxLine = n })
 	})
@@ -79,11 +79,11 @@ func serverSteps(sc *godog.ScenarioContext) {
 		return p.exchange(b)
 	})
 
-	sc.Then(`^the server saw the messages? `+quotedList+`$`, sawMessages)
-	sc.Then(`^the server saw (\d+) messages? of at most (\d+) bytes$`, sawMessagesOfAtMost)
-	sc.Then(`^the server saw messages of `+numberList+` bytes$`, sawMessageSizes)
-	sc.Then(`^the server saw `+client+`'s connection end because (the client closed it|it was reset|the server shut down)$`, sawConnectionEnd)
-	sc.Then(`^the server saw (\d+) connections$`, func(ctx context.Context, n int) error {
+	sc.Step(`^the server saw the messages? `+quotedList+`$`, sawMessages)
+	sc.Step(`^the server saw (\d+) messages? of at most (\d+) bytes$`, sawMessagesOfAtMost)
+	sc.Step(`^the server saw messages of `+numberList+` bytes$`, sawMessageSizes)
+	sc.Step(`^the server saw `+client+`'s connection end because (the client closed it|it was reset|the server shut down|it was idle|it stopped reading)$`, sawConnectionEnd)
+	sc.Step(`^the server saw (\d+) connections$`, func(ctx context.Context, n int) error {
 		_, err := worldFrom(ctx).events.waitFor(ctx, fmt.Sprintf("%d connections", n), func(events []event) bool {
 			return count(events, tcpecho.ConnOpened) >= n
 		})
@@ -270,6 +270,8 @@ var closeReasons = map[string]error{
 	"the client closed it": tcpecho.ErrClientClosed,
 	"it was reset":         syscall.ECONNRESET,
 	"the server shut down": tcpecho.ErrServerClosed,
+	"it was idle":          tcpecho.ErrIdleTimeout,
+	"it stopped reading":   tcpecho.ErrWriteTimeout,
 }
 
 func sawConnectionEnd(ctx context.Context, name, because string) error {

@@ -17,18 +17,18 @@ import (
 )
 
 func shutdownSteps(sc *godog.ScenarioContext) {
-	sc.When(`^the server shuts down$`, func(ctx context.Context) error {
+	sc.Step(`^the server shuts down$`, func(ctx context.Context) error {
 		return shutDown(ctx, patience)
 	})
-	sc.When(`^the server shuts down, giving busy connections (\d+) seconds$`, func(ctx context.Context, s int) error {
+	sc.Step(`^the server shuts down, giving busy connections (\d+) seconds$`, func(ctx context.Context, s int) error {
 		return shutDown(ctx, time.Duration(s)*time.Second)
 	})
-	sc.Then(`^the shutdown finished without needing that time$`, func(ctx context.Context) error {
+	sc.Step(`^the shutdown finished without needing that time$`, func(ctx context.Context) error {
 		w := worldFrom(ctx)
 		require.NoError(godog.T(ctx), w.shutdown.err, "shutdown with a grace period of %v", w.shutdown.grace)
 		return nil
 	})
-	sc.Then(`^the server saw (\d+) connections end because the server shut down$`, func(ctx context.Context, n int) error {
+	sc.Step(`^the server saw (\d+) connections end because the server shut down$`, func(ctx context.Context, n int) error {
 		_, err := worldFrom(ctx).events.waitFor(ctx, fmt.Sprintf("%d connections to end because of the shutdown", n), func(events []event) bool {
 			ended := 0
 			for _, e := range events {
@@ -40,7 +40,7 @@ func shutdownSteps(sc *godog.ScenarioContext) {
 		})
 		return err
 	})
-	sc.Then(`^a new client cannot connect$`, func(ctx context.Context) error {
+	sc.Step(`^a new client cannot connect$`, func(ctx context.Context) error {
 		w := worldFrom(ctx)
 		c, err := net.DialTimeout("tcp", w.addr, patience)
 		if err == nil {

@@ -29,6 +29,7 @@ func InitializeScenario(sc *godog.ScenarioContext) {
 	streamSteps(sc)
 	interopSteps(sc)
 	processSteps(sc)
+	limitsSteps(sc)
 }
 
 // skipScenario skips the rest of the scenario and says why: in the test

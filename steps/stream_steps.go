@@ -18,7 +18,7 @@ import (
 // streamSteps are the steps that need no framing: a client streams bytes,
 // finishes sending, and expects them all back before the server closes.
 func streamSteps(sc *godog.ScenarioContext) {
-	sc.Given(`^an echo service over (TCP|UDP)$`, func(ctx context.Context, proto string) error {
+	sc.Step(`^an echo service over (TCP|UDP)$`, func(ctx context.Context, proto string) error {
 		w := worldFrom(ctx)
 		err := w.startServer()
 		if proto == "UDP" {
@@ -29,28 +29,28 @@ func streamSteps(sc *godog.ScenarioContext) {
 		}
 		return err
 	})
-	sc.When(`^`+client+` sends `+quoted+` and finishes sending$`, func(ctx context.Context, name, text string) error {
+	sc.Step(`^`+client+` sends `+quoted+` and finishes sending$`, func(ctx context.Context, name, text string) error {
 		b, err := unquote(text)
 		if err != nil {
 			return err
 		}
 		return streamFrom(ctx, clientName(name), b, 0)
 	})
-	sc.When(`^`+client+` sends every byte value from 0 to 255, (\d+) times over, and finishes sending$`, func(ctx context.Context, name string, times int) error {
+	sc.Step(`^`+client+` sends every byte value from 0 to 255, (\d+) times over, and finishes sending$`, func(ctx context.Context, name string, times int) error {
 		every := make([]byte, 256)
 		for i := range every {
 			every[i] = byte(i)
 		}
 		return streamFrom(ctx, clientName(name), bytes.Repeat(every, times), 0)
 	})
-	sc.When(`^`+client+` sends (\d+) (KiB|MiB) of random bytes(?: in writes of 1 to (\d+) bytes)? and finishes sending$`, func(ctx context.Context, name string, n int, unit string, pieces string) error {
+	sc.Step(`^`+client+` sends (\d+) (KiB|MiB) of random bytes(?: in writes of 1 to (\d+) bytes)? and finishes sending$`, func(ctx context.Context, name string, n int, unit string, pieces string) error {
 		maxWrite := 0
 		if pieces != "" {
 			fmt.Sscan(pieces, &maxWrite)
 		}
 		return streamFrom(ctx, clientName(name), randomBytes(n*units[unit]), maxWrite)
 	})
-	sc.Then(`^`+client+` receives exactly what it sent and then the end of the stream$`, func(ctx context.Context, name string) error {
+	sc.Step(`^`+client+` receives exactly what it sent and then the end of the stream$`, func(ctx context.Context, name string) error {
 		p, err := worldFrom(ctx).peer(clientName(name))
 		if err != nil {
 			return err
@@ -58,7 +58,7 @@ func streamSteps(sc *godog.ScenarioContext) {
 		return p.stream.check()
 	})
 
-	sc.When(`^(\d+) clients each send (\d+) (KiB|MiB) of their own random bytes at the same time and finish sending$`, func(ctx context.Context, n, size int, unit string) error {
+	sc.Step(`^(\d+) clients each send (\d+) (KiB|MiB) of their own random bytes at the same time and finish sending$`, func(ctx context.Context, n, size int, unit string) error {
 		w := worldFrom(ctx)
 		var wg sync.WaitGroup
 		errs := make([]error, n)
@@ -76,7 +76,7 @@ func streamSteps(sc *godog.ScenarioContext) {
 		wg.Wait()
 		return errors.Join(errs...)
 	})
-	sc.Then(`^every client receives exactly what it sent and then the end of the stream$`, func(ctx context.Context) error {
+	sc.Step(`^every client receives exactly what it sent and then the end of the stream$`, func(ctx context.Context) error {
 		w := worldFrom(ctx)
 		t := godog.T(ctx)
 		for name, p := range w.peers {

@@ -22,8 +22,8 @@ import (
 )
 
 func udpSteps(sc *godog.ScenarioContext) {
-	sc.Given(`^a UDP echo server$`, func(ctx context.Context) error { return nil })
-	sc.Given(`^the reflection guard is turned off$`, func(ctx context.Context) error {
+	sc.Step(`^a UDP echo server$`, func(ctx context.Context) error { return nil })
+	sc.Step(`^the reflection guard is turned off$`, func(ctx context.Context) error {
 		u := worldFrom(ctx).udp
 		if u.started() {
 			return errors.New("the UDP server is already running; configure it before any client sends")
@@ -32,40 +32,40 @@ func udpSteps(sc *godog.ScenarioContext) {
 		return nil
 	})
 
-	sc.When(`^`+client+` sends the datagram `+quoted+`$`, func(ctx context.Context, name, text string) error {
+	sc.Step(`^`+client+` sends the datagram `+quoted+`$`, func(ctx context.Context, name, text string) error {
 		b, err := unquote(text)
 		if err != nil {
 			return err
 		}
 		return sendDatagram(ctx, clientName(name), b)
 	})
-	sc.When(`^`+client+` sends an empty datagram$`, func(ctx context.Context, name string) error {
+	sc.Step(`^`+client+` sends an empty datagram$`, func(ctx context.Context, name string) error {
 		return sendDatagram(ctx, clientName(name), []byte{})
 	})
-	sc.When(`^`+client+` sends a datagram of (\d+) bytes$`, func(ctx context.Context, name string, n int) error {
+	sc.Step(`^`+client+` sends a datagram of (\d+) bytes$`, func(ctx context.Context, name string, n int) error {
 		return sendDatagram(ctx, clientName(name), patterned(n))
 	})
-	sc.When(`^`+client+` sends the largest datagram$`, func(ctx context.Context, name string) error {
+	sc.Step(`^`+client+` sends the largest datagram$`, func(ctx context.Context, name string) error {
 		return sendDatagram(ctx, clientName(name), patterned(worldFrom(ctx).target.MaxDatagram))
 	})
-	sc.Then(`^`+client+` receives the datagram `+quoted+`$`, func(ctx context.Context, name, text string) error {
+	sc.Step(`^`+client+` receives the datagram `+quoted+`$`, func(ctx context.Context, name, text string) error {
 		want, err := unquote(text)
 		if err != nil {
 			return err
 		}
 		return receivesDatagrams(ctx, clientName(name), [][]byte{want})
 	})
-	sc.Then(`^`+client+` receives the datagrams `+quotedList+`$`, func(ctx context.Context, name, list string) error {
+	sc.Step(`^`+client+` receives the datagrams `+quotedList+`$`, func(ctx context.Context, name, list string) error {
 		want, err := unquoteList(list)
 		if err != nil {
 			return err
 		}
 		return receivesDatagrams(ctx, clientName(name), want)
 	})
-	sc.Then(`^`+client+` receives an empty datagram$`, func(ctx context.Context, name string) error {
+	sc.Step(`^`+client+` receives an empty datagram$`, func(ctx context.Context, name string) error {
 		return receivesDatagrams(ctx, clientName(name), [][]byte{{}})
 	})
-	sc.Then(`^`+client+` receives that datagram back$`, func(ctx context.Context, name string) error {
+	sc.Step(`^`+client+` receives that datagram back$`, func(ctx context.Context, name string) error {
 		p, err := worldFrom(ctx).udp.peer(clientName(name))
 		if err != nil {
 			return err
@@ -73,7 +73,7 @@ func udpSteps(sc *godog.ScenarioContext) {
 		return receivesDatagrams(ctx, clientName(name), [][]byte{p.sent})
 	})
 
-	sc.When(`^a client on port (\d+) sends the datagram `+quoted+`$`, func(ctx context.Context, port int, text string) error {
+	sc.Step(`^a client on port (\d+) sends the datagram `+quoted+`$`, func(ctx context.Context, port int, text string) error {
 		b, err := unquote(text)
 		if err != nil {
 			return err
@@ -88,7 +88,7 @@ func udpSteps(sc *godog.ScenarioContext) {
 		}
 		return p.send(u.addr, b)
 	})
-	sc.Then(`^the server refuses the datagram from port (\d+) because (it is a service port|it is the NFS port)$`, func(ctx context.Context, port int, because string) error {
+	sc.Step(`^the server refuses the datagram from port (\d+) because (it is a service port|it is the NFS port)$`, func(ctx context.Context, port int, because string) error {
 		want := map[string]error{"it is a service port": udpecho.ErrServicePort, "it is the NFS port": udpecho.ErrNFSPort}[because]
 		events, err := worldFrom(ctx).udp.events.waitFor(ctx, fmt.Sprintf("the datagram from port %d to be refused", port), func(events []udpEvent) bool {
 			return refusedFrom(events, port) != nil
@@ -99,7 +99,7 @@ func udpSteps(sc *godog.ScenarioContext) {
 		assert.ErrorIs(godog.T(ctx), refusedFrom(events, port).reason, want)
 		return nil
 	})
-	sc.Then(`^a client on an ordinary port still gets `+quoted+` back$`, func(ctx context.Context, text string) error {
+	sc.Step(`^a client on an ordinary port still gets `+quoted+` back$`, func(ctx context.Context, text string) error {
 		b, err := unquote(text)
 		if err != nil {
 			return err
@@ -109,7 +109,7 @@ func udpSteps(sc *godog.ScenarioContext) {
 		}
 		return receivesDatagrams(ctx, "a client on an ordinary port", [][]byte{b})
 	})
-	sc.Then(`^the client on port (\d+) receives the datagram `+quoted+`$`, func(ctx context.Context, port int, text string) error {
+	sc.Step(`^the client on port (\d+) receives the datagram `+quoted+`$`, func(ctx context.Context, port int, text string) error {
 		want, err := unquote(text)
 		if err != nil {
 			return err
@@ -124,7 +124,7 @@ func udpSteps(sc *godog.ScenarioContext) {
 		assert.Equal(godog.T(ctx), show(want), show(got))
 		return nil
 	})
-	sc.Then(`^the client on port (\d+) received nothing$`, func(ctx context.Context, port int) error {
+	sc.Step(`^the client on port (\d+) received nothing$`, func(ctx context.Context, port int) error {
 		// The server answers datagrams in order, so once a later datagram's
 		// echo is back, any answer to this client would be waiting already.
 		p, err := worldFrom(ctx).udp.peerOnPort(port)
@@ -193,12 +193,12 @@ func refusedFrom(events []udpEvent, port int) *udpEvent {
 
 // udpClientSteps are about the project's UDP client.
 func udpClientSteps(sc *godog.ScenarioContext) {
-	sc.Given(`^the UDP echo client waits (\d+) milliseconds for each echo and retries (\d+) times?$`, func(ctx context.Context, ms, retries int) error {
+	sc.Step(`^the UDP echo client waits (\d+) milliseconds for each echo and retries (\d+) times?$`, func(ctx context.Context, ms, retries int) error {
 		u := worldFrom(ctx).udp
 		u.dialer.Timeout, u.dialer.Retries = time.Duration(ms)*time.Millisecond, retries
 		return nil
 	})
-	sc.Given(`^a UDP server that receives datagrams but never answers$`, func(ctx context.Context) error {
+	sc.Step(`^a UDP server that receives datagrams but never answers$`, func(ctx context.Context) error {
 		u := worldFrom(ctx).udp
 		s, err := startSilent()
 		if err != nil {
@@ -207,7 +207,7 @@ func udpClientSteps(sc *godog.ScenarioContext) {
 		u.silent, u.elsewhere = s, s.conn.LocalAddr().String()
 		return nil
 	})
-	sc.Given(`^a UDP address where nothing listens$`, func(ctx context.Context) error {
+	sc.Step(`^a UDP address where nothing listens$`, func(ctx context.Context) error {
 		// A port that was just bound and is free again: the host answers
 		// datagrams to it with "port unreachable".
 		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
@@ -217,7 +217,7 @@ func udpClientSteps(sc *godog.ScenarioContext) {
 		worldFrom(ctx).udp.elsewhere = pc.LocalAddr().String()
 		return pc.Close()
 	})
-	sc.When(`^the UDP echo client sends `+quoted+`$`, func(ctx context.Context, text string) error {
+	sc.Step(`^the UDP echo client sends `+quoted+`$`, func(ctx context.Context, text string) error {
 		msg, err := unquote(text)
 		if err != nil {
 			return err
@@ -243,7 +243,7 @@ func udpClientSteps(sc *godog.ScenarioContext) {
 		u.got, u.err = c.Echo(msg)
 		return nil
 	})
-	sc.Then(`^the UDP echo client gets `+quoted+` back$`, func(ctx context.Context, text string) error {
+	sc.Step(`^the UDP echo client gets `+quoted+` back$`, func(ctx context.Context, text string) error {
 		want, err := unquote(text)
 		if err != nil {
 			return err
@@ -259,7 +259,7 @@ func udpClientSteps(sc *godog.ScenarioContext) {
 		assert.Equal(t, show(want), show(u.got))
 		return nil
 	})
-	sc.Then(`^the UDP echo client reports no echo after (\d+) attempts(?: because (nothing came in time|the host refused))?$`, func(ctx context.Context, attempts int, because string) error {
+	sc.Step(`^the UDP echo client reports no echo after (\d+) attempts(?: because (nothing came in time|the host refused))?$`, func(ctx context.Context, attempts int, because string) error {
 		u := worldFrom(ctx).udp
 		t := godog.T(ctx)
 		cause := map[string]struct {
@@ -287,7 +287,7 @@ func udpClientSteps(sc *godog.ScenarioContext) {
 		}
 		return nil
 	})
-	sc.Then(`^the silent server received `+quoted+` (\d+) times$`, func(ctx context.Context, text string, n int) error {
+	sc.Step(`^the silent server received `+quoted+` (\d+) times$`, func(ctx context.Context, text string, n int) error {
 		want, err := unquote(text)
 		if err != nil {
 			return err
@@ -303,8 +303,8 @@ func udpClientSteps(sc *godog.ScenarioContext) {
 		return nil
 	})
 
-	sc.When(`^(\d+) UDP echo clients each send (\d+) messages at the same time$`, udpCrowdSends)
-	sc.Then(`^every UDP echo client gets its own messages back$`, func(ctx context.Context) error {
+	sc.Step(`^(\d+) UDP echo clients each send (\d+) messages at the same time$`, udpCrowdSends)
+	sc.Step(`^every UDP echo client gets its own messages back$`, func(ctx context.Context) error {
 		t := godog.T(ctx)
 		for i, m := range worldFrom(ctx).udp.crowd {
 			if assert.NoError(t, m.err, "UDP echo client %d", i+1) {
@@ -313,7 +313,7 @@ func udpClientSteps(sc *godog.ScenarioContext) {
 		}
 		return nil
 	})
-	sc.Then(`^the server saw datagrams from (\d+) different ports$`, func(ctx context.Context, n int) error {
+	sc.Step(`^the server saw datagrams from (\d+) different ports$`, func(ctx context.Context, n int) error {
 		events, err := worldFrom(ctx).udp.events.waitFor(ctx, fmt.Sprintf("datagrams from %d ports", n), func(events []udpEvent) bool {
 			return len(sources(events)) >= n
 		})

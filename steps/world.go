@@ -22,9 +22,12 @@ type world struct {
 
 	// How the scenario's echo server is configured. The server starts when a
 	// step first needs it, so Given steps can still change these.
-	framing tcpecho.Framing
-	size    int
-	maxLine int
+	framing      tcpecho.Framing
+	size         int
+	maxLine      int
+	maxConns     int
+	idleTimeout  time.Duration
+	writeTimeout time.Duration
 
 	server  *tcpecho.Server // in Library mode
 	process *serverProcess  // in Process mode
@@ -49,6 +52,9 @@ type world struct {
 	exited     *exited             // what a binary did, in Process mode
 	taken      string              // an address held so that a server finds it in use
 	closers    []func()            // what else to close when the scenario ends
+	// resetOnConnect names the clients whose connect already saw the
+	// server close the connection.
+	resetOnConnect []string
 
 	shutdown struct {
 		grace time.Duration
@@ -96,6 +102,15 @@ func (w *world) startServer() error {
 		if w.maxLine != 0 {
 			args = append(args, "-max-line", strconv.Itoa(w.maxLine))
 		}
+		if w.maxConns != 0 {
+			args = append(args, "-max-conns", strconv.Itoa(w.maxConns))
+		}
+		if w.idleTimeout != 0 {
+			args = append(args, "-idle-timeout", w.idleTimeout.String())
+		}
+		if w.writeTimeout != 0 {
+			args = append(args, "-write-timeout", w.writeTimeout.String())
+		}
 		p, err := startServerProcess(w.target.Bin, "tcpserver", args, tcpEvents(w.events))
 		if err != nil {
 			return err
@@ -108,10 +123,13 @@ func (w *world) startServer() error {
 		return fmt.Errorf("listen for the echo server: %w", err)
 	}
 	w.server = &tcpecho.Server{
-		Framing:  w.framing,
-		Size:     w.size,
-		MaxLine:  w.maxLine,
-		Observer: tcpObserver(w.events),
+		Framing:      w.framing,
+		Size:         w.size,
+		MaxLine:      w.maxLine,
+		MaxConns:     w.maxConns,
+		IdleTimeout:  w.idleTimeout,
+		WriteTimeout: w.writeTimeout,
+		Observer:     tcpObserver(w.events),
 		// The server logs only its own troubles, which the scenario's
 		// assertions catch; keep test output for the scenarios.
 		Logger: slog.New(slog.DiscardHandler),

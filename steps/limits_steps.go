@@ -1,0 +1,273 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"os"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/cucumber/godog"
+	"github.com/stretchr/testify/assert"
+
+	"github.com/echospec/echo/impl/tcpecho"
+)
+
+// names turns "A, B and C" into "client A", "client B", "client C".
+func names(list string) []string {
+	var out []string
+	for _, n := range strings.FieldsFunc(strings.ReplaceAll(list, " and ", ","), func(r rune) bool { return r == ',' || r == ' ' }) {
+		out = append(out, "client "+n)
+	}
+	return out
+}
+
+func limitsSteps(sc *godog.ScenarioContext) {
+	sc.Step(`^the server accepts at most (\d+) connections at once$`, func(ctx context.Context, n int) error {
+		w := worldFrom(ctx)
+		return w.configure(func() { w.maxConns = n })
+	})
+	sc.Step(`^the server closes connections idle for (\d+) milliseconds$`, func(ctx context.Context, ms int) error {
+		w := worldFrom(ctx)
+		return w.configure(func() { w.idleTimeout = time.Duration(ms) * time.Millisecond })
+	})
+	sc.Step(`^the server gives up on a client that reads none of its echo for (\d+) milliseconds$`, func(ctx context.Context, ms int) error {
+		w := worldFrom(ctx)
+		return w.configure(func() { w.writeTimeout = time.Duration(ms) * time.Millisecond })
+	})
+	sc.Step(`^clients ([A-Z](?:, [A-Z])* and [A-Z]) are connected$`, func(ctx context.Context, list string) error {
+		for _, name := range names(list) {
+			if _, err := worldFrom(ctx).connected(ctx, name); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	sc.Step(`^client ([A-Z]) connects$`, func(ctx context.Context, name string) error {
+		w := worldFrom(ctx)
+		_, err := w.peer("client " + name)
+		if errors.Is(err, syscall.ECONNRESET) {
+			// The server closed it so fast that the connect itself saw it.
+			w.resetOnConnect = append(w.resetOnConnect, "client "+name)
+			return nil
+		}
+		return err
+	})
+	sc.Step(`^client ([A-Z]) finds its connection closed by the server$`, func(ctx context.Context, name string) error {
+		w := worldFrom(ctx)
+		if slices.Contains(w.resetOnConnect, "client "+name) {
+			return nil
+		}
+		p, err := w.peer("client " + name)
+		if err != nil {
+			return err
+		}
+		p.conn.SetReadDeadline(time.Now().Add(patience))
+		n, err := p.conn.Read(make([]byte, 1))
+		switch {
+		case n > 0:
+			return fmt.Errorf("client %s got data, not the end of its connection", name)
+		case errors.Is(err, io.EOF), errors.Is(err, syscall.ECONNRESET):
+			return nil
+		}
+		return fmt.Errorf("client %s's connection was not closed: %w", name, err)
+	})
+	sc.Step(`^the server saw (\d+) connections? rejected for being over the limit$`, func(ctx context.Context, n int) error {
+		_, err := worldFrom(ctx).events.waitFor(ctx, fmt.Sprintf("%d connections rejected", n), func(events []event) bool {
+			return count(events, tcpecho.ConnRejected) == n
+		})
+		return err
+	})
+	sc.Step(`^clients ([A-Z](?:, [A-Z])* and [A-Z]) are still served$`, func(ctx context.Context, list string) error {
+		for _, name := range names(list) {
+			p, err := worldFrom(ctx).peer(name)
+			if err != nil {
+				return err
+			}
+			if err := p.exchange([]byte("still there?\n")); err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+		}
+		return nil
+	})
+	sc.Step(`^the server closed client ([A-Z])'s connection after at least (\d+) milliseconds, because it was idle$`, func(ctx context.Context, name string, ms int) error {
+		w := worldFrom(ctx)
+		p, err := w.peer("client " + name)
+		if err != nil {
+			return err
+		}
+		local := p.local()
+		events, err := w.events.waitFor(ctx, "client "+name+"'s connection to end", func(events []event) bool {
+			return closedReason(events, local) != nil
+		})
+		if err != nil {
+			return err
+		}
+		// A deadline cannot fire early, so this lower bound cannot flake.
+		elapsed := time.Since(p.connected)
+		assert.GreaterOrEqual(godog.T(ctx), elapsed, time.Duration(ms)*time.Millisecond, "when the server closed it")
+		assert.ErrorIs(godog.T(ctx), closedReason(events, local), tcpecho.ErrIdleTimeout)
+		return nil
+	})
+	sc.Step(`^client ([A-Z])'s connection is still open$`, func(ctx context.Context, name string) error {
+		w := worldFrom(ctx)
+		p, err := w.peer("client " + name)
+		if err != nil {
+			return err
+		}
+		// Still open means one more exchange works.
+		return p.exchange([]byte("still open?\n"))
+	})
+
+	sc.Step(`^client ([A-Z]), which never reads, sends (\d+) MiB$`, func(ctx context.Context, name string, mib int) error {
+		p, err := worldFrom(ctx).peerWith("client "+name, smallReceiveBuffer)
+		if err != nil {
+			return err
+		}
+		p.flood = startFlood(p.conn, mib<<20)
+		return nil
+	})
+	sc.Step(`^the server has read (\d+) MiB from client ([A-Z])$`, func(ctx context.Context, mib int, name string) error {
+		w := worldFrom(ctx)
+		p, err := w.peer("client " + name)
+		if err != nil {
+			return err
+		}
+		local := p.local()
+		_, err = w.events.waitFor(ctx, fmt.Sprintf("the server to read %d MiB from client %s", mib, name), func(events []event) bool {
+			return bytesRead(events, local) >= mib<<20
+		})
+		return err
+	})
+	sc.Step(`^the server took in less than (\d+) MiB of the (\d+) MiB client ([A-Z]) sent$`, func(ctx context.Context, most, sent int, name string) error {
+		w := worldFrom(ctx)
+		p, err := w.peer("client " + name)
+		if err != nil {
+			return err
+		}
+		got := bytesRead(w.events.snapshot(), p.local())
+		assert.Less(godog.T(ctx), got, most<<20, "bytes the server read from client %s", name)
+		if p.flood != nil {
+			<-p.flood.done
+			assert.Less(godog.T(ctx), p.flood.written, sent<<20, "client %s could not write all it wanted: the server pushed back", name)
+		}
+		return nil
+	})
+	sc.Step(`^client ([A-Z]) sends (\d+) MiB of random bytes, reading the echo slowly, and finishes sending$`, func(ctx context.Context, name string, mib int) error {
+		p, err := worldFrom(ctx).peer("client " + name)
+		if err != nil {
+			return err
+		}
+		return p.startSlowStream(randomBytes(mib << 20))
+	})
+	sc.Step(`^tcpserver's peak resident memory stayed under (\d+) MiB$`, func(ctx context.Context, mib int) error {
+		w := worldFrom(ctx)
+		if w.process == nil {
+			return errors.New("tcpserver is not running as a process")
+		}
+		peak, err := peakMemory(w.process.cmd.Process.Pid)
+		if err != nil {
+			return err
+		}
+		godog.Logf(ctx, "tcpserver's peak resident memory: %d KiB", peak>>10)
+		assert.Less(godog.T(ctx), peak, mib<<20, "tcpserver's peak resident memory (VmHWM)")
+		return nil
+	})
+}
+
+// bytesRead adds up what the server read from the client at remote.
+func bytesRead(events []event, remote string) int {
+	n := 0
+	for _, e := range events {
+		if e.kind == tcpecho.DataRead && e.remote == remote {
+			n += e.bytes
+		}
+	}
+	return n
+}
+
+// smallReceiveBuffer makes a socket's receive buffer as small as the
+// kernel allows, so that a client that never reads fills it at once.
+func smallReceiveBuffer(fd uintptr) error {
+	return syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 1)
+}
+
+// flood is a client writing as much as it can, and never reading.
+type flood struct {
+	written int
+	err     error
+	done    chan struct{}
+}
+
+func startFlood(c net.Conn, n int) *flood {
+	f := &flood{done: make(chan struct{})}
+	chunk := make([]byte, 64<<10)
+	c.SetWriteDeadline(time.Now().Add(4 * patience))
+	go func() {
+		defer close(f.done)
+		for f.written < n {
+			k, err := c.Write(chunk[:min(len(chunk), n-f.written)])
+			f.written += k
+			if err != nil {
+				f.err = err
+				return
+			}
+		}
+	}()
+	return f
+}
+
+// startSlowStream is startStream with a reader that takes a little at a
+// time, pausing between reads: a slow client, but a reading one.
+func (p *peer) startSlowStream(data []byte) error {
+	s := &stream{sent: data, done: make(chan struct{})}
+	p.stream = s
+	p.conn.SetDeadline(time.Now().Add(6 * patience))
+	go func() {
+		defer close(s.done)
+		buf := make([]byte, 64<<10)
+		for len(s.received) <= len(data) {
+			n, err := p.conn.Read(buf[:1+rand.IntN(len(buf))])
+			s.received = append(s.received, buf[:n]...)
+			if err != nil {
+				if !errors.Is(err, io.EOF) {
+					s.readErr = err
+				}
+				return
+			}
+			// Slower than the server writes: its writes wait on us, again
+			// and again, but never for the whole write timeout.
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	if _, err := p.conn.Write(data); err != nil {
+		return fmt.Errorf("send: %w", err)
+	}
+	p.sent += len(data)
+	return p.conn.CloseWrite()
+}
+
+// peakMemory reads a process's peak resident memory, in bytes, from
+// /proc (Linux).
+func peakMemory(pid int) (int, error) {
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for line := range strings.Lines(string(status)) {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			var kib int
+			if _, err := fmt.Sscanf(strings.TrimSpace(rest), "%d kB", &kib); err != nil {
+				return 0, fmt.Errorf("VmHWM %q: %w", rest, err)
+			}
+			return kib << 10, nil
+		}
+	}
+	return 0, errors.New("no VmHWM in /proc status")
+}
