@@ -5,6 +5,7 @@ go 1.24
 require (
 	github.com/cucumber/godog v0.16.0
 	github.com/stretchr/testify v1.12.1
+	go.uber.org/goleak v1.3.0
 )
 
 require (

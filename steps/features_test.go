@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/cucumber/godog"
+	"go.uber.org/goleak"
 )
 
 // opts are godog's options, bound to -godog.* flags: for example
@@ -46,9 +47,11 @@ func init() {
 	flag.IntVar(&target.MaxDatagram, "echo.max-datagram", 0, "the size of the largest datagram to check (default 65507, the most an IPv4 datagram holds); lower it only for a service documented to cut longer ones")
 }
 
+// TestMain fails the package's tests if any goroutine outlives them:
+// every scenario must end all it started.
 func TestMain(m *testing.M) {
 	flag.Parse()
-	os.Exit(m.Run())
+	goleak.VerifyTestMain(m)
 }
 
 // TestFeatures runs every scenario in ../features as a subtest, against
@@ -75,6 +78,8 @@ func TestFeatures(t *testing.T) {
 	if status := runSuite(t, o, target); status != 0 {
 		t.Fatal("some scenarios failed; see above")
 	}
+	// And right after the suite, before other tests can muddy the water.
+	goleak.VerifyNone(t)
 }
 
 // runSuite runs the features with o against tgt, each scenario a subtest
