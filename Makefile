@@ -4,7 +4,7 @@
 GO  ?= go
 BIN ?= bin
 
-.PHONY: all build test e2e conformance demo lint clean
+.PHONY: all build test e2e conformance fuzz demo lint clean
 
 all: lint test
 
@@ -28,6 +28,14 @@ conformance:
 	@if [ -z "$(TCP)$(UDP)" ]; then echo "usage: make conformance TCP=host:port UDP=host:port [MAX_DATAGRAM=bytes]" >&2; exit 2; fi
 	$(GO) test -count=1 ./steps -run 'TestFeatures$$' -v -echo.mode=conformance \
 		-echo.tcp='$(TCP)' -echo.udp='$(UDP)' -echo.max-datagram=$(or $(MAX_DATAGRAM),0) -godog.tags=@rfc862 -godog.format=pretty
+
+## fuzz: each fuzz target for FUZZTIME (default 1m): arbitrary input, split
+## at arbitrary points, must come back whole with every message in bounds
+FUZZTIME ?= 1m
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzLineFraming$$' -fuzztime $(FUZZTIME) ./impl/tcpecho
+	$(GO) test -run '^$$' -fuzz '^FuzzFixedFraming$$' -fuzztime $(FUZZTIME) ./impl/tcpecho
+	$(GO) test -run '^$$' -fuzz '^FuzzUDPEcho$$' -fuzztime $(FUZZTIME) ./impl/udpecho
 
 ## demo: start both TCP servers, talk to them, show both sides, stop them
 demo: build
