@@ -69,6 +69,22 @@ func echoScripted(t *testing.T, s *Server, data, cuts []byte) (echo []byte, mess
 	return sc.out.Bytes(), messages, reason
 }
 
+// checkWhole fails t unless the connection ended with the client's end
+// of stream, having echoed data exactly, in messages that together are
+// data.
+func checkWhole(t *testing.T, data, echo []byte, messages [][]byte, reason error) {
+	t.Helper()
+	if reason != ErrClientClosed {
+		t.Fatalf("ended with %v, not the client's end of stream", reason)
+	}
+	if !bytes.Equal(echo, data) {
+		t.Fatalf("echo %q differs from input %q", echo, data)
+	}
+	if joined := bytes.Join(messages, nil); !bytes.Equal(joined, data) {
+		t.Fatalf("messages %q do not make the input %q", messages, data)
+	}
+}
+
 func FuzzLineFraming(f *testing.F) {
 	f.Add([]byte("hello\nworld\n"), []byte{2}, uint16(64))
 	f.Add([]byte("a line longer than the limit\nand one without a newline"), []byte{0, 5, 200}, uint16(8))
@@ -76,15 +92,7 @@ func FuzzLineFraming(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data, cuts []byte, limit uint16) {
 		maxLine := 1 + int(limit%512)
 		echo, messages, reason := echoScripted(t, &Server{Framing: FramingLine, MaxLine: maxLine}, data, cuts)
-		if reason != ErrClientClosed {
-			t.Fatalf("ended with %v, not the client's end of stream", reason)
-		}
-		if !bytes.Equal(echo, data) {
-			t.Fatalf("echo %q differs from input %q", echo, data)
-		}
-		if joined := bytes.Join(messages, nil); !bytes.Equal(joined, data) {
-			t.Fatalf("messages %q do not make the input %q", messages, data)
-		}
+		checkWhole(t, data, echo, messages, reason)
 		for i, m := range messages {
 			last := i == len(messages)-1
 			switch {
@@ -106,15 +114,7 @@ func FuzzFixedFraming(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data, cuts []byte, sizeByte uint8) {
 		size := 1 + int(sizeByte)
 		echo, messages, reason := echoScripted(t, &Server{Framing: FramingFixed, Size: size}, data, cuts)
-		if reason != ErrClientClosed {
-			t.Fatalf("ended with %v, not the client's end of stream", reason)
-		}
-		if !bytes.Equal(echo, data) {
-			t.Fatalf("echo %q differs from input %q", echo, data)
-		}
-		if joined := bytes.Join(messages, nil); !bytes.Equal(joined, data) {
-			t.Fatalf("messages %q do not make the input %q", messages, data)
-		}
+		checkWhole(t, data, echo, messages, reason)
 		for _, m := range messages {
 			if len(m) == 0 || len(m) > size {
 				t.Fatalf("message %q is not 1 to %d bytes", m, size)
