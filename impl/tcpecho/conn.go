@@ -9,14 +9,12 @@ import (
 	"time"
 )
 
-// minBuffer is the smallest read buffer a connection uses.
-const minBuffer = 4 << 10
-
 // connConfig is what every connection of one Serve call shares.
 type connConfig struct {
 	split   splitFunc
-	initial int // bytes in a new connection's buffer
-	limit   int // bytes the buffer may grow to
+	consume consumeFunc // split's sum, for when nobody observes messages
+	size    int         // bytes a buffer needs to hold one message
+	limit   int         // bytes the buffer may grow to, for a long line
 	idle    time.Duration
 	write   time.Duration
 }
@@ -27,18 +25,25 @@ type conn struct {
 	cfg connConfig
 	rwc net.Conn
 	id  uint64
+
+	// Which events the observer wants, looked up once.
+	observeMessages, observeReads bool
+
+	waiter readWaiter
 }
 
 func (c *conn) serve() {
 	defer c.srv.untrackConn(c)
 	obs := c.srv.Observer
 	remote := c.rwc.RemoteAddr()
-	if obs != nil {
+	c.observeMessages, c.observeReads = wants(obs, MessageReceived), wants(obs, DataRead)
+	c.waiter = newReadWaiter(c.rwc)
+	if wants(obs, ConnOpened) {
 		obs.Observe(Event{Kind: ConnOpened, Conn: c.id, Remote: remote})
 	}
 	reason := c.echo(obs, remote)
 	c.rwc.Close()
-	if obs != nil {
+	if wants(obs, ConnClosed) {
 		obs.Observe(Event{Kind: ConnClosed, Conn: c.id, Remote: remote, Reason: reason})
 	}
 }
@@ -47,29 +52,35 @@ func (c *conn) serve() {
 // every complete message back, until the stream ends. It returns why it
 // stopped.
 //
-// The bytes of the messages taken from one read are contiguous in buf, so
-// they go back in a single write straight from buf: one read and one write
-// per batch however small the messages are, and a lone message is written
-// as soon as it is complete.
+// The bytes of the messages taken from one read are contiguous in the
+// buffer, so they go back in a single write straight from it: one read and
+// one write per batch however small the messages are, and a lone message
+// is written as soon as it is complete. While the connection waits for its
+// client with nothing pending, it holds no buffer at all; while data flows
+// it borrows one from a pool.
 func (c *conn) echo(obs Observer, remote net.Addr) error {
-	buf := make([]byte, c.cfg.initial)
 	var (
+		buf      []byte
 		r, w     int   // buf[r:w] holds bytes read but not yet taken as messages
 		ending   error // set once no more bytes will be read; why
 		draining bool  // shutting down: read only what has arrived already
-		idle     = idleDeadline{last: time.Now()}
+		full     bool  // the last read filled the buffer: more is likely waiting
+		idle     = lazyDeadline{since: time.Now()}
 	)
+	defer func() { putBuffer(buf) }()
 	for {
 		start := r
-		for r < w {
-			n := c.cfg.split(buf[r:w], ending != nil)
-			if n == 0 {
-				break
-			}
-			if obs != nil {
+		if c.observeMessages {
+			for r < w {
+				n := c.cfg.split(buf[r:w], ending != nil)
+				if n == 0 {
+					break
+				}
 				obs.Observe(Event{Kind: MessageReceived, Conn: c.id, Remote: remote, Message: buf[r : r+n]})
+				r += n
 			}
-			r += n
+		} else {
+			r += c.cfg.consume(buf[r:w], ending != nil)
 		}
 		if r > start {
 			if err := c.write(buf[start:r]); err != nil {
@@ -80,43 +91,41 @@ func (c *conn) echo(obs Observer, remote net.Addr) error {
 			return ending
 		}
 
-		// Make room. What is left is part of a message: less than a line's
-		// limit, so moving it to the front, and growing the buffer up to
-		// the limit, always leaves space to read into.
-		if r == w {
-			r, w = 0, 0
-		} else if w == len(buf) {
-			w = copy(buf, buf[r:w])
-			r = 0
-			if w == len(buf) {
-				grown := make([]byte, min(2*len(buf), c.cfg.limit))
-				copy(grown, buf[:w])
-				buf = grown
-			}
-		}
-
-		var n int
-		var err error
 		if !draining && c.cfg.idle > 0 {
-			idle.arm(c)
+			idle.arm(c.rwc.SetReadDeadline, c.cfg.idle)
 			// Shutdown may have woken this connection just before the
 			// deadline above replaced its wake-up; it marked the server
 			// closing first, so look.
 			draining = c.srv.closing.Load()
 		}
-		if draining {
-			if n, err = readNow(c.rwc, buf[w:]); n == 0 && err == nil {
-				ending = ErrServerClosed
+
+		var n int
+		var err error
+		switch {
+		case r == w && !full && !draining && c.waiter.ok():
+			// Nothing pending and nothing more likely at once: wait for
+			// the client without a buffer, so an idle connection costs
+			// little more than its goroutine.
+			putBuffer(buf)
+			r, w = 0, 0
+			buf, n, err = c.waiter.read(c.cfg.size)
+		default:
+			buf, r, w = room(buf, r, w, c.cfg)
+			if draining {
+				if n, err = readNow(c.rwc, buf[w:]); n == 0 && err == nil {
+					ending = ErrServerClosed
+				}
+			} else {
+				n, err = c.rwc.Read(buf[w:])
 			}
-		} else {
-			n, err = c.rwc.Read(buf[w:])
 		}
+		full = buf != nil && n == len(buf)-w
 		if n > 0 {
 			w += n
 			if c.cfg.idle > 0 {
-				idle.heard()
+				idle.since = time.Now()
 			}
-			if obs != nil {
+			if c.observeReads {
 				obs.Observe(Event{Kind: DataRead, Conn: c.id, Remote: remote, Bytes: n})
 			}
 		}
@@ -129,7 +138,7 @@ func (c *conn) echo(obs Observer, remote net.Addr) error {
 			// has arrived already, then go.
 			draining = true
 		case c.cfg.idle > 0 && errors.Is(err, os.ErrDeadlineExceeded):
-			if idle.expired(c) {
+			if idle.expired(c.rwc.SetReadDeadline, c.cfg.idle) {
 				ending = ErrIdleTimeout // echo what it holds, then go
 			}
 		case c.srv.closing.Load() && errors.Is(err, net.ErrClosed):
@@ -140,22 +149,47 @@ func (c *conn) echo(obs Observer, remote net.Addr) error {
 	}
 }
 
+// room makes room to read into after buf[r:w]. What is left is part of a
+// message, less than a line's limit, so moving it to the front, and
+// growing the buffer up to the limit, always leaves space.
+func room(buf []byte, r, w int, cfg connConfig) ([]byte, int, int) {
+	switch {
+	case buf == nil:
+		return getBuffer(cfg.size), 0, 0
+	case r == w:
+		return buf, 0, 0
+	case w < len(buf):
+		return buf, r, w
+	}
+	w = copy(buf, buf[r:w])
+	if w == len(buf) {
+		buf = growBuffer(buf, cfg.limit)
+	}
+	return buf, 0, w
+}
+
 // write writes an echo whole. The write deadline counts from the last
 // progress, not from the start: a client that reads slowly but steadily is
 // served, one that stopped reading is let go.
 func (c *conn) write(p []byte) error {
+	var wd lazyDeadline
+	if c.cfg.write > 0 {
+		wd.since = time.Now()
+	}
 	for len(p) > 0 {
 		if c.cfg.write > 0 {
-			c.rwc.SetWriteDeadline(time.Now().Add(c.cfg.write))
+			wd.arm(c.rwc.SetWriteDeadline, c.cfg.write)
 		}
 		n, err := c.rwc.Write(p)
 		p = p[n:]
 		switch {
 		case err == nil:
 		case errors.Is(err, os.ErrDeadlineExceeded) && n > 0:
-			// Progress: the client reads, slowly. Wait again.
+			wd.since = time.Now() // progress: the client reads, slowly
 		case errors.Is(err, os.ErrDeadlineExceeded):
-			return ErrWriteTimeout
+			if wd.expired(c.rwc.SetWriteDeadline, c.cfg.write) {
+				return ErrWriteTimeout
+			}
 		case c.srv.closing.Load() && errors.Is(err, net.ErrClosed):
 			return ErrServerClosed
 		default:
@@ -165,33 +199,30 @@ func (c *conn) write(p []byte) error {
 	return nil
 }
 
-// idleDeadline closes a connection silent for IdleTimeout without a
-// system call per read: it moves the read deadline only when it has fallen
-// behind by an eighth of the timeout, and when that early deadline fires
-// it checks the real silence before closing anything.
-type idleDeadline struct {
-	last time.Time // when the client last sent something
-	at   time.Time // the read deadline set
+// lazyDeadline keeps a deadline a timeout after the last progress without
+// moving the runtime's timer for every read or write: it moves it only
+// when it has fallen behind by an eighth of the timeout, and when that
+// early deadline fires, expired checks the real time since the progress.
+type lazyDeadline struct {
+	since time.Time // the last progress
+	at    time.Time // the deadline set
 }
 
-// arm sets the read deadline, if it has fallen far enough behind.
-func (d *idleDeadline) arm(c *conn) {
-	if want := d.last.Add(c.cfg.idle); want.Sub(d.at) > c.cfg.idle/8 {
+// arm sets the deadline with set, if it has fallen far enough behind.
+func (d *lazyDeadline) arm(set func(time.Time) error, timeout time.Duration) {
+	if want := d.since.Add(timeout); want.Sub(d.at) > timeout/8 {
 		d.at = want
-		c.rwc.SetReadDeadline(want)
+		set(want)
 	}
 }
 
-// heard notes that the client sent something.
-func (d *idleDeadline) heard() { d.last = time.Now() }
-
-// expired tells whether the client has been silent for the whole
-// timeout; if not, it moves the deadline to when it would be.
-func (d *idleDeadline) expired(c *conn) bool {
-	want := d.last.Add(c.cfg.idle)
+// expired tells whether the whole timeout has passed since the progress;
+// if not, it moves the deadline to when it will have.
+func (d *lazyDeadline) expired(set func(time.Time) error, timeout time.Duration) bool {
+	want := d.since.Add(timeout)
 	if time.Now().Before(want) {
 		d.at = want
-		c.rwc.SetReadDeadline(want)
+		set(want)
 		return false
 	}
 	return true

@@ -79,3 +79,23 @@ func lineSplit(maxLine int) splitFunc {
 		return 0
 	}
 }
+
+// consumeFunc returns how many bytes at the start of data are whole
+// messages: what splitFunc would take, message after message. It lets a
+// server that reports no messages take a batch in one step.
+type consumeFunc func(data []byte, atEOF bool) int
+
+// fixedConsume takes everything: every byte is part of some message.
+func fixedConsume(data []byte, _ bool) int { return len(data) }
+
+// lineConsume takes every line up to the last '\n', then as many whole
+// pieces of maxLine as the unfinished line holds, or all of it at the end.
+func lineConsume(maxLine int) consumeFunc {
+	return func(data []byte, atEOF bool) int {
+		if atEOF {
+			return len(data)
+		}
+		n := bytes.LastIndexByte(data, '\n') + 1
+		return n + (len(data)-n)/maxLine*maxLine
+	}
+}

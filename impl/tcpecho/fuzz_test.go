@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"net"
+	"slices"
 	"testing"
 	"time"
 )
@@ -15,6 +16,7 @@ import (
 type scriptedConn struct {
 	chunks [][]byte
 	out    bytes.Buffer
+	writes [][]byte // each write, apart
 }
 
 func (c *scriptedConn) Read(p []byte) (int, error) {
@@ -28,7 +30,10 @@ func (c *scriptedConn) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-func (c *scriptedConn) Write(p []byte) (int, error)      { return c.out.Write(p) }
+func (c *scriptedConn) Write(p []byte) (int, error) {
+	c.writes = append(c.writes, bytes.Clone(p))
+	return c.out.Write(p)
+}
 func (c *scriptedConn) Close() error                     { return nil }
 func (c *scriptedConn) LocalAddr() net.Addr              { return &net.TCPAddr{Port: 7} }
 func (c *scriptedConn) RemoteAddr() net.Addr             { return &net.TCPAddr{Port: 40000} }
@@ -59,13 +64,22 @@ func echoScripted(t *testing.T, s *Server, data, cuts []byte) (echo []byte, mess
 		t.Fatal(err)
 	}
 	sc := &scriptedConn{chunks: split(data, cuts)}
-	c := &conn{srv: s, cfg: cfg, rwc: sc, id: 1}
+	c := &conn{srv: s, cfg: cfg, rwc: sc, id: 1, observeMessages: true}
 	obs := ObserverFunc(func(e Event) {
 		if e.Kind == MessageReceived {
 			messages = append(messages, bytes.Clone(e.Message))
 		}
 	})
 	reason = c.echo(obs, sc.RemoteAddr())
+
+	// Without an observer of messages the server takes whole batches in
+	// one step; it must write the very same bytes at the very same reads.
+	unobserved := &scriptedConn{chunks: split(data, cuts)}
+	quiet := &conn{srv: s, cfg: cfg, rwc: unobserved, id: 2}
+	quietReason := quiet.echo(nil, unobserved.RemoteAddr())
+	if !slices.EqualFunc(sc.writes, unobserved.writes, bytes.Equal) || quietReason != reason {
+		t.Fatalf("observed, the server wrote %q and ended with %v; unobserved, %q and %v", sc.writes, reason, unobserved.writes, quietReason)
+	}
 	return sc.out.Bytes(), messages, reason
 }
 

@@ -12,16 +12,28 @@ import (
 // every message at level Debug, showing at most its first 64 bytes; without
 // it, messages cost nothing but the check.
 func LogObserver(logger *slog.Logger, messages bool) Observer {
-	return ObserverFunc(func(e Event) {
-		switch e.Kind {
-		case ConnOpened:
-			logger.Info("connection opened", "conn", e.Conn, "remote", e.Remote.String())
-		case ConnClosed:
-			logger.Info("connection closed", "conn", e.Conn, "remote", e.Remote.String(), "reason", e.Reason.Error())
-		case MessageReceived:
-			if messages && logger.Enabled(context.Background(), slog.LevelDebug) {
-				logger.Debug("message", "conn", e.Conn, "remote", e.Remote.String(), "bytes", len(e.Message), "text", describe.Preview(e.Message))
-			}
+	return &logObserver{logger: logger, messages: messages && logger.Enabled(context.Background(), slog.LevelDebug)}
+}
+
+type logObserver struct {
+	logger   *slog.Logger
+	messages bool
+}
+
+// Wants implements Interests: connections always, messages only if asked.
+func (l *logObserver) Wants(k EventKind) bool {
+	return k == ConnOpened || k == ConnClosed || (k == MessageReceived && l.messages)
+}
+
+func (l *logObserver) Observe(e Event) {
+	switch e.Kind {
+	case ConnOpened:
+		l.logger.Info("connection opened", "conn", e.Conn, "remote", e.Remote.String())
+	case ConnClosed:
+		l.logger.Info("connection closed", "conn", e.Conn, "remote", e.Remote.String(), "reason", e.Reason.Error())
+	case MessageReceived:
+		if l.messages {
+			l.logger.Debug("message", "conn", e.Conn, "remote", e.Remote.String(), "bytes", len(e.Message), "text", describe.Preview(e.Message))
 		}
-	})
+	}
 }

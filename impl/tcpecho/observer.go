@@ -69,6 +69,24 @@ type Observer interface {
 	Observe(Event)
 }
 
+// Interests is what an Observer may also implement to say which kinds of
+// event it wants: a server does not make the others, so an observer of
+// connections costs nothing per message. Without it, an Observer gets all.
+type Interests interface {
+	Wants(EventKind) bool
+}
+
+// wants tells whether obs wants events of kind k.
+func wants(obs Observer, k EventKind) bool {
+	if obs == nil {
+		return false
+	}
+	if i, ok := obs.(Interests); ok {
+		return i.Wants(k)
+	}
+	return true
+}
+
 // ObserverFunc lets an ordinary function be an Observer.
 type ObserverFunc func(Event)
 
@@ -98,6 +116,18 @@ type multiObserver []Observer
 
 func (m multiObserver) Observe(e Event) {
 	for _, o := range m {
-		o.Observe(e)
+		if wants(o, e.Kind) {
+			o.Observe(e)
+		}
 	}
+}
+
+// Wants implements Interests: what any of them wants.
+func (m multiObserver) Wants(k EventKind) bool {
+	for _, o := range m {
+		if wants(o, k) {
+			return true
+		}
+	}
+	return false
 }

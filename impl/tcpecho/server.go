@@ -216,13 +216,13 @@ func (s *Server) settings() (connConfig, error) {
 	}
 	switch s.Framing {
 	case FramingFixed:
-		// Read in blocks of at least 4 KiB whatever the message size: a
+		// Read into pooled 64 KiB buffers whatever the message size: a
 		// 4-byte message must not cost a system call per 4 bytes.
-		return connConfig{split: fixedSplit(size), initial: max(size, minBuffer), limit: max(size, minBuffer), idle: s.IdleTimeout, write: s.WriteTimeout}, nil
+		return connConfig{split: fixedSplit(size), consume: fixedConsume, size: size, limit: size, idle: s.IdleTimeout, write: s.WriteTimeout}, nil
 	case FramingLine:
-		// The buffer only grows past minBuffer for a line that needs it;
-		// a short MaxLine must not mean reading a few bytes at a time.
-		return connConfig{split: lineSplit(maxLine), initial: minBuffer, limit: max(maxLine, minBuffer), idle: s.IdleTimeout, write: s.WriteTimeout}, nil
+		// A buffer only grows past the pool's size for a line that needs
+		// it; a short MaxLine must not mean reading a few bytes at a time.
+		return connConfig{split: lineSplit(maxLine), consume: lineConsume(maxLine), size: 1, limit: max(maxLine, pooledSize), idle: s.IdleTimeout, write: s.WriteTimeout}, nil
 	}
 	return connConfig{}, fmt.Errorf("tcpecho: unknown %v", s.Framing)
 }

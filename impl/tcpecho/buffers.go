@@ -1,0 +1,36 @@
+package tcpecho
+
+import "sync"
+
+// pooledSize is the size of the buffers connections borrow while data
+// flows: large enough that a stream takes few system calls, and returned
+// as soon as the connection waits again.
+const pooledSize = 64 << 10
+
+var buffers = sync.Pool{New: func() any { b := make([]byte, pooledSize); return &b }}
+
+// getBuffer returns a buffer of at least size bytes, from the pool when
+// one of those is large enough.
+func getBuffer(size int) []byte {
+	if size > pooledSize {
+		return make([]byte, size)
+	}
+	return *buffers.Get().(*[]byte)
+}
+
+// putBuffer gives a buffer back to the pool, if it came from there.
+func putBuffer(b []byte) {
+	if cap(b) == pooledSize {
+		b = b[:pooledSize]
+		buffers.Put(&b)
+	}
+}
+
+// growBuffer returns a buffer twice as large, at most limit, holding b's
+// bytes: for a line longer than a pooled buffer.
+func growBuffer(b []byte, limit int) []byte {
+	grown := make([]byte, min(2*len(b), limit))
+	copy(grown, b)
+	putBuffer(b)
+	return grown
+}

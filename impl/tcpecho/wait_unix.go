@@ -1,0 +1,87 @@
+//go:build unix
+
+package tcpecho
+
+import (
+	"io"
+	"net"
+	"os"
+	"syscall"
+)
+
+// readWaiter reads from a connection that has nothing pending, taking a
+// buffer only once there is something to read, so that a connection
+// waiting for its client holds no buffer.
+type readWaiter struct {
+	raw  syscall.RawConn
+	fn   func(fd uintptr) bool // made once: a closure per read would allocate
+	peek [1]byte
+
+	// One read's state, for fn.
+	first bool
+	size  int
+	buf   []byte
+	n     int
+	err   error
+}
+
+func newReadWaiter(c net.Conn) readWaiter {
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return readWaiter{}
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return readWaiter{}
+	}
+	return readWaiter{raw: raw}
+}
+
+func (w *readWaiter) ok() bool { return w.raw != nil }
+
+// read waits until the connection has data, its end or an error, then
+// reads into a buffer of at least size bytes from the pool. As a plain
+// Read, it takes two system calls when it has to wait: a look that finds
+// nothing, and the read once the poller says there is something.
+func (w *readWaiter) read(size int) ([]byte, int, error) {
+	if w.fn == nil {
+		w.fn = w.attempt
+	}
+	w.first, w.size, w.buf, w.n, w.err = true, size, nil, 0, nil
+	if err := w.raw.Read(w.fn); err != nil {
+		putBuffer(w.buf)
+		return nil, 0, err // the read deadline passed, or the connection closed
+	}
+	if w.err != nil {
+		return w.buf, 0, w.err
+	}
+	return w.buf, w.n, nil
+}
+
+// attempt is called by the poller: false means wait for readiness and call
+// again.
+func (w *readWaiter) attempt(fd uintptr) bool {
+	if w.first {
+		w.first = false
+		// A look without a buffer: has anything arrived since the last
+		// read? If not, wait; the poller only reports what comes next.
+		if _, _, err := syscall.Recvfrom(int(fd), w.peek[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT); err == syscall.EAGAIN {
+			return false
+		}
+	}
+	if w.buf == nil {
+		w.buf = getBuffer(w.size)
+	}
+	n, err := syscall.Read(int(fd), w.buf)
+	switch {
+	case err == syscall.EAGAIN:
+		return false
+	case err != nil:
+		w.err = os.NewSyscallError("read", err)
+	case n == 0:
+		w.err = io.EOF
+	default:
+		w.n = n
+	}
+	return true
+}
