@@ -4,7 +4,7 @@
 GO  ?= go
 BIN ?= bin
 
-.PHONY: all build test e2e conformance fuzz demo lint clean
+.PHONY: all build test e2e conformance fuzz bench demo lint clean
 
 all: lint test
 
@@ -36,6 +36,13 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzLineFraming$$' -fuzztime $(FUZZTIME) ./impl/tcpecho
 	$(GO) test -run '^$$' -fuzz '^FuzzFixedFraming$$' -fuzztime $(FUZZTIME) ./impl/tcpecho
 	$(GO) test -run '^$$' -fuzz '^FuzzUDPEcho$$' -fuzztime $(FUZZTIME) ./impl/udpecho
+
+## bench: our servers against the stdlib baselines, alternating, in one
+## run (a table, with the targets), then the framing hot paths' testing.B
+## benchmarks. A benchmark, never part of make test.
+bench: build
+	$(BIN)/echobench -compare -bin $(BIN)
+	$(GO) test -run '^$$' -bench . -benchmem ./impl/tcpecho
 
 ## demo: start both TCP servers, talk to them, show both sides, stop them
 demo: build

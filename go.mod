@@ -3,6 +3,7 @@ module github.com/echospec/echo
 go 1.24
 
 require (
+	github.com/HdrHistogram/hdrhistogram-go v1.4.0
 	github.com/cucumber/godog v0.16.0
 	github.com/stretchr/testify v1.12.1
 	go.uber.org/goleak v1.3.0

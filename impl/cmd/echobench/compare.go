@@ -1,0 +1,372 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/echospec/echo/impl/echobench"
+)
+
+// serveBaseline serves the stdlib baseline for proto, saying "listening on
+// HOST:PORT" when ready, until ctx ends.
+func serveBaseline(ctx context.Context, proto, listen string, stderr io.Writer) error {
+	var serve func() error
+	var closer io.Closer
+	switch proto {
+	case "tcp":
+		roomForConnections(20000)
+		l, err := net.Listen("tcp", listen)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "listening on %s\n", l.Addr())
+		serve, closer = func() error { return echobench.BaselineTCP(l) }, l
+	case "udp":
+		pc, err := net.ListenPacket("udp", listen)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "listening on %s\n", pc.LocalAddr())
+		serve, closer = func() error { return echobench.BaselineUDP(pc) }, pc
+	default:
+		return fmt.Errorf("no baseline for %q: tcp or udp", proto)
+	}
+	stop := context.AfterFunc(ctx, func() { closer.Close() })
+	defer stop()
+	if err := serve(); ctx.Err() == nil {
+		return err
+	}
+	return nil
+}
+
+// benchCase is one row of the table.
+type benchCase struct {
+	name     string
+	ours     []string // our server binary and its flags
+	baseline string   // the baseline's protocol
+	cfg      echobench.Config
+	unit     string  // "rt/s" or "MB/s"
+	target   float64 // the least ratio ours/baseline that passes; 0: none
+}
+
+func cases() []benchCase {
+	var cs []benchCase
+	for _, f := range []struct {
+		name  string
+		flags []string
+		line  bool
+	}{
+		{"line", []string{"-framing", "line"}, true},
+		{"fixed -size 4", []string{"-framing", "fixed", "-size", "4"}, false},
+	} {
+		for _, n := range []int{1, 50, 500} {
+			c := benchCase{
+				name:     fmt.Sprintf("TCP ping-pong 128 B, %s, %s", f.name, plural(n, "conn")),
+				ours:     append([]string{"tcpserver", "-max-conns", "0"}, f.flags...),
+				baseline: "tcp",
+				cfg:      echobench.Config{Proto: echobench.TCP, Mode: echobench.PingPong, Conns: n, Size: 128, Line: f.line},
+				unit:     "rt/s",
+			}
+			if n == 50 {
+				c.target = 0.95
+			}
+			cs = append(cs, c)
+		}
+	}
+	for _, f := range []struct {
+		name  string
+		flags []string
+		line  bool
+	}{
+		{"line", []string{"-framing", "line"}, true},
+		{"fixed -size 4", []string{"-framing", "fixed", "-size", "4"}, false},
+	} {
+		cs = append(cs, benchCase{
+			name:     "TCP stream 256 MiB, " + f.name,
+			ours:     append([]string{"tcpserver"}, f.flags...),
+			baseline: "tcp",
+			cfg:      echobench.Config{Proto: echobench.TCP, Mode: echobench.Stream, Conns: 1, Size: 256 << 20, Line: f.line, Duration: time.Minute},
+			unit:     "MB/s",
+			target:   0.7,
+		})
+	}
+	for _, n := range []int{1, 8} {
+		c := benchCase{
+			name:     fmt.Sprintf("UDP ping-pong 64 B, %s", plural(n, "socket")),
+			ours:     []string{"udpserver"},
+			baseline: "udp",
+			cfg:      echobench.Config{Proto: echobench.UDP, Mode: echobench.PingPong, Conns: n, Size: 64, Timeout: time.Second},
+			unit:     "rt/s",
+		}
+		if n == 8 {
+			c.target = 1.0
+		}
+		cs = append(cs, c)
+	}
+	return cs
+}
+
+// compareTable runs every case against our server and the baseline,
+// alternating, rounds times each, and prints the medians and their ratio.
+func compareTable(ctx context.Context, bin string, rounds int, d time.Duration, match *regexp.Regexp, stdout, stderr io.Writer) error {
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	host, _ := os.Hostname()
+	fmt.Fprintf(stdout, "echobench -compare on %s: %s/%s, %d CPUs, %s; %d rounds of %v each, alternating, medians\n\n", host, runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), cpuModel(), rounds, d)
+	fmt.Fprintf(stdout, "| case | ours | baseline | ratio | target |\n|---|---:|---:|---:|---|\n")
+	var missed []string
+	for _, c := range cases() {
+		if !match.MatchString(c.name) {
+			continue
+		}
+		ours, base, err := measure(ctx, c, filepath.Join(bin, c.ours[0]), c.ours[1:], self, rounds, d)
+		if err != nil {
+			return fmt.Errorf("%s: %w", c.name, err)
+		}
+		ratio := ours / base
+		verdict := ""
+		if c.target > 0 {
+			verdict = fmt.Sprintf("≥ %.2f ✓", c.target)
+			if ratio < c.target {
+				verdict = fmt.Sprintf("≥ %.2f ✗", c.target)
+				missed = append(missed, c.name)
+			}
+		}
+		fmt.Fprintf(stdout, "| %s | %s | %s | %.2f | %s |\n", c.name, amount(ours, c.unit), amount(base, c.unit), ratio, verdict)
+	}
+	const idleCase = "idle memory, 10,000 TCP connections"
+	if match.MatchString(idleCase) {
+		// The baseline's io.Copy splices through a pipe: three descriptors
+		// per connection, so where the limit on open files is lower than
+		// 30,000 it is measured with fewer connections, and says so.
+		limit := roomForConnections(10000)
+		baseConns := 10000
+		if limit != 0 && limit < 3*10000+100 {
+			baseConns = int(limit-100) / 3 / 1000 * 1000
+		}
+		ours, base, err := idleMemory(ctx, filepath.Join(bin, "tcpserver"), self, 10000, baseConns)
+		if err != nil {
+			return fmt.Errorf("%s: %w", idleCase, err)
+		}
+		baseNote := ""
+		if baseConns != 10000 {
+			baseNote = fmt.Sprintf(" (at %d conns: open-file limit %d)", baseConns, limit)
+		}
+		verdict := "≤ 8 KiB ✓"
+		if ours > 8<<10 {
+			verdict = "≤ 8 KiB ✗"
+			missed = append(missed, idleCase)
+		}
+		fmt.Fprintf(stdout, "| %s | %.1f KiB/conn | %.1f KiB/conn%s | %.2f | %s |\n", idleCase, ours/1024, base/1024, baseNote, ours/base, verdict)
+	}
+	fmt.Fprintf(stderr, "\n")
+	if len(missed) > 0 {
+		return fmt.Errorf("targets missed: %s", strings.Join(missed, "; "))
+	}
+	fmt.Fprintf(stdout, "\nevery target holds\n")
+	return nil
+}
+
+func plural(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
+}
+
+func amount(v float64, unit string) string {
+	if unit == "MB/s" {
+		return fmt.Sprintf("%.0f MB/s", v)
+	}
+	return fmt.Sprintf("%.0f rt/s", v)
+}
+
+// measure runs c against our server and the baseline, alternating, and
+// returns the median of each side.
+func measure(ctx context.Context, c benchCase, ours string, flags []string, self string, rounds int, d time.Duration) (float64, float64, error) {
+	o, err := startServer(ours, append([]string{"-listen", "127.0.0.1:0"}, flags...)...)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer o.stop()
+	b, err := startServer(self, "-serve-baseline", c.baseline)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer b.stop()
+	var ourRuns, baseRuns []float64
+	for range rounds {
+		for _, side := range []struct {
+			addr string
+			runs *[]float64
+		}{{o.addr, &ourRuns}, {b.addr, &baseRuns}} {
+			cfg := c.cfg
+			cfg.Addr = side.addr
+			if cfg.Mode == echobench.PingPong {
+				cfg.Duration = d
+			}
+			res, err := echobench.Run(ctx, cfg, nil)
+			if err != nil {
+				return 0, 0, err
+			}
+			if res.Errors > 0 {
+				return 0, 0, fmt.Errorf("against %s: %d errors, the first: %w", side.addr, res.Errors, res.FirstError)
+			}
+			v := res.RoundTripsPerSec()
+			if c.unit == "MB/s" {
+				v = res.MBPerSec()
+			}
+			*side.runs = append(*side.runs, v)
+		}
+	}
+	return median(ourRuns), median(baseRuns), nil
+}
+
+func median(v []float64) float64 {
+	slices.Sort(v)
+	return v[len(v)/2]
+}
+
+// idleMemory opens n connections to our server and baseN to the
+// baseline, one at a time, each echoing one line and then idling, and
+// returns the growth of each server's resident memory per connection, in
+// bytes.
+func idleMemory(ctx context.Context, ours, self string, n, baseN int) (float64, float64, error) {
+	var per [2]float64
+	for i, args := range [][]string{{ours, "-listen", "127.0.0.1:0", "-max-conns", "0"}, {self, "-serve-baseline", "tcp"}} {
+		if i == 1 {
+			n = baseN
+		}
+		s, err := startServer(args[0], args[1:]...)
+		if err != nil {
+			return 0, 0, err
+		}
+		before, err := resident(s.cmd.Process.Pid)
+		if err != nil {
+			s.stop()
+			return 0, 0, err
+		}
+		conns := make([]net.Conn, 0, n)
+		for range n {
+			c, err := net.Dial("tcp", s.addr)
+			if err == nil {
+				_, err = c.Write([]byte("x\n"))
+			}
+			if err == nil {
+				_, err = io.ReadFull(c, make([]byte, 2))
+			}
+			if err != nil {
+				for _, c := range conns {
+					c.Close()
+				}
+				s.stop()
+				return 0, 0, fmt.Errorf("connection %d of %d: %w", len(conns)+1, n, err)
+			}
+			conns = append(conns, c)
+		}
+		after, err := resident(s.cmd.Process.Pid)
+		for _, c := range conns {
+			c.Close()
+		}
+		s.stop()
+		if err != nil {
+			return 0, 0, err
+		}
+		per[i] = float64(after-before) / float64(n)
+	}
+	return per[0], per[1], nil
+}
+
+// resident reads a process's resident memory, in bytes, from /proc.
+func resident(pid int) (int, error) {
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for line := range strings.Lines(string(status)) {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			var kib int
+			_, err := fmt.Sscanf(strings.TrimSpace(rest), "%d kB", &kib)
+			return kib << 10, err
+		}
+	}
+	return 0, errors.New("no VmRSS in /proc status")
+}
+
+func cpuModel() string {
+	info, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return "unknown CPU"
+	}
+	for line := range strings.Lines(string(info)) {
+		if rest, ok := strings.CutPrefix(line, "model name"); ok {
+			return strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(rest), ":"))
+		}
+	}
+	return "unknown CPU"
+}
+
+// server is a server process of a benchmark.
+type server struct {
+	cmd  *exec.Cmd
+	addr string
+	done chan struct{}
+}
+
+// startServer starts a server and waits (10 s at most) for its "listening
+// on HOST:PORT" line.
+func startServer(path string, args ...string) (*server, error) {
+	cmd := exec.Command(path, args...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	s := &server{cmd: cmd, done: make(chan struct{})}
+	ready := make(chan string, 1)
+	go func() {
+		defer close(s.done)
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			if addr, ok := strings.CutPrefix(sc.Text(), "listening on "); ok {
+				ready <- addr
+			}
+		}
+		cmd.Wait()
+	}()
+	select {
+	case s.addr = <-ready:
+		return s, nil
+	case <-s.done:
+		return nil, fmt.Errorf("%s exited before listening", path)
+	case <-time.After(10 * time.Second):
+		s.stop()
+		return nil, fmt.Errorf("%s did not say it was listening within 10s", path)
+	}
+}
+
+func (s *server) stop() {
+	s.cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-s.done:
+	case <-time.After(10 * time.Second):
+		s.cmd.Process.Kill()
+		<-s.done
+	}
+}

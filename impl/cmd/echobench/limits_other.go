@@ -1,0 +1,6 @@
+//go:build !unix
+
+package main
+
+// roomForConnections cannot change limits here.
+func roomForConnections(uint64) uint64 { return 0 }

@@ -1,0 +1,110 @@
+// Command echobench measures an echo service: round trips a second,
+// megabytes a second and latency, every echo checked byte for byte.
+//
+//	echobench -addr ADDR [-proto tcp|udp] [-mode pingpong|stream] [-c CONNS] [-size BYTES] [-line] [-d DURATION]
+//	echobench -compare -bin DIR       the table of make bench: ours against the stdlib baselines
+//	echobench -serve-baseline tcp|udp [-listen ADDR]
+//
+// It exits 0 when every echo came back right, 1 when one did not.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"time"
+
+	"github.com/echospec/echo/impl/echobench"
+	"github.com/echospec/echo/impl/internal/cli"
+)
+
+func main() { cli.Main(run) }
+
+const synopsis = `echobench -addr ADDR [-proto tcp|udp] [-mode pingpong|stream] [-c CONNS] [-size BYTES] [-line] [-d DURATION] [-timeout D]
+       echobench -compare -bin DIR [-rounds N] [-d DURATION] [-run REGEXP]
+       echobench -serve-baseline tcp|udp [-listen ADDR]`
+
+func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("echobench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cli.SetUsage(fs, synopsis)
+	var cfg echobench.Config
+	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:8080", "echo service `address`, host:port")
+	fs.StringVar(&cfg.Proto, "proto", echobench.TCP, "`protocol`: tcp or udp")
+	fs.StringVar(&cfg.Mode, "mode", echobench.PingPong, "`mode`: pingpong (send a message, wait for its echo, again) or stream (write -size bytes while reading them back)")
+	conns := cli.PositiveInt(fs, "c", 1, "`N`: connections, or UDP sockets, at once")
+	fs.IntVar(&cfg.Size, "size", 0, "`bytes` in a ping-pong message (default 128), or sent by each stream (default 256 MiB)")
+	fs.BoolVar(&cfg.Line, "line", false, "end each message with a newline (and a stream's every 128 bytes), for line servers")
+	duration := cli.Duration(fs, "d", echobench.DefaultDuration, "the `duration` ping-pong runs for, and the most a stream may take")
+	timeout := cli.Duration(fs, "timeout", echobench.DefaultTimeout, "the `duration` one echo may take; a UDP datagram not back by then is lost")
+	compare := fs.Bool("compare", false, "run make bench's table: our servers against the stdlib baselines, alternating, on this machine")
+	bin := fs.String("bin", "bin", "with -compare: the `folder` of tcpserver and udpserver")
+	rounds := cli.PositiveInt(fs, "rounds", 3, "with -compare: `N` runs of each side per case")
+	only := fs.String("run", "", "with -compare: only the cases whose names match this `regexp`")
+	baseline := fs.String("serve-baseline", "", "serve the stdlib baseline echo server for `protocol` tcp or udp instead of measuring")
+	listen := cli.HostPort(fs, "listen", "127.0.0.1:0", "with -serve-baseline: the `address` to listen on")
+	if err := cli.Parse(fs, args, true); err != nil {
+		return err
+	}
+	cfg.Conns, cfg.Duration, cfg.Timeout = *conns, *duration, *timeout
+
+	switch {
+	case *baseline != "":
+		return serveBaseline(ctx, *baseline, *listen, stderr)
+	case *compare:
+		d := 2 * time.Second
+		if flagSet(fs, "d") {
+			d = *duration
+		}
+		match, err := regexp.Compile(*only)
+		if err != nil {
+			return cli.Usagef(fs, "invalid value %q for flag -run: %v", *only, err)
+		}
+		return compareTable(ctx, *bin, *rounds, d, match, stdout, stderr)
+	}
+	res, err := echobench.Run(ctx, cfg, progressLine(stderr))
+	if err != nil {
+		return cli.Usagef(fs, "%v", err)
+	}
+	printResult(stdout, res)
+	if res.Errors > 0 {
+		return fmt.Errorf("%d errors; the first: %w", res.Errors, res.FirstError)
+	}
+	return nil
+}
+
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+// progressLine returns a progress reporter that rewrites one line on
+// stderr, if stderr is a terminal; otherwise none, so logs stay clean.
+func progressLine(stderr io.Writer) func(echobench.Result) {
+	f, ok := stderr.(*os.File)
+	if !ok {
+		return nil
+	}
+	if st, err := f.Stat(); err != nil || st.Mode()&os.ModeCharDevice == 0 {
+		return nil
+	}
+	return func(r echobench.Result) {
+		fmt.Fprintf(f, "\r%6.1fs  %12.0f round trips/s  %9.1f MB/s  %d errors ", r.Elapsed.Seconds(), r.RoundTripsPerSec(), r.MBPerSec(), r.Errors)
+	}
+}
+
+func printResult(w io.Writer, r echobench.Result) {
+	c := r.Config
+	fmt.Fprintf(w, "%s %s against %s: %d connections, %d bytes%s, %.1fs\n", c.Proto, c.Mode, c.Addr, c.Conns, c.Size, map[bool]string{true: " ending in newlines", false: ""}[c.Line], r.Elapsed.Seconds())
+	fmt.Fprintf(w, "round trips  %d (%.0f/s)\n", r.RoundTrips, r.RoundTripsPerSec())
+	fmt.Fprintf(w, "throughput   %.1f MB/s\n", r.MBPerSec())
+	if r.Latency.TotalCount() > 0 {
+		q := func(p float64) time.Duration { return time.Duration(r.Latency.ValueAtQuantile(p)) * time.Microsecond }
+		fmt.Fprintf(w, "latency      p50 %v  p99 %v  p99.9 %v  max %v\n", q(50), q(99), q(99.9), time.Duration(r.Latency.Max())*time.Microsecond)
+	}
+	fmt.Fprintf(w, "errors       %d\n", r.Errors)
+}

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/echospec/echo/impl/internal/cli"
+	"github.com/echospec/echo/impl/internal/clitest"
+	"github.com/echospec/echo/impl/tcpecho"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func TestMeasuresAndReports(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	s := &tcpecho.Server{Logger: slog.New(slog.DiscardHandler)}
+	go s.Serve(l)
+	defer s.Close()
+
+	stdout, stderr := clitest.NewOutput(), clitest.NewOutput()
+	err = run(context.Background(), []string{"-addr", l.Addr().String(), "-c", "2", "-line", "-d", "200ms"}, nil, stdout, stderr)
+	require.NoError(t, err, stderr.String())
+	for _, want := range []string{"tcp pingpong against " + l.Addr().String(), "round trips", "throughput", "latency      p50", "errors       0"} {
+		assert.Contains(t, stdout.String(), want)
+	}
+	assert.Empty(t, stderr.String(), "no progress line when stderr is no terminal")
+}
+
+func TestServesTheBaseline(t *testing.T) {
+	addr, _, stop := clitest.Serve(t, run, "-serve-baseline", "tcp")
+	stdout := clitest.NewOutput()
+	require.NoError(t, run(context.Background(), []string{"-addr", addr, "-mode", "stream", "-size", "1048576"}, nil, stdout, io.Discard))
+	assert.Contains(t, stdout.String(), "errors       0")
+	require.NoError(t, stop())
+}
+
+func TestBadUsage(t *testing.T) {
+	for _, tc := range []struct {
+		args    []string
+		problem string
+	}{
+		{[]string{"-c", "0"}, `invalid value "0" for flag -c: 0 is less than 1`},
+		{[]string{"-proto", "udp", "-mode", "stream"}, "echobench: UDP has no streams; use pingpong"},
+		{[]string{"-compare", "-run", "("}, "invalid value \"(\" for flag -run: error parsing regexp: missing closing ): `(`"},
+	} {
+		stderr := clitest.NewOutput()
+		err := run(context.Background(), tc.args, nil, io.Discard, stderr)
+		assert.Equal(t, 2, cli.Exit("echobench", err, io.Discard), "%v", tc.args)
+		lines := strings.Split(stderr.String(), "\n")
+		assert.Equal(t, tc.problem, lines[0])
+		assert.True(t, strings.HasPrefix(lines[1], "usage: echobench "), "then the usage: %q", lines[1])
+	}
+}

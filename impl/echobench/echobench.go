@@ -1,0 +1,245 @@
+// Package echobench measures echo services: how many round trips a
+// second, how many megabytes a second, at what latency, with every echo
+// checked byte for byte. It drives any echo server, ours or not, and holds
+// the baseline servers that make bench compares ours with.
+package echobench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// Modes and protocols.
+const (
+	PingPong = "pingpong" // each connection sends a message and waits for its echo
+	Stream   = "stream"   // each connection writes Size bytes while reading them back
+	TCP      = "tcp"
+	UDP      = "udp"
+)
+
+// Defaults for the zero values of Config.
+const (
+	DefaultMessage  = 128       // bytes in a ping-pong message
+	DefaultStream   = 256 << 20 // bytes a stream sends
+	DefaultDuration = 5 * time.Second
+	DefaultTimeout  = 5 * time.Second
+)
+
+// ErrEchoDiffers counts an echo that was not what was sent.
+var ErrEchoDiffers = errors.New("echo differs from what was sent")
+
+// Config says what to measure. Its zero value, with Addr set, is TCP
+// ping-pong of 128-byte messages over one connection for five seconds.
+type Config struct {
+	Addr  string
+	Proto string // TCP (default) or UDP
+	Mode  string // PingPong (default) or Stream; UDP has ping-pong only
+	Conns int    // connections or sockets at once; 0 means 1
+	// Size is a ping-pong message's size, or how much a stream sends.
+	Size int
+	// Line ends each message with '\n' (and a stream's every 128 bytes),
+	// for line servers; otherwise messages hold no '\n' at all.
+	Line bool
+	// Duration is how long ping-pong runs, and how long a stream may take.
+	Duration time.Duration
+	// Timeout is how long one echo may take; a UDP datagram not back by
+	// then counts as lost, an error, and the next is sent.
+	Timeout time.Duration
+}
+
+func (c Config) withDefaults() (Config, error) {
+	if c.Proto == "" {
+		c.Proto = TCP
+	}
+	if c.Mode == "" {
+		c.Mode = PingPong
+	}
+	if c.Conns == 0 {
+		c.Conns = 1
+	}
+	if c.Size == 0 {
+		c.Size = DefaultMessage
+		if c.Mode == Stream {
+			c.Size = DefaultStream
+		}
+	}
+	if c.Duration == 0 {
+		c.Duration = DefaultDuration
+	}
+	if c.Timeout == 0 {
+		c.Timeout = DefaultTimeout
+	}
+	switch {
+	case c.Addr == "":
+		return c, errors.New("echobench: no address")
+	case c.Proto != TCP && c.Proto != UDP:
+		return c, fmt.Errorf("echobench: protocol %q is neither tcp nor udp", c.Proto)
+	case c.Mode != PingPong && c.Mode != Stream:
+		return c, fmt.Errorf("echobench: mode %q is neither pingpong nor stream", c.Mode)
+	case c.Proto == UDP && c.Mode == Stream:
+		return c, errors.New("echobench: UDP has no streams; use pingpong")
+	case c.Conns < 0 || c.Size < 1 || c.Duration < 0 || c.Timeout < 0:
+		return c, errors.New("echobench: connections, size, duration and timeout must be positive")
+	case c.Proto == UDP && c.Size > 65507:
+		return c, fmt.Errorf("echobench: a datagram of %d bytes is more than IPv4 carries (65507)", c.Size)
+	}
+	return c, nil
+}
+
+// Result is what a run measured.
+type Result struct {
+	Config     Config
+	Elapsed    time.Duration
+	RoundTrips int64 // echoes back and checked (ping-pong)
+	Bytes      int64 // bytes echoed and checked
+	Errors     int64 // echoes that differed, were lost or failed
+	FirstError error
+	Latency    *hdrhistogram.Histogram // round trips, in microseconds
+}
+
+// RoundTripsPerSec is the rate of checked round trips.
+func (r Result) RoundTripsPerSec() float64 { return float64(r.RoundTrips) / r.Elapsed.Seconds() }
+
+// MBPerSec is the rate of checked echoed bytes, in megabytes (10^6) a
+// second.
+func (r Result) MBPerSec() float64 { return float64(r.Bytes) / 1e6 / r.Elapsed.Seconds() }
+
+// Run measures the echo service cfg names, calling progress, if set, about
+// once a second with the figures so far.
+func Run(ctx context.Context, cfg Config, progress func(Result)) (Result, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return Result{}, err
+	}
+	run := &running{cfg: cfg}
+	workers := make([]worker, cfg.Conns)
+	for i := range workers {
+		w, err := run.dial(ctx, i)
+		if err != nil {
+			for _, w := range workers[:i] {
+				w.close()
+			}
+			return Result{}, err
+		}
+		workers[i] = w
+	}
+
+	ctx, cancel := context.WithTimeout(ctx, cfg.Duration)
+	defer cancel()
+	hists := make([]*hdrhistogram.Histogram, len(workers))
+	var wg sync.WaitGroup
+	start := time.Now()
+	stopProgress := run.report(ctx, start, progress)
+	for i, w := range workers {
+		hists[i] = newHistogram()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer w.close()
+			w.run(ctx, run, hists[i])
+		}()
+	}
+	wg.Wait()
+	stopProgress()
+
+	res := run.snapshot(time.Since(start))
+	res.Latency = newHistogram()
+	for _, h := range hists {
+		res.Latency.Merge(h)
+	}
+	if cfg.Mode == Stream && res.Bytes < int64(cfg.Size)*int64(cfg.Conns) && res.FirstError == nil {
+		res.Errors++
+		res.FirstError = fmt.Errorf("streams not back within %v: %d of %d bytes", cfg.Duration, res.Bytes, int64(cfg.Size)*int64(cfg.Conns))
+	}
+	return res, nil
+}
+
+func newHistogram() *hdrhistogram.Histogram {
+	return hdrhistogram.New(1, int64(time.Minute/time.Microsecond), 3)
+}
+
+// running is one run's shared counters.
+type running struct {
+	cfg        Config
+	roundTrips atomic.Int64
+	bytes      atomic.Int64
+	errors     atomic.Int64
+	mu         sync.Mutex
+	first      error
+}
+
+func (r *running) fail(err error) {
+	r.errors.Add(1)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.first == nil {
+		r.first = err
+	}
+}
+
+func (r *running) snapshot(elapsed time.Duration) Result {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return Result{Config: r.cfg, Elapsed: elapsed, RoundTrips: r.roundTrips.Load(), Bytes: r.bytes.Load(), Errors: r.errors.Load(), FirstError: r.first}
+}
+
+// report calls progress every second until ctx ends or stop is called.
+func (r *running) report(ctx context.Context, start time.Time, progress func(Result)) (stop func()) {
+	if progress == nil {
+		return func() {}
+	}
+	done := make(chan struct{})
+	ended := make(chan struct{})
+	go func() {
+		defer close(ended)
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-tick.C:
+				progress(r.snapshot(time.Since(start)))
+			case <-ctx.Done():
+				return
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() { close(done); <-ended }
+}
+
+// worker is one connection or socket of a run.
+type worker interface {
+	run(ctx context.Context, r *running, latency *hdrhistogram.Histogram)
+	close()
+}
+
+func (r *running) dial(ctx context.Context, i int) (worker, error) {
+	switch {
+	case r.cfg.Proto == UDP:
+		return dialUDP(ctx, r.cfg, i)
+	case r.cfg.Mode == Stream:
+		return dialStream(ctx, r.cfg, i)
+	}
+	return dialPingPong(ctx, r.cfg, i)
+}
+
+// message returns connection i's message: size bytes unique to it, with no
+// '\n' but the last byte when line is set.
+func message(i, size int, line bool) []byte {
+	const letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	msg := make([]byte, size)
+	for j := range msg {
+		msg[j] = letters[(i*7+j)%len(letters)]
+	}
+	if line {
+		msg[size-1] = '\n'
+	}
+	return msg
+}

@@ -1,0 +1,137 @@
+package echobench
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/echospec/echo/impl/tcpecho"
+	"github.com/echospec/echo/impl/udpecho"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// tcpServer serves l with serve until the test ends.
+func tcpServer(t *testing.T, serve func(net.Listener)) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	done := make(chan struct{})
+	go func() { defer close(done); serve(l) }()
+	t.Cleanup(func() { l.Close(); <-done })
+	return l.Addr().String()
+}
+
+// ours serves with our server, closing its connections when the listener
+// closes.
+func ours(t *testing.T, framing tcpecho.Framing) string {
+	s := &tcpecho.Server{Framing: framing, Logger: slog.New(slog.DiscardHandler)}
+	t.Cleanup(func() { s.Close() })
+	return tcpServer(t, func(l net.Listener) { s.Serve(l) })
+}
+
+func TestPingPongCountsCheckedRoundTrips(t *testing.T) {
+	for _, framing := range []tcpecho.Framing{tcpecho.FramingLine, tcpecho.FramingFixed} {
+		addr := ours(t, framing)
+		res, err := Run(context.Background(), Config{Addr: addr, Conns: 4, Line: framing == tcpecho.FramingLine, Duration: 200 * time.Millisecond}, nil)
+		require.NoError(t, err)
+		assert.Zero(t, res.Errors, "%v", res.FirstError)
+		assert.Positive(t, res.RoundTrips)
+		assert.Equal(t, res.RoundTrips*DefaultMessage, res.Bytes)
+		assert.Equal(t, res.RoundTrips, res.Latency.TotalCount())
+	}
+}
+
+func TestStreamChecksEveryByte(t *testing.T) {
+	addr := tcpServer(t, func(l net.Listener) { BaselineTCP(l) })
+	res, err := Run(context.Background(), Config{Addr: addr, Mode: Stream, Size: 8 << 20, Line: true}, nil)
+	require.NoError(t, err)
+	assert.Zero(t, res.Errors, "%v", res.FirstError)
+	assert.Equal(t, int64(8<<20), res.Bytes)
+}
+
+func TestAWrongEchoIsAnError(t *testing.T) {
+	// A server that adds a byte to every echo, as the article's did.
+	var handlers sync.WaitGroup
+	t.Cleanup(handlers.Wait)
+	addr := tcpServer(t, func(l net.Listener) {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			handlers.Add(1)
+			go func() {
+				defer handlers.Done()
+				defer c.Close()
+				buf := make([]byte, 4096)
+				for {
+					n, err := c.Read(buf)
+					if err != nil {
+						return
+					}
+					c.Write(append(buf[:n], 0))
+				}
+			}()
+		}
+	})
+	for _, mode := range []string{PingPong, Stream} {
+		res, err := Run(context.Background(), Config{Addr: addr, Mode: mode, Size: 1 << 20, Duration: time.Second}, nil)
+		require.NoError(t, err)
+		assert.Positive(t, res.Errors, mode)
+		assert.ErrorIs(t, res.FirstError, ErrEchoDiffers, mode)
+	}
+}
+
+func TestUDP(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	require.NoError(t, err)
+	s := &udpecho.Server{Logger: slog.New(slog.DiscardHandler)}
+	go s.Serve(pc)
+	defer s.Close()
+	res, err := Run(context.Background(), Config{Addr: pc.LocalAddr().String(), Proto: UDP, Conns: 2, Size: 64, Duration: 200 * time.Millisecond, Timeout: time.Second}, nil)
+	require.NoError(t, err)
+	assert.Zero(t, res.Errors, "%v", res.FirstError)
+	assert.Positive(t, res.RoundTrips)
+
+	// The article's server pads every answer to 1024 bytes.
+	padded, err := net.ListenPacket("udp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer padded.Close()
+	go func() {
+		buf := make([]byte, 1024)
+		for {
+			_, addr, err := padded.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			padded.WriteTo(buf, addr)
+		}
+	}()
+	res, err = Run(context.Background(), Config{Addr: padded.LocalAddr().String(), Proto: UDP, Size: 64, Duration: 200 * time.Millisecond, Timeout: time.Second}, nil)
+	require.NoError(t, err)
+	assert.ErrorIs(t, res.FirstError, ErrEchoDiffers)
+}
+
+func TestBadConfigs(t *testing.T) {
+	for _, cfg := range []Config{
+		{},
+		{Addr: "x:1", Proto: "sctp"},
+		{Addr: "x:1", Mode: "burst"},
+		{Addr: "x:1", Proto: UDP, Mode: Stream},
+		{Addr: "x:1", Proto: UDP, Size: 70000},
+	} {
+		_, err := Run(context.Background(), cfg, nil)
+		assert.Error(t, err, "%+v", cfg)
+	}
+	_, err := Run(context.Background(), Config{Addr: "127.0.0.1:1"}, nil)
+	assert.ErrorIs(t, err, syscall.ECONNREFUSED, "a refused connection is reported")
+}

@@ -1,0 +1,149 @@
+package echobench
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// pingPong is a TCP connection that sends its message and waits for the
+// echo, again and again.
+type pingPong struct {
+	conn    net.Conn
+	msg     []byte
+	echo    []byte
+	timeout time.Duration
+}
+
+func dialPingPong(ctx context.Context, cfg Config, i int) (*pingPong, error) {
+	c, err := (&net.Dialer{Timeout: cfg.Timeout}).DialContext(ctx, "tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("connection %d: %w", i+1, err)
+	}
+	msg := message(i, cfg.Size, cfg.Line)
+	return &pingPong{conn: c, msg: msg, echo: make([]byte, len(msg)), timeout: cfg.Timeout}, nil
+}
+
+func (p *pingPong) close() { p.conn.Close() }
+
+func (p *pingPong) run(ctx context.Context, r *running, latency *hdrhistogram.Histogram) {
+	stop := context.AfterFunc(ctx, func() { p.conn.SetDeadline(aLongTimeAgo) })
+	defer stop()
+	for ctx.Err() == nil {
+		start := time.Now()
+		if _, err := p.conn.Write(p.msg); err != nil {
+			r.failUnlessStopped(ctx, fmt.Errorf("send: %w", err))
+			return
+		}
+		if _, err := io.ReadFull(p.conn, p.echo); err != nil {
+			r.failUnlessStopped(ctx, fmt.Errorf("echo: %w", err))
+			return
+		}
+		if !bytes.Equal(p.echo, p.msg) {
+			r.fail(fmt.Errorf("%w: sent %q, got %q", ErrEchoDiffers, p.msg, p.echo))
+			return // the stream is out of step; nothing after is comparable
+		}
+		latency.RecordValue(max(1, time.Since(start).Microseconds()))
+		r.roundTrips.Add(1)
+		r.bytes.Add(int64(len(p.msg)))
+	}
+}
+
+// failUnlessStopped counts err, unless it is the run ending.
+func (r *running) failUnlessStopped(ctx context.Context, err error) {
+	if ctx.Err() != nil && errors.Is(err, os.ErrDeadlineExceeded) {
+		return
+	}
+	r.fail(err)
+}
+
+// aLongTimeAgo is a deadline that has always passed: it stops a blocked
+// read or write at once.
+var aLongTimeAgo = time.Unix(1, 0)
+
+// stream is a TCP connection that writes Size bytes while it reads them
+// back, checking each against what it wrote.
+type stream struct {
+	conn *net.TCPConn
+	size int
+	line bool
+}
+
+func dialStream(ctx context.Context, cfg Config, i int) (*stream, error) {
+	c, err := (&net.Dialer{Timeout: cfg.Timeout}).DialContext(ctx, "tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("connection %d: %w", i+1, err)
+	}
+	return &stream{conn: c.(*net.TCPConn), size: cfg.Size, line: cfg.Line}, nil
+}
+
+func (s *stream) close() { s.conn.Close() }
+
+// streamPattern returns a stream's repeating content and its period:
+// lines of 128 bytes when line is set, otherwise bytes with a prime period
+// and no '\n'. It is long enough that any chunk of up to 256 KiB starts
+// anywhere in it, so that writing and checking are slices, not loops.
+func streamPattern(line bool) ([]byte, int) {
+	period := 251
+	if line {
+		period = 128
+	}
+	pat := make([]byte, 256<<10+period)
+	for i := range pat {
+		switch {
+		case line && i%128 == 127:
+			pat[i] = '\n'
+		case line:
+			pat[i] = 'a' + byte(i%128%26)
+		default:
+			pat[i] = byte(i % 251)
+			if pat[i] == '\n' {
+				pat[i] = 0xff
+			}
+		}
+	}
+	return pat, period
+}
+
+func (s *stream) run(ctx context.Context, r *running, latency *hdrhistogram.Histogram) {
+	stop := context.AfterFunc(ctx, func() { s.conn.SetDeadline(aLongTimeAgo) })
+	defer stop()
+	pat, period := streamPattern(s.line)
+	start := time.Now()
+	go func() {
+		for sent := 0; sent < s.size; {
+			n := min(64<<10, s.size-sent)
+			off := sent % period
+			if _, err := s.conn.Write(pat[off : off+n]); err != nil {
+				return // the reader reports what went wrong
+			}
+			sent += n
+		}
+		s.conn.CloseWrite()
+	}()
+	buf := make([]byte, 256<<10)
+	got := 0
+	for got < s.size {
+		n, err := s.conn.Read(buf)
+		off := got % period
+		if !bytes.Equal(buf[:n], pat[off:off+n]) {
+			r.fail(fmt.Errorf("%w in bytes %d to %d of the stream", ErrEchoDiffers, got, got+n))
+			return
+		}
+		got += n
+		r.bytes.Add(int64(n))
+		if err != nil {
+			r.failUnlessStopped(ctx, fmt.Errorf("stream after %d of %d bytes: %w", got, s.size, err))
+			return
+		}
+	}
+	latency.RecordValue(max(1, time.Since(start).Microseconds()))
+	r.roundTrips.Add(1)
+}

@@ -1,0 +1,74 @@
+package tcpecho
+
+import (
+	"bytes"
+	"io"
+	"net"
+	"testing"
+	"time"
+)
+
+// loopConn is a net.Conn that serves the same chunk of input n times, then
+// the end of the stream, and throws away what is written: the framing hot
+// path with no network in the way.
+type loopConn struct {
+	chunk []byte
+	left  int // chunks still to serve
+	off   int // into the current chunk
+}
+
+func (c *loopConn) Read(p []byte) (int, error) {
+	if c.left == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, c.chunk[c.off:])
+	if c.off += n; c.off == len(c.chunk) {
+		c.off, c.left = 0, c.left-1
+	}
+	return n, nil
+}
+
+func (c *loopConn) Write(p []byte) (int, error)      { return len(p), nil }
+func (c *loopConn) Close() error                     { return nil }
+func (c *loopConn) LocalAddr() net.Addr              { return &net.TCPAddr{Port: 7} }
+func (c *loopConn) RemoteAddr() net.Addr             { return &net.TCPAddr{Port: 40000} }
+func (c *loopConn) SetDeadline(time.Time) error      { return nil }
+func (c *loopConn) SetReadDeadline(time.Time) error  { return nil }
+func (c *loopConn) SetWriteDeadline(time.Time) error { return nil }
+
+// benchmarkFraming echoes b.N messages of 128 bytes, 32 to a chunk, and
+// reports bytes and allocations per message.
+func benchmarkFraming(b *testing.B, s *Server, msg []byte, obs Observer) {
+	cfg, err := s.settings()
+	if err != nil {
+		b.Fatal(err)
+	}
+	chunk := bytes.Repeat(msg, 32)
+	lc := &loopConn{chunk: chunk, left: max(1, b.N/32)}
+	c := &conn{srv: s, cfg: cfg, rwc: lc, observeMessages: wants(obs, MessageReceived), observeReads: wants(obs, DataRead)}
+	b.SetBytes(int64(len(msg)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	if reason := c.echo(obs, lc.RemoteAddr()); reason != ErrClientClosed {
+		b.Fatal(reason)
+	}
+}
+
+var line = append(bytes.Repeat([]byte("a"), 127), '\n')
+
+func BenchmarkLineFraming(b *testing.B) {
+	benchmarkFraming(b, &Server{Framing: FramingLine}, line, nil)
+}
+
+func BenchmarkFixedFraming4(b *testing.B) {
+	benchmarkFraming(b, &Server{Framing: FramingFixed, Size: 4}, line, nil)
+}
+
+// The same with an observer that wants every message: the split loop.
+func BenchmarkLineFramingObserved(b *testing.B) {
+	benchmarkFraming(b, &Server{Framing: FramingLine}, line, ObserverFunc(func(Event) {}))
+}
+
+func BenchmarkFixedFraming4Observed(b *testing.B) {
+	benchmarkFraming(b, &Server{Framing: FramingFixed, Size: 4}, line, ObserverFunc(func(Event) {}))
+}
