@@ -108,42 +108,69 @@ func (s *Server) Serve(pc net.PacketConn) error {
 	}
 
 	udp, _ := pc.(*net.UDPConn) // its AddrPort methods allocate nothing
-	obs := s.Observer
+	if udp != nil {
+		if batch := newBatchConn(udp); batch != nil {
+			return s.serveBatches(udp, batch)
+		}
+	}
 	buf := make([]byte, maxDatagram)
-	var backoff time.Duration
+	var backoff backoff
 	for {
 		n, src, err := readFrom(pc, udp, buf)
 		if err != nil {
-			if s.closing.Load() {
-				return ErrServerClosed
-			}
-			if errors.Is(err, net.ErrClosed) {
-				return fmt.Errorf("read datagram: %w", err)
-			}
-			s.fail(obs, src, fmt.Errorf("read datagram: %w", describe.Cause(err)))
-			// A socket that fails every read must not make the server spin.
-			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-			select {
-			case <-time.After(backoff):
-			case <-s.doneChan():
+			if err := s.readFailed(err, &backoff); err != nil {
+				return err
 			}
 			continue
 		}
 		backoff = 0
-		payload := buf[:n]
-		if !s.DisableGuard {
-			if why := refusal(src); why != nil {
-				s.refuse(obs, src, payload, why)
-				continue
+		if payload := buf[:n]; s.admit(src, payload) {
+			if err := writeTo(pc, udp, payload, src); err != nil {
+				s.answerFailed(src, err)
 			}
 		}
-		if obs != nil {
-			obs.Observe(Event{Kind: Received, Source: src, Payload: payload})
-		}
-		if err := writeTo(pc, udp, payload, src); err != nil {
-			s.fail(obs, src, fmt.Errorf("answer %v: %w", src, describe.Cause(err)))
+	}
+}
+
+// admit tells whether to answer a datagram: the reflection guard's say,
+// reported to the Observer either way.
+func (s *Server) admit(src netip.AddrPort, payload []byte) bool {
+	if !s.DisableGuard {
+		if why := refusal(src); why != nil {
+			s.refuse(s.Observer, src, payload, why)
+			return false
 		}
 	}
+	if s.Observer != nil {
+		s.Observer.Observe(Event{Kind: Received, Source: src, Payload: payload})
+	}
+	return true
+}
+
+// backoff is how long to wait after a failed read before the next.
+type backoff time.Duration
+
+// readFailed reports a failed read and waits a little, as a socket that
+// fails every read must not make the server spin. It returns the error
+// Serve returns when the failure ends the serving.
+func (s *Server) readFailed(err error, b *backoff) error {
+	if s.closing.Load() {
+		return ErrServerClosed
+	}
+	if errors.Is(err, net.ErrClosed) {
+		return fmt.Errorf("read datagram: %w", err)
+	}
+	s.fail(s.Observer, netip.AddrPort{}, fmt.Errorf("read datagram: %w", describe.Cause(err)))
+	*b = backoff(min(max(2*time.Duration(*b), 5*time.Millisecond), time.Second))
+	select {
+	case <-time.After(time.Duration(*b)):
+	case <-s.doneChan():
+	}
+	return nil
+}
+
+func (s *Server) answerFailed(dst netip.AddrPort, err error) {
+	s.fail(s.Observer, dst, fmt.Errorf("answer %v: %w", dst, describe.Cause(err)))
 }
 
 // Shutdown stops the server: every Serve finishes the datagram it is

@@ -126,18 +126,18 @@ func compareTable(ctx context.Context, bin string, rounds int, d time.Duration, 
 		return err
 	}
 	host, _ := os.Hostname()
-	fmt.Fprintf(stdout, "echobench -compare on %s: %s/%s, %d CPUs, %s; %d rounds of %v each, alternating, medians\n\n", host, runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), cpuModel(), rounds, d)
-	fmt.Fprintf(stdout, "| case | ours | baseline | ratio | target |\n|---|---:|---:|---:|---|\n")
+	fmt.Fprintf(stdout, "echobench -compare on %s: %s/%s, %d CPUs, %s; per case %d rounds of %v per side, back to back, the first side alternating; ratio: median of the rounds' ratios (lowest–highest)\n\n", host, runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), cpuModel(), rounds, d)
+	fmt.Fprintf(stdout, "| case | ours (median) | baseline (median) | ratio | target |\n|---|---:|---:|---:|---|\n")
 	var missed []string
 	for _, c := range cases() {
 		if !match.MatchString(c.name) {
 			continue
 		}
-		ours, base, err := measure(ctx, c, filepath.Join(bin, c.ours[0]), c.ours[1:], self, rounds, d)
+		ours, base, ratios, err := measure(ctx, c, filepath.Join(bin, c.ours[0]), c.ours[1:], self, rounds, d)
 		if err != nil {
 			return fmt.Errorf("%s: %w", c.name, err)
 		}
-		ratio := ours / base
+		ratio := median(slices.Clone(ratios))
 		verdict := ""
 		if c.target > 0 {
 			verdict = fmt.Sprintf("≥ %.2f ✓", c.target)
@@ -146,7 +146,7 @@ func compareTable(ctx context.Context, bin string, rounds int, d time.Duration, 
 				missed = append(missed, c.name)
 			}
 		}
-		fmt.Fprintf(stdout, "| %s | %s | %s | %.2f | %s |\n", c.name, amount(ours, c.unit), amount(base, c.unit), ratio, verdict)
+		fmt.Fprintf(stdout, "| %s | %s | %s | %.2f (%.2f–%.2f) | %s |\n", c.name, amount(ours, c.unit), amount(base, c.unit), ratio, slices.Min(ratios), slices.Max(ratios), verdict)
 	}
 	const idleCase = "idle memory, 10,000 TCP connections"
 	if match.MatchString(idleCase) {
@@ -195,45 +195,65 @@ func amount(v float64, unit string) string {
 	return fmt.Sprintf("%.0f rt/s", v)
 }
 
-// measure runs c against our server and the baseline, alternating, and
-// returns the median of each side.
-func measure(ctx context.Context, c benchCase, ours string, flags []string, self string, rounds int, d time.Duration) (float64, float64, error) {
-	o, err := startServer(ours, append([]string{"-listen", "127.0.0.1:0"}, flags...)...)
+// measure runs c against our server and the baseline, in rounds, each
+// round one run of each side back to back, the side that goes first
+// alternating; after a warm-up of each. It returns the medians of each
+// side and the per-round ratios: adjacent runs share whatever else the
+// machine is doing, so their ratio is steadier than either figure.
+func measure(ctx context.Context, c benchCase, ours string, flags []string, self string, rounds int, d time.Duration) (o, b float64, ratios []float64, err error) {
+	oursSrv, err := startServer(ours, append([]string{"-listen", "127.0.0.1:0"}, flags...)...)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, nil, err
 	}
-	defer o.stop()
-	b, err := startServer(self, "-serve-baseline", c.baseline)
+	defer oursSrv.stop()
+	baseSrv, err := startServer(self, "-serve-baseline", c.baseline)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, nil, err
 	}
-	defer b.stop()
-	var ourRuns, baseRuns []float64
-	for range rounds {
-		for _, side := range []struct {
-			addr string
-			runs *[]float64
-		}{{o.addr, &ourRuns}, {b.addr, &baseRuns}} {
-			cfg := c.cfg
-			cfg.Addr = side.addr
-			if cfg.Mode == echobench.PingPong {
-				cfg.Duration = d
-			}
-			res, err := echobench.Run(ctx, cfg, nil)
-			if err != nil {
-				return 0, 0, err
-			}
-			if res.Errors > 0 {
-				return 0, 0, fmt.Errorf("against %s: %d errors, the first: %w", side.addr, res.Errors, res.FirstError)
-			}
-			v := res.RoundTripsPerSec()
-			if c.unit == "MB/s" {
-				v = res.MBPerSec()
-			}
-			*side.runs = append(*side.runs, v)
+	defer baseSrv.stop()
+	once := func(addr string, d time.Duration) (float64, error) {
+		cfg := c.cfg
+		cfg.Addr = addr
+		if cfg.Mode == echobench.PingPong {
+			cfg.Duration = d
+		}
+		res, err := echobench.Run(ctx, cfg, nil)
+		if err != nil {
+			return 0, err
+		}
+		if res.Errors > 0 {
+			return 0, fmt.Errorf("against %s: %d errors, the first: %w", addr, res.Errors, res.FirstError)
+		}
+		if c.unit == "MB/s" {
+			return res.MBPerSec(), nil
+		}
+		return res.RoundTripsPerSec(), nil
+	}
+	for _, addr := range []string{oursSrv.addr, baseSrv.addr} {
+		if _, err := once(addr, d/4); err != nil {
+			return 0, 0, nil, err
 		}
 	}
-	return median(ourRuns), median(baseRuns), nil
+	var ourRuns, baseRuns []float64
+	for round := range rounds {
+		var x, y float64
+		if round%2 == 0 {
+			x, err = once(oursSrv.addr, d)
+			if err == nil {
+				y, err = once(baseSrv.addr, d)
+			}
+		} else {
+			y, err = once(baseSrv.addr, d)
+			if err == nil {
+				x, err = once(oursSrv.addr, d)
+			}
+		}
+		if err != nil {
+			return 0, 0, nil, err
+		}
+		ourRuns, baseRuns, ratios = append(ourRuns, x), append(baseRuns, y), append(ratios, x/y)
+	}
+	return median(ourRuns), median(baseRuns), ratios, nil
 }
 
 func median(v []float64) float64 {
