@@ -30,6 +30,7 @@ type conn struct {
 	observeMessages, observeReads bool
 
 	waiter readWaiter
+	wd     lazyDeadline // the write deadline, kept across writes so it stays lazy
 }
 
 func (c *conn) serve() {
@@ -172,7 +173,7 @@ func room(buf []byte, r, w int, cfg connConfig) ([]byte, int, int) {
 // progress, not from the start: a client that reads slowly but steadily is
 // served, one that stopped reading is let go.
 func (c *conn) write(p []byte) error {
-	var wd lazyDeadline
+	wd := &c.wd
 	if c.cfg.write > 0 {
 		wd.since = time.Now()
 	}

@@ -42,7 +42,7 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 	timeout := cli.Duration(fs, "timeout", echobench.DefaultTimeout, "the `duration` one echo may take; a UDP datagram not back by then is lost")
 	compare := fs.Bool("compare", false, "run make bench's table: our servers against the stdlib baselines, alternating, on this machine")
 	bin := fs.String("bin", "bin", "with -compare: the `folder` of tcpserver and udpserver")
-	rounds := cli.PositiveInt(fs, "rounds", 7, "with -compare: `N` rounds per case, each one run of each side")
+	rounds := cli.PositiveInt(fs, "rounds", 9, "with -compare: `N` rounds per case, each one run of each side")
 	only := fs.String("run", "", "with -compare: only the cases whose names match this `regexp`")
 	baseline := fs.String("serve-baseline", "", "serve the stdlib baseline echo server for `protocol` tcp or udp instead of measuring")
 	listen := cli.HostPort(fs, "listen", "127.0.0.1:0", "with -serve-baseline: the `address` to listen on")
