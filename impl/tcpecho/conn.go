@@ -39,9 +39,6 @@ func (c *conn) serve() {
 	remote := c.rwc.RemoteAddr()
 	c.observeMessages, c.observeReads = wants(obs, MessageReceived), wants(obs, DataRead)
 	c.waiter = newReadWaiter(c.rwc)
-	if wants(obs, ConnOpened) {
-		obs.Observe(Event{Kind: ConnOpened, Conn: c.id, Remote: remote})
-	}
 	reason := c.echo(obs, remote)
 	c.rwc.Close()
 	if wants(obs, ConnClosed) {

@@ -61,10 +61,12 @@ type Event struct {
 	Reason error
 }
 
-// Observer is told what a server saw. Its Observe method is called from
-// the connection's own goroutine, one event at a time per connection but
-// concurrently across connections; it must be quick, for the connection
-// waits for it. A server with no Observer does no work to make events.
+// Observer is told what a server saw. Its Observe method is called one
+// event at a time per connection, in order, but concurrently across
+// connections: ConnOpened and ConnRejected from the goroutine that
+// accepts, the others from the connection's own. It must be quick, for
+// the server waits for it. A server with no Observer does no work to make
+// events.
 type Observer interface {
 	Observe(Event)
 }

@@ -157,6 +157,11 @@ func (s *Server) Serve(l net.Listener) error {
 		c := &conn{srv: s, cfg: cfg, rwc: rwc, id: s.nextConn.Add(1)}
 		switch s.trackConn(c) {
 		case tracked:
+			// Reported here, not on the connection's goroutine: an
+			// observer that logs would grow every idle connection's stack.
+			if obs := s.Observer; wants(obs, ConnOpened) {
+				obs.Observe(Event{Kind: ConnOpened, Conn: c.id, Remote: rwc.RemoteAddr()})
+			}
 			go c.serve()
 		case overLimit:
 			s.reject(c)
