@@ -7,7 +7,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
-	"os"
 	"slices"
 	"strings"
 	"syscall"
@@ -16,6 +15,7 @@ import (
 	"github.com/cucumber/godog"
 	"github.com/stretchr/testify/assert"
 
+	"github.com/echospec/echo/impl/echobench"
 	"github.com/echospec/echo/impl/tcpecho"
 )
 
@@ -171,7 +171,7 @@ func limitsSteps(sc *godog.ScenarioContext) {
 		if w.process == nil {
 			return errors.New("tcpserver is not running as a process")
 		}
-		peak, err := peakMemory(w.process.cmd.Process.Pid)
+		peak, err := echobench.Memory(w.process.cmd.Process.Pid, "VmHWM")
 		if err != nil {
 			return err
 		}
@@ -251,23 +251,4 @@ func (p *peer) startSlowStream(data []byte) error {
 	}
 	p.sent += len(data)
 	return p.conn.CloseWrite()
-}
-
-// peakMemory reads a process's peak resident memory, in bytes, from
-// /proc (Linux).
-func peakMemory(pid int) (int, error) {
-	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	for line := range strings.Lines(string(status)) {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			var kib int
-			if _, err := fmt.Sscanf(strings.TrimSpace(rest), "%d kB", &kib); err != nil {
-				return 0, fmt.Errorf("VmHWM %q: %w", rest, err)
-			}
-			return kib << 10, nil
-		}
-	}
-	return 0, errors.New("no VmHWM in /proc status")
 }

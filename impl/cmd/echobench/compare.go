@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -61,16 +60,19 @@ type benchCase struct {
 	target   float64 // the least ratio ours/baseline that passes; 0: none
 }
 
+// framings are the two ways our TCP server frames, as the cases run them.
+var framings = []struct {
+	name  string
+	flags []string
+	line  bool
+}{
+	{"line", []string{"-framing", "line"}, true},
+	{"fixed -size 4", []string{"-framing", "fixed", "-size", "4"}, false},
+}
+
 func cases() []benchCase {
 	var cs []benchCase
-	for _, f := range []struct {
-		name  string
-		flags []string
-		line  bool
-	}{
-		{"line", []string{"-framing", "line"}, true},
-		{"fixed -size 4", []string{"-framing", "fixed", "-size", "4"}, false},
-	} {
+	for _, f := range framings {
 		for _, n := range []int{1, 50, 500} {
 			c := benchCase{
 				name:     fmt.Sprintf("TCP ping-pong 128 B, %s, %s", f.name, plural(n, "conn")),
@@ -85,14 +87,7 @@ func cases() []benchCase {
 			cs = append(cs, c)
 		}
 	}
-	for _, f := range []struct {
-		name  string
-		flags []string
-		line  bool
-	}{
-		{"line", []string{"-framing", "line"}, true},
-		{"fixed -size 4", []string{"-framing", "fixed", "-size", "4"}, false},
-	} {
+	for _, f := range framings {
 		cs = append(cs, benchCase{
 			name:     "TCP stream 256 MiB, " + f.name,
 			ours:     append([]string{"tcpserver"}, f.flags...),
@@ -275,7 +270,7 @@ func idleMemory(ctx context.Context, ours, self string, n, baseN int) (float64, 
 		if err != nil {
 			return 0, 0, err
 		}
-		before, err := resident(s.cmd.Process.Pid)
+		before, err := echobench.Memory(s.cmd.Process.Pid, "VmRSS")
 		if err != nil {
 			s.stop()
 			return 0, 0, err
@@ -298,7 +293,7 @@ func idleMemory(ctx context.Context, ours, self string, n, baseN int) (float64, 
 			}
 			conns = append(conns, c)
 		}
-		after, err := resident(s.cmd.Process.Pid)
+		after, err := echobench.Memory(s.cmd.Process.Pid, "VmRSS")
 		for _, c := range conns {
 			c.Close()
 		}
@@ -309,22 +304,6 @@ func idleMemory(ctx context.Context, ours, self string, n, baseN int) (float64, 
 		per[i] = float64(after-before) / float64(n)
 	}
 	return per[0], per[1], nil
-}
-
-// resident reads a process's resident memory, in bytes, from /proc.
-func resident(pid int) (int, error) {
-	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	for line := range strings.Lines(string(status)) {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			var kib int
-			_, err := fmt.Sscanf(strings.TrimSpace(rest), "%d kB", &kib)
-			return kib << 10, err
-		}
-	}
-	return 0, errors.New("no VmRSS in /proc status")
 }
 
 func cpuModel() string {
