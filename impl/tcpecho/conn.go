@@ -110,7 +110,7 @@ func (c *conn) echo(obs Observer, remote net.Addr) error {
 		default:
 			buf, r, w = room(buf, r, w, c.cfg)
 			if draining {
-				if n, err = readNow(c.rwc, buf[w:]); n == 0 && err == nil {
+				if n, err = c.waiter.readNow(c.rwc, buf[w:]); n == 0 && err == nil {
 					ending = ErrServerClosed
 				}
 			} else {

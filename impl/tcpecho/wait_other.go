@@ -4,8 +4,9 @@ package tcpecho
 
 import "net"
 
-// readWaiter cannot wait without a buffer here: connections keep theirs
-// while they wait.
+// readWaiter cannot wait without a buffer, nor read without waiting, here:
+// connections keep their buffer while they wait, and a shutdown echoes
+// what the server has read, not what the kernel still holds.
 type readWaiter struct{}
 
 func newReadWaiter(net.Conn) readWaiter { return readWaiter{} }
@@ -13,3 +14,5 @@ func newReadWaiter(net.Conn) readWaiter { return readWaiter{} }
 func (w *readWaiter) ok() bool { return false }
 
 func (w *readWaiter) read(int) ([]byte, int, error) { panic("tcpecho: no readWaiter here") }
+
+func (w *readWaiter) readNow(net.Conn, []byte) (int, error) { return 0, nil }

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"syscall"
+	"time"
 )
 
 // readWaiter reads from a connection that has nothing pending, taking a
@@ -84,4 +85,33 @@ func (w *readWaiter) attempt(fd uintptr) bool {
 		w.n = n
 	}
 	return true
+}
+
+// readNow reads what the kernel already holds, without waiting: 0 bytes
+// when there is nothing. Shutdown uses it so that bytes a client sent
+// before the shutdown are echoed, not dropped with the connection.
+func (w *readWaiter) readNow(c net.Conn, p []byte) (int, error) {
+	if w.raw == nil {
+		return 0, nil
+	}
+	// RawConn.Read refuses to run once the read deadline has passed, and
+	// Shutdown set it in the past to wake this connection.
+	if err := c.SetReadDeadline(time.Time{}); err != nil {
+		return 0, nil
+	}
+	var n int
+	var rerr error
+	err := w.raw.Read(func(fd uintptr) bool {
+		n, rerr = syscall.Read(int(fd), p)
+		return true // never wait for more
+	})
+	switch {
+	case err != nil:
+		return 0, err
+	case rerr == syscall.EAGAIN, rerr == syscall.EINTR:
+		return 0, nil
+	case rerr != nil:
+		return 0, os.NewSyscallError("read", rerr)
+	}
+	return n, nil
 }
