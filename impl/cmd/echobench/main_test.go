@@ -5,14 +5,12 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
-	"github.com/echospec/echo/impl/internal/cli"
 	"github.com/echospec/echo/impl/internal/clitest"
 	"github.com/echospec/echo/impl/tcpecho"
 )
@@ -52,11 +50,6 @@ func TestBadUsage(t *testing.T) {
 		{[]string{"-proto", "udp", "-mode", "stream"}, "echobench: UDP has no streams; use pingpong"},
 		{[]string{"-compare", "-run", "("}, "invalid value \"(\" for flag -run: error parsing regexp: missing closing ): `(`"},
 	} {
-		stderr := clitest.NewOutput()
-		err := run(context.Background(), tc.args, nil, io.Discard, stderr)
-		assert.Equal(t, 2, cli.Exit("echobench", err, io.Discard), "%v", tc.args)
-		lines := strings.Split(stderr.String(), "\n")
-		assert.Equal(t, tc.problem, lines[0])
-		assert.True(t, strings.HasPrefix(lines[1], "usage: echobench "), "then the usage: %q", lines[1])
+		clitest.BadUsage(t, run, "echobench", tc.args, tc.problem)
 	}
 }

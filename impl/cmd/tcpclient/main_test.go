@@ -1,18 +1,15 @@
 package main
 
 import (
-	"context"
 	"io"
 	"log/slog"
 	"net"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/echospec/echo/impl/internal/cli"
 	"github.com/echospec/echo/impl/internal/clitest"
 	"github.com/echospec/echo/impl/tcpecho"
 )
@@ -28,13 +25,9 @@ func server(t *testing.T, framing tcpecho.Framing) string {
 }
 
 // client runs tcpclient in-process and returns its exit code, stdout and
-// the one-line report main would print.
-func client(t *testing.T, stdin string, args ...string) (int, string, string) {
-	t.Helper()
-	stdout, stderr := clitest.NewOutput(), clitest.NewOutput()
-	err := run(context.Background(), args, strings.NewReader(stdin), stdout, stderr)
-	code := cli.Exit("tcpclient", err, stderr)
-	return code, stdout.String(), stderr.String()
+// stderr with the one-line report main would print.
+func client(_ *testing.T, stdin string, args ...string) (int, string, string) {
+	return clitest.Run(run, "tcpclient", stdin, args...)
 }
 
 func TestSendsEachArgumentAndPrintsItsEcho(t *testing.T) {
@@ -102,11 +95,6 @@ func TestBadUsage(t *testing.T) {
 		{[]string{"-timeout", "0s"}, `invalid value 0s for flag -timeout: must be positive`},
 		{[]string{"-addr", "localhost"}, `invalid value "localhost" for flag -addr: missing port in address`},
 	} {
-		code, out, errs := client(t, "", tc.args...)
-		assert.Equal(t, 2, code, "%v", tc.args)
-		assert.Empty(t, out)
-		lines := strings.Split(errs, "\n")
-		assert.Equal(t, tc.problem, lines[0])
-		assert.True(t, strings.HasPrefix(lines[1], "usage: tcpclient "), "then the usage: %q", lines[1])
+		clitest.BadUsage(t, run, "tcpclient", tc.args, tc.problem)
 	}
 }

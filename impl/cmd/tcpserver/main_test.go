@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"net"
-	"strings"
 	"testing"
 	"time"
 
@@ -92,12 +91,7 @@ func TestBadUsage(t *testing.T) {
 		{[]string{"-listen", "8080"}, `invalid value "8080" for flag -listen: missing port in address`},
 		{[]string{"-listen", "127.0.0.1:99999"}, `invalid value "127.0.0.1:99999" for flag -listen: port "99999" is neither a number from 0 to 65535 nor a service name`},
 	} {
-		stderr := clitest.NewOutput()
-		err := run(context.Background(), tc.args, nil, io.Discard, stderr)
-		assert.Equal(t, 2, cli.Exit("tcpserver", err, io.Discard), "%v", tc.args)
-		lines := strings.Split(stderr.String(), "\n")
-		assert.Equal(t, tc.problem, lines[0], "the first line names the problem")
-		assert.True(t, strings.HasPrefix(lines[1], "usage: tcpserver "), "then the usage: %q", lines[1])
+		clitest.BadUsage(t, run, "tcpserver", tc.args, tc.problem)
 	}
 }
 

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"log/slog"
 	"net"
 	"strings"
@@ -11,7 +10,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/echospec/echo/impl/internal/cli"
 	"github.com/echospec/echo/impl/internal/clitest"
 	"github.com/echospec/echo/impl/udpecho"
 )
@@ -28,12 +26,8 @@ func server(t *testing.T) string {
 
 // client runs udpclient in-process and returns its exit code, stdout and
 // stderr with the one-line report main would print.
-func client(t *testing.T, stdin string, args ...string) (int, string, string) {
-	t.Helper()
-	stdout, stderr := clitest.NewOutput(), clitest.NewOutput()
-	err := run(context.Background(), args, strings.NewReader(stdin), stdout, stderr)
-	code := cli.Exit("udpclient", err, stderr)
-	return code, stdout.String(), stderr.String()
+func client(_ *testing.T, stdin string, args ...string) (int, string, string) {
+	return clitest.Run(run, "udpclient", stdin, args...)
 }
 
 func TestSendsEachArgumentAsADatagram(t *testing.T) {
@@ -73,11 +67,6 @@ func TestBadUsage(t *testing.T) {
 		{[]string{"-timeout", "0s"}, `invalid value 0s for flag -timeout: must be positive`},
 		{[]string{"-addr", "nowhere"}, `invalid value "nowhere" for flag -addr: missing port in address`},
 	} {
-		code, out, errs := client(t, "", tc.args...)
-		assert.Equal(t, 2, code, "%v", tc.args)
-		assert.Empty(t, out)
-		lines := strings.Split(errs, "\n")
-		assert.Equal(t, tc.problem, lines[0])
-		assert.True(t, strings.HasPrefix(lines[1], "usage: udpclient "), "then the usage: %q", lines[1])
+		clitest.BadUsage(t, run, "udpclient", tc.args, tc.problem)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"net"
-	"strings"
 	"testing"
 	"time"
 
@@ -75,12 +74,7 @@ func TestBadUsage(t *testing.T) {
 		{[]string{"-listen", "8080"}, `invalid value "8080" for flag -listen: missing port in address`},
 		{[]string{"extra"}, `unexpected argument "extra"`},
 	} {
-		stderr := clitest.NewOutput()
-		err := run(context.Background(), tc.args, nil, io.Discard, stderr)
-		assert.Equal(t, 2, cli.Exit("udpserver", err, io.Discard), "%v", tc.args)
-		lines := strings.Split(stderr.String(), "\n")
-		assert.Equal(t, tc.problem, lines[0])
-		assert.True(t, strings.HasPrefix(lines[1], "usage: udpserver "), "then the usage: %q", lines[1])
+		clitest.BadUsage(t, run, "udpserver", tc.args, tc.problem)
 	}
 }
 

@@ -115,3 +115,34 @@ func Serve(t testing.TB, run cli.RunFunc, args ...string) (addr string, stderr *
 	t.Cleanup(func() { stop() })
 	return addr, stderr, stop
 }
+
+// Run runs a command in-process as its main would, with stdin and args,
+// and returns its exit code, its stdout, and its stderr followed by the
+// one-line report main prints for an error.
+func Run(run cli.RunFunc, name, stdin string, args ...string) (code int, stdout, stderr string) {
+	out, errs := NewOutput(), NewOutput()
+	err := run(context.Background(), args, strings.NewReader(stdin), out, errs)
+	code = cli.Exit(name, err, errs)
+	return code, out.String(), errs.String()
+}
+
+// BadUsage checks what every command does with a bad command line: exit
+// status 2, nothing on stdout, and on stderr one line naming the problem,
+// then the usage.
+func BadUsage(t testing.TB, run cli.RunFunc, name string, args []string, problem string) {
+	t.Helper()
+	code, stdout, stderr := Run(run, name, "", args...)
+	if code != 2 {
+		t.Errorf("%s %v: exit status %d, want 2", name, args, code)
+	}
+	if stdout != "" {
+		t.Errorf("%s %v: wrote %q on stdout", name, args, stdout)
+	}
+	lines := strings.Split(stderr, "\n")
+	if lines[0] != problem {
+		t.Errorf("%s %v: first line %q, want %q", name, args, lines[0], problem)
+	}
+	if len(lines) < 2 || !strings.HasPrefix(lines[1], "usage: "+name+" ") {
+		t.Errorf("%s %v: no usage after the problem: %q", name, args, stderr)
+	}
+}
