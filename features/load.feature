@@ -6,8 +6,11 @@ Feature: Load: many clients at once, each served in full
   generous, only there so that nothing hangs; how fast the server is,
   the benchmarks measure (make bench).
 
+  Background:
+    Given an echo server
+
   Scenario Outline: 200 clients at once, 200 messages each, every echo byte-exact (<framing> server)
-    Given a <framing> echo server
+    Given the server uses <framing> framing
     When 200 clients each send 200 lines at the same time, all within 60 seconds
     Then every client receives exactly its own lines, in order
     And the server saw 200 connections
@@ -18,14 +21,12 @@ Feature: Load: many clients at once, each served in full
       | fixed-buffer |
 
   Scenario: 2000 connections open at once, each served
-    Given a line echo server
-    And 2000 clients are connected and idle
+    Given 2000 clients are connected and idle
     When every idle client sends a line and reads its echo
     Then every client receives exactly its own lines, in order
 
   Scenario: 1000 idle clients do not hold up a shutdown
-    Given a line echo server
-    And 1000 clients are connected and idle
+    Given 1000 clients are connected and idle
     When the server shuts down, giving busy connections 5 seconds
     Then the shutdown finished without needing that time
     And the server saw 1000 connections end because the server shut down

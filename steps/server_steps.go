@@ -71,6 +71,9 @@ func serverSteps(sc *godog.ScenarioContext) {
 	sc.Step(`^`+client+` receives `+quoted+`$`, receives)
 	sc.Step(`^`+client+` receives `+quoted+` and then the end of the stream$`, receivesThenEnd)
 	sc.Step(`^`+client+` receives that line back$`, receivesThatLine)
+	sc.Step(`^`+client+` sees the end of the stream, nothing before it$`, func(ctx context.Context, name string) error {
+		return receivesThenEnd(ctx, name, "")
+	})
 	sc.Step(`^`+client+` sends `+quoted+` and receives it back$`, func(ctx context.Context, name, text string) error {
 		p, b, err := peerAndText(ctx, name, text)
 		if err != nil {
