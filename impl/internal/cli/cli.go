@@ -25,12 +25,23 @@ import (
 var ErrUsage = errors.New("bad usage")
 
 // RunFunc is a command's body, with everything a process gives it passed
-// in, so that tests can run it in-process. ctx ends on SIGINT or SIGTERM.
+// in, so that tests can run it in-process. ctx ends on SIGINT, SIGTERM or
+// SIGHUP.
 type RunFunc func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error
+
+// StopSignals end a command's context: an interrupt, a polite kill, and
+// the hang-up a closed terminal sends, which must not lose what clients
+// sent any more than SIGTERM does.
+var StopSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
 
 // Main runs a command as the process and exits with its code.
 func Main(run RunFunc) {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// A write to a stdout or stderr whose reader has gone must be an error
+	// the command handles, not the SIGPIPE that Go's runtime otherwise
+	// ends the process with: a log pipe that closes must not kill a server.
+	// Being notified (and never reading) makes the runtime return EPIPE.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
+	ctx, stop := signal.NotifyContext(context.Background(), StopSignals...)
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(Exit(filepath.Base(os.Args[0]), err, os.Stderr))
