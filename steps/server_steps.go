@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"syscall"
 
 	"github.com/cucumber/godog"
 	"github.com/stretchr/testify/assert"
@@ -271,7 +270,7 @@ func sawMessageSizes(ctx context.Context, list string) error {
 // the server reports.
 var closeReasons = map[string]error{
 	"the client closed it": tcpecho.ErrClientClosed,
-	"it was reset":         syscall.ECONNRESET,
+	"it was reset":         tcpecho.ErrClientReset,
 	"the server shut down": tcpecho.ErrServerClosed,
 	"it was idle":          tcpecho.ErrIdleTimeout,
 	"it stopped reading":   tcpecho.ErrWriteTimeout,

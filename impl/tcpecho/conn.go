@@ -2,9 +2,9 @@ package tcpecho
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"time"
 )
@@ -25,12 +25,18 @@ type conn struct {
 	cfg connConfig
 	rwc net.Conn
 	id  uint64
+	ip  netip.Addr // counted against MaxConnsPerIP, if valid
 
 	// Which events the observer wants, looked up once.
 	observeMessages, observeReads bool
 
 	waiter readWaiter
+	writer rawWriter    // writes that know when the client last took bytes
 	wd     lazyDeadline // the write deadline, kept across writes so it stays lazy
+	held   int          // bytes of buffer charged to the server's MaxHeld budget
+	// writeCap is the capacity of the buffer an echo being written comes
+	// from: what the connection holds while the client is slow to take it.
+	writeCap int
 }
 
 func (c *conn) serve() {
@@ -39,6 +45,7 @@ func (c *conn) serve() {
 	remote := c.rwc.RemoteAddr()
 	c.observeMessages, c.observeReads = wants(obs, MessageReceived), wants(obs, DataRead)
 	c.waiter = newReadWaiter(c.rwc)
+	c.writer = newRawWriter(c.rwc, c.holdWhileWriting)
 	reason := c.echo(obs, remote)
 	c.rwc.Close()
 	if wants(obs, ConnClosed) {
@@ -55,38 +62,60 @@ func (c *conn) serve() {
 // one write per batch however small the messages are, and a lone message
 // is written as soon as it is complete. While the connection waits for its
 // client with nothing pending, it holds no buffer at all; while data flows
-// it borrows one from a pool.
+// it borrows one from a pool. A buffer kept across a wait (an unfinished
+// line, an echo the client is slow to take) is charged to the server's
+// MaxHeld budget; an unfinished line that the budget cannot take is echoed
+// on as it stands, as a line longer than MaxLine is.
 func (c *conn) echo(obs Observer, remote net.Addr) error {
 	var (
 		buf      []byte
 		r, w     int   // buf[r:w] holds bytes read but not yet taken as messages
+		scanned  int   // buf[r:r+scanned] is known to hold no message end
 		ending   error // set once no more bytes will be read; why
 		draining bool  // shutting down: read only what has arrived already
 		full     bool  // the last read filled the buffer: more is likely waiting
 		idle     = lazyDeadline{since: time.Now()}
 	)
-	defer func() { putBuffer(buf) }()
+	defer func() {
+		c.release()
+		putBuffer(buf)
+	}()
 	for {
 		start := r
 		if c.observeMessages {
 			for r < w {
-				n := c.cfg.split(buf[r:w], ending != nil)
+				n, sc := c.cfg.split(buf[r:w], ending != nil, scanned)
 				if n == 0 {
+					scanned = sc
 					break
 				}
 				obs.Observe(Event{Kind: MessageReceived, Conn: c.id, Remote: remote, Message: buf[r : r+n]})
-				r += n
+				r, scanned = r+n, 0
 			}
 		} else {
-			r += c.cfg.consume(buf[r:w], ending != nil)
+			var n int
+			n, scanned = c.cfg.consume(buf[r:w], ending != nil, scanned)
+			r += n
 		}
 		if r > start {
-			if err := c.write(buf[start:r]); err != nil {
+			if err := c.write(buf, buf[start:r]); err != nil {
 				return err
 			}
 		}
 		if ending != nil {
 			return ending
+		}
+
+		if r < w && !draining && !c.hold(buf, w-r == len(buf)) {
+			// Over the budget: hold no more, and lose nothing either.
+			c.srv.heldOver(remote)
+			if c.observeMessages {
+				obs.Observe(Event{Kind: MessageReceived, Conn: c.id, Remote: remote, Message: buf[r:w]})
+			}
+			if err := c.write(buf, buf[r:w]); err != nil {
+				return err
+			}
+			r, scanned = w, 0
 		}
 
 		if !draining && c.cfg.idle > 0 {
@@ -104,8 +133,9 @@ func (c *conn) echo(obs Observer, remote net.Addr) error {
 			// Nothing pending and nothing more likely at once: wait for
 			// the client without a buffer, so an idle connection costs
 			// little more than its goroutine.
+			c.release()
 			putBuffer(buf)
-			r, w = 0, 0
+			r, w, scanned = 0, 0, 0
 			buf, n, err = c.waiter.read(c.cfg.size)
 		default:
 			buf, r, w = room(buf, r, w, c.cfg)
@@ -142,10 +172,44 @@ func (c *conn) echo(obs Observer, remote net.Addr) error {
 		case c.srv.closing.Load() && errors.Is(err, net.ErrClosed):
 			return ErrServerClosed
 		default:
-			return fmt.Errorf("read: %w", err)
+			return connError("read", err)
 		}
 	}
 }
+
+// hold charges the buffer kept for an unfinished message to the budget:
+// the buffer as it is, or, when the message fills it (grow), the larger
+// buffer room will make. It reports false when the budget cannot take it.
+func (c *conn) hold(buf []byte, grow bool) bool {
+	size := cap(buf)
+	if grow {
+		size = min(2*len(buf), c.cfg.limit)
+	}
+	return c.charge(size, false)
+}
+
+// release gives back to the budget whatever the connection holds.
+func (c *conn) release() { c.charge(0, true) }
+
+// charge makes what the connection has charged to the server's budget
+// size bytes. Growing is refused past the budget unless forced: an echo
+// the client has not taken yet cannot be dropped, an unfinished line can
+// be echoed on instead.
+func (c *conn) charge(size int, force bool) bool {
+	delta := size - c.held
+	if delta == 0 {
+		return true
+	}
+	if !c.srv.charge(delta, force) {
+		return false
+	}
+	c.held = size
+	return true
+}
+
+// holdWhileWriting charges the buffer an echo waits in: the client has not
+// taken it yet, and it cannot be dropped.
+func (c *conn) holdWhileWriting() { c.charge(max(c.held, c.writeCap), true) }
 
 // room makes room to read into after buf[r:w]. What is left is part of a
 // message, less than a line's limit, so moving it to the front, and
@@ -166,10 +230,12 @@ func room(buf []byte, r, w int, cfg connConfig) ([]byte, int, int) {
 	return buf, 0, w
 }
 
-// write writes an echo whole. The write deadline counts from the last
-// progress, not from the start: a client that reads slowly but steadily is
-// served, one that stopped reading is let go.
-func (c *conn) write(p []byte) error {
+// write writes an echo, p, a part of buf, whole. The write deadline counts
+// from the last time the client took bytes, not from the start of the
+// write: a client that reads slowly but steadily is served, one that
+// stopped reading is let go a WriteTimeout after it took its last byte.
+// While the echo waits for the client, buf is charged to the budget.
+func (c *conn) write(buf, p []byte) error {
 	wd := &c.wd
 	if c.cfg.write > 0 {
 		wd.since = time.Now()
@@ -178,12 +244,23 @@ func (c *conn) write(p []byte) error {
 		if c.cfg.write > 0 {
 			wd.arm(c.rwc.SetWriteDeadline, c.cfg.write)
 		}
-		n, err := c.rwc.Write(p)
+		var n int
+		var err error
+		if c.writer.ok() {
+			c.writeCap = cap(buf)
+			n, err = c.writer.write(p, c.cfg.write > 0)
+			if n > 0 && c.cfg.write > 0 {
+				wd.since = c.writer.progress
+			}
+		} else {
+			n, err = c.rwc.Write(p)
+			if n > 0 && c.cfg.write > 0 {
+				wd.since = time.Now()
+			}
+		}
 		p = p[n:]
 		switch {
 		case err == nil:
-		case errors.Is(err, os.ErrDeadlineExceeded) && n > 0:
-			wd.since = time.Now() // progress: the client reads, slowly
 		case errors.Is(err, os.ErrDeadlineExceeded):
 			if wd.expired(c.rwc.SetWriteDeadline, c.cfg.write) {
 				return ErrWriteTimeout
@@ -191,7 +268,7 @@ func (c *conn) write(p []byte) error {
 		case c.srv.closing.Load() && errors.Is(err, net.ErrClosed):
 			return ErrServerClosed
 		default:
-			return fmt.Errorf("write echo: %w", err)
+			return connError("write echo", err)
 		}
 	}
 	return nil

@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/netip"
 	"sync"
-	"syscall"
 )
 
 // eventLine is an Event as one JSON line of an event stream.
@@ -20,8 +19,8 @@ type eventLine struct {
 	Message []byte `json:"message,omitempty"` // base64, as encoding/json writes bytes
 	Reason  string `json:"reason,omitempty"`
 	// Why is the Reason's class, for programs: "client closed", "server
-	// closed", "idle timeout", "write timeout", "too many", "reset" or
-	// "error".
+	// closed", "idle timeout", "write timeout", "too many", "too many from
+	// source", "reset" or "error".
 	Why string `json:"why,omitempty"`
 }
 
@@ -59,7 +58,8 @@ var whys = []struct {
 	{"idle timeout", ErrIdleTimeout},
 	{"write timeout", ErrWriteTimeout},
 	{"too many", ErrTooManyConns},
-	{"reset", syscall.ECONNRESET},
+	{"too many from source", ErrTooManyFromSource},
+	{"reset", ErrClientReset},
 }
 
 func why(reason error) string {

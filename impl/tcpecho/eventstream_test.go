@@ -21,7 +21,8 @@ func TestEventStreamRoundTrips(t *testing.T) {
 		{Kind: MessageReceived, Conn: 1, Remote: remote, Message: []byte("\x00hello\n")},
 		{Kind: ConnClosed, Conn: 1, Remote: remote, Reason: ErrClientClosed},
 		{Kind: ConnClosed, Conn: 2, Remote: remote, Reason: ErrServerClosed},
-		{Kind: ConnClosed, Conn: 3, Remote: remote, Reason: fmt.Errorf("read: %w", syscall.ECONNRESET)},
+		{Kind: ConnClosed, Conn: 3, Remote: remote, Reason: connError("read", syscall.ECONNRESET)},
+		{Kind: ConnRejected, Conn: 5, Remote: remote, Reason: ErrTooManyFromSource},
 		{Kind: ConnClosed, Conn: 4, Remote: remote, Reason: fmt.Errorf("write echo: broken pipe")},
 	}
 	var buf bytes.Buffer
@@ -41,7 +42,7 @@ func TestEventStreamRoundTrips(t *testing.T) {
 		assert.Equal(t, string(want.Message), string(got.Message))
 		if want.Reason != nil {
 			assert.Equal(t, want.Reason.Error(), got.Reason.Error())
-			for _, sentinel := range []error{ErrClientClosed, ErrServerClosed, syscall.ECONNRESET} {
+			for _, sentinel := range []error{ErrClientClosed, ErrServerClosed, ErrClientReset, ErrTooManyFromSource} {
 				assert.Equal(t, errors.Is(want.Reason, sentinel), errors.Is(got.Reason, sentinel), "%v is %v", want.Reason, sentinel)
 			}
 		}

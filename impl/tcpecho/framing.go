@@ -54,48 +54,59 @@ func (f *Framing) UnmarshalText(text []byte) error {
 
 // splitFunc returns how many bytes at the start of data make the next
 // message, or 0 when data holds no complete message yet. atEOF says no more
-// bytes will come, so whatever is left is a message of its own.
-type splitFunc func(data []byte, atEOF bool) int
+// bytes will come, so whatever is left is a message of its own. The first
+// from bytes of data are known to hold no message end, so that an
+// unfinished message is searched once however it trickles in; scanned is
+// how many bytes are known so after the call.
+type splitFunc func(data []byte, atEOF bool, from int) (n, scanned int)
 
 // fixedSplit takes whatever has arrived, up to size bytes: a fixed-buffer
 // server never waits for a buffer to fill, or a short message would never
 // come back.
 func fixedSplit(size int) splitFunc {
-	return func(data []byte, _ bool) int { return min(len(data), size) }
+	return func(data []byte, _ bool, _ int) (int, int) { return min(len(data), size), 0 }
 }
 
 // lineSplit takes a line with its '\n'; a line longer than maxLine is cut
 // into pieces of maxLine bytes, and a last line without '\n' is taken as it
 // is once the stream ends.
 func lineSplit(maxLine int) splitFunc {
-	return func(data []byte, atEOF bool) int {
+	return func(data []byte, atEOF bool, from int) (int, int) {
 		window := data[:min(len(data), maxLine)]
-		if i := bytes.IndexByte(window, '\n'); i >= 0 {
-			return i + 1
+		if from < len(window) {
+			if i := bytes.IndexByte(window[from:], '\n'); i >= 0 {
+				return from + i + 1, 0
+			}
 		}
 		if len(window) == maxLine || atEOF {
-			return len(window)
+			return len(window), 0
 		}
-		return 0
+		return 0, len(window)
 	}
 }
 
 // consumeFunc returns how many bytes at the start of data are whole
 // messages: what splitFunc would take, message after message. It lets a
-// server that reports no messages take a batch in one step.
-type consumeFunc func(data []byte, atEOF bool) int
+// server that reports no messages take a batch in one step. from and
+// scanned are as for splitFunc.
+type consumeFunc func(data []byte, atEOF bool, from int) (n, scanned int)
 
 // fixedConsume takes everything: every byte is part of some message.
-func fixedConsume(data []byte, _ bool) int { return len(data) }
+func fixedConsume(data []byte, _ bool, _ int) (int, int) { return len(data), 0 }
 
 // lineConsume takes every line up to the last '\n', then as many whole
 // pieces of maxLine as the unfinished line holds, or all of it at the end.
+// Only the bytes after from are searched: those before hold no '\n'.
 func lineConsume(maxLine int) consumeFunc {
-	return func(data []byte, atEOF bool) int {
+	return func(data []byte, atEOF bool, from int) (int, int) {
 		if atEOF {
-			return len(data)
+			return len(data), 0
 		}
-		n := bytes.LastIndexByte(data, '\n') + 1
-		return n + (len(data)-n)/maxLine*maxLine
+		n := 0
+		if i := bytes.LastIndexByte(data[from:], '\n'); i >= 0 {
+			n = from + i + 1
+		}
+		n += (len(data) - n) / maxLine * maxLine
+		return n, len(data) - n
 	}
 }

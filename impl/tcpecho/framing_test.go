@@ -9,9 +9,12 @@ import (
 
 func TestFixedSplitTakesWhatHasArrivedUpToSize(t *testing.T) {
 	split := fixedSplit(4)
-	assert.Equal(t, 0, split(nil, false))
-	assert.Equal(t, 3, split([]byte("abc"), false), "a short message must not wait for the buffer to fill")
-	assert.Equal(t, 4, split([]byte("abcdefghij"), false))
+	n, _ := split(nil, false, 0)
+	assert.Equal(t, 0, n)
+	n, _ = split([]byte("abc"), false, 0)
+	assert.Equal(t, 3, n, "a short message must not wait for the buffer to fill")
+	n, _ = split([]byte("abcdefghij"), false, 0)
+	assert.Equal(t, 4, n)
 }
 
 func TestLineSplit(t *testing.T) {
@@ -31,7 +34,38 @@ func TestLineSplit(t *testing.T) {
 		{"12345678\n", false, 8}, // one byte over: the '\n' comes as its own piece
 		{"123456789abc", true, 8},
 	} {
-		assert.Equal(t, tc.want, split([]byte(tc.data), tc.atEOF), "%q atEOF=%v", tc.data, tc.atEOF)
+		n, _ := split([]byte(tc.data), tc.atEOF, 0)
+		assert.Equal(t, tc.want, n, "%q atEOF=%v", tc.data, tc.atEOF)
+	}
+}
+
+// An unfinished line is searched once, however it trickles in: each call
+// is told how much is known to hold no '\n', and searches only the rest.
+// Searching from there must find what a search from the start finds.
+func TestLineScanningResumesWhereItStopped(t *testing.T) {
+	const maxLine = 8
+	line := []byte("abcdefg\nxyz\n1234567890")
+	split, consume := lineSplit(maxLine), lineConsume(maxLine)
+	for _, atEOF := range []bool{false, true} {
+		for cut := 0; cut <= len(line); cut++ {
+			// The first cut bytes arrived earlier and were searched.
+			n, scanned := split(line[:cut], false, 0)
+			if n > 0 {
+				continue // a message was taken: the next search starts afresh
+			}
+			got, _ := split(line, atEOF, scanned)
+			want, _ := split(line, atEOF, 0)
+			assert.Equal(t, want, got, "split after %d bytes searched, atEOF=%v", cut, atEOF)
+
+			taken, scanned := consume(line[:cut], false, 0)
+			if taken > 0 {
+				continue
+			}
+			got, left := consume(line, atEOF, scanned)
+			want, _ = consume(line, atEOF, 0)
+			assert.Equal(t, want, got, "consume after %d bytes searched, atEOF=%v", cut, atEOF)
+			assert.Less(t, left, maxLine, "what is left unconsumed is less than a line's limit")
+		}
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -34,6 +35,18 @@ var ErrWriteTimeout = errors.New("client read none of its echo for the write tim
 // ErrTooManyConns is the Reason of a connection closed as soon as it was
 // accepted, because MaxConns connections were open already.
 var ErrTooManyConns = errors.New("too many connections")
+
+// ErrTooManyFromSource is the Reason of a connection closed as soon as it
+// was accepted, because MaxConnsPerIP connections from its address were
+// open already.
+var ErrTooManyFromSource = errors.New("too many connections from this address")
+
+// ErrClientReset is the Reason of a connection that its client reset (a
+// TCP RST: the client aborted, crashed, or closed with unread echo),
+// whenever the reset came: before the first read, mid-line or while an
+// echo was being written. The Reason also wraps the system's error, so
+// errors.Is(Reason, syscall.ECONNRESET) holds too where that was it.
+var ErrClientReset = errors.New("client reset the connection")
 
 // A Server echoes back to each TCP client what it sends. Set its fields
 // before calling Serve or ListenAndServe and leave them alone afterwards.
@@ -78,6 +91,23 @@ type Server struct {
 	// the server's memory for it stays bounded. 0 means no limit.
 	WriteTimeout time.Duration
 
+	// MaxConnsPerIP is how many connections one client address may have
+	// open at once, as xinetd's per_source: one over it is closed at once,
+	// counted and reported like one over MaxConns, and other addresses
+	// are served. 0 means no limit.
+	MaxConnsPerIP int
+
+	// MaxHeld bounds, in bytes, what all clients together make the server
+	// hold between reads: buffers kept for unfinished lines and for echoes
+	// a client has not taken yet. Past it the server holds no more: a
+	// connection that would keep an unfinished line echoes it on as it
+	// stands, as a line longer than MaxLine is, so no byte is lost or
+	// repeated and the server's memory stays bounded however many clients
+	// send half a line. An echo already read is never dropped, so clients
+	// that stop reading can take the total past MaxHeld by a buffer each,
+	// until WriteTimeout. 0 means no limit.
+	MaxHeld int64
+
 	// Observer, if set, is told of every connection and message.
 	Observer Observer
 
@@ -90,11 +120,16 @@ type Server struct {
 	rejected atomic.Uint64
 	overLog  ratelog.Limiter
 
+	held        atomic.Int64  // bytes charged by connections, for MaxHeld
+	heldEchoed  atomic.Uint64 // unfinished lines echoed on over MaxHeld
+	heldOverLog ratelog.Limiter
+
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
 	conns     map[*conn]struct{}
-	done      chan struct{} // closed when Shutdown or Close begins
-	drained   chan struct{} // closed when closing and no connection is left
+	perIP     map[netip.Addr]int // open connections by client address, with MaxConnsPerIP
+	done      chan struct{}      // closed when Shutdown or Close begins
+	drained   chan struct{}      // closed when closing and no connection is left
 	isDrained bool
 }
 
@@ -155,7 +190,10 @@ func (s *Server) Serve(l net.Listener) error {
 		}
 		backoff = 0
 		c := &conn{srv: s, cfg: cfg, rwc: rwc, id: s.nextConn.Add(1)}
-		switch s.trackConn(c) {
+		if s.MaxConnsPerIP > 0 {
+			c.ip = clientIP(rwc)
+		}
+		switch admitted := s.trackConn(c); admitted {
 		case tracked:
 			// Reported here, not on the connection's goroutine: an
 			// observer that logs would grow every idle connection's stack.
@@ -163,8 +201,8 @@ func (s *Server) Serve(l net.Listener) error {
 				obs.Observe(Event{Kind: ConnOpened, Conn: c.id, Remote: rwc.RemoteAddr()})
 			}
 			go c.serve()
-		case overLimit:
-			s.reject(c)
+		case overLimit, overSourceLimit:
+			s.reject(c, admitted)
 		default:
 			rwc.Close()
 		}
@@ -216,14 +254,17 @@ func (s *Server) settings() (connConfig, error) {
 	if maxLine < 0 {
 		return connConfig{}, fmt.Errorf("tcpecho: MaxLine %d is negative", maxLine)
 	}
-	if s.MaxConns < 0 || s.IdleTimeout < 0 || s.WriteTimeout < 0 {
-		return connConfig{}, errors.New("tcpecho: MaxConns, IdleTimeout and WriteTimeout must not be negative")
+	if s.MaxConns < 0 || s.MaxConnsPerIP < 0 || s.MaxHeld < 0 || s.IdleTimeout < 0 || s.WriteTimeout < 0 {
+		return connConfig{}, errors.New("tcpecho: MaxConns, MaxConnsPerIP, MaxHeld, IdleTimeout and WriteTimeout must not be negative")
 	}
 	switch s.Framing {
 	case FramingFixed:
 		// Read into pooled 64 KiB buffers whatever the message size: a
-		// 4-byte message must not cost a system call per 4 bytes.
-		return connConfig{split: fixedSplit(size), consume: fixedConsume, size: size, limit: size, idle: s.IdleTimeout, write: s.WriteTimeout}, nil
+		// 4-byte message must not cost a system call per 4 bytes, and a
+		// 1 GiB one must not cost 1 GiB of memory before a byte arrives.
+		// A message is at most Size bytes of what has arrived, so the
+		// buffer never has to grow.
+		return connConfig{split: fixedSplit(size), consume: fixedConsume, size: 1, limit: pooledSize, idle: s.IdleTimeout, write: s.WriteTimeout}, nil
 	case FramingLine:
 		// A buffer only grows past the pool's size for a line that needs
 		// it; a short MaxLine must not mean reading a few bytes at a time.
@@ -246,6 +287,7 @@ func (s *Server) initLocked() {
 		s.drained = make(chan struct{})
 		s.listeners = make(map[net.Listener]struct{})
 		s.conns = make(map[*conn]struct{})
+		s.perIP = make(map[netip.Addr]int)
 	}
 }
 
@@ -285,6 +327,7 @@ type admission int
 const (
 	tracked admission = iota
 	overLimit
+	overSourceLimit
 	closing
 )
 
@@ -298,23 +341,34 @@ func (s *Server) trackConn(c *conn) admission {
 	if s.MaxConns > 0 && len(s.conns) >= s.MaxConns {
 		return overLimit
 	}
+	if c.ip.IsValid() {
+		if s.perIP[c.ip] >= s.MaxConnsPerIP {
+			return overSourceLimit
+		}
+		s.perIP[c.ip]++
+	}
 	s.conns[c] = struct{}{}
 	return tracked
 }
 
-// reject closes a connection over MaxConns at once: a reset, so that the
-// client learns at once, and no goroutine or buffer is spent on it.
-func (s *Server) reject(c *conn) {
+// reject closes a connection over MaxConns or MaxConnsPerIP at once: a
+// reset, so that the client learns at once, and no goroutine or buffer is
+// spent on it.
+func (s *Server) reject(c *conn, why admission) {
 	if tc, ok := c.rwc.(*net.TCPConn); ok {
 		tc.SetLinger(0)
 	}
 	c.rwc.Close()
 	total := s.rejected.Add(1)
+	reason, limit, max := ErrTooManyConns, "max_conns", s.MaxConns
+	if why == overSourceLimit {
+		reason, limit, max = ErrTooManyFromSource, "max_conns_per_ip", s.MaxConnsPerIP
+	}
 	if obs := s.Observer; obs != nil {
-		obs.Observe(Event{Kind: ConnRejected, Conn: c.id, Remote: c.rwc.RemoteAddr(), Reason: ErrTooManyConns})
+		obs.Observe(Event{Kind: ConnRejected, Conn: c.id, Remote: c.rwc.RemoteAddr(), Reason: reason})
 	}
 	if ok, skipped := s.overLog.Allow(time.Now()); ok {
-		s.logger().Warn("connection refused: too many connections", "remote", c.rwc.RemoteAddr().String(), "max_conns", s.MaxConns, "rejected_unlogged_since_last", skipped, "rejected_total", total)
+		s.logger().Warn("connection refused: "+reason.Error(), "remote", c.rwc.RemoteAddr().String(), limit, max, "rejected_unlogged_since_last", skipped, "rejected_total", total)
 	}
 }
 
@@ -322,7 +376,45 @@ func (s *Server) untrackConn(c *conn) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.conns, c)
+	if c.ip.IsValid() {
+		if s.perIP[c.ip]--; s.perIP[c.ip] <= 0 {
+			delete(s.perIP, c.ip)
+		}
+	}
 	s.markDrainedLocked()
+}
+
+// clientIP is the address MaxConnsPerIP counts a connection under: its
+// remote IP, an IPv4 one mapped into IPv6 taken as IPv4.
+func clientIP(rwc net.Conn) netip.Addr {
+	if a, ok := rwc.RemoteAddr().(*net.TCPAddr); ok {
+		return a.AddrPort().Addr().Unmap()
+	}
+	return netip.Addr{}
+}
+
+// Held returns how many bytes connections hold between reads: buffers
+// kept for unfinished lines and for echoes not yet taken (see MaxHeld).
+func (s *Server) Held() int64 { return s.held.Load() }
+
+// charge adds delta bytes to what connections hold, refusing to go past
+// MaxHeld unless forced.
+func (s *Server) charge(delta int, force bool) bool {
+	total := s.held.Add(int64(delta))
+	if delta > 0 && !force && s.MaxHeld > 0 && total > s.MaxHeld {
+		s.held.Add(-int64(delta))
+		return false
+	}
+	return true
+}
+
+// heldOver counts an unfinished line echoed on because MaxHeld was
+// reached, and says so in the log at most once a second.
+func (s *Server) heldOver(remote net.Addr) {
+	total := s.heldEchoed.Add(1)
+	if ok, skipped := s.heldOverLog.Allow(time.Now()); ok {
+		s.logger().Warn("holding as much as -max-held allows: unfinished lines are echoed on as they stand", "remote", remote.String(), "max_held", s.MaxHeld, "held", s.held.Load(), "unlogged_since_last", skipped, "total", total)
+	}
 }
 
 func (s *Server) markDrainedLocked() {
@@ -372,3 +464,18 @@ func isTemporary(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
 }
+
+// connError is the Reason of a connection that a read or write error
+// ended. A reset reads the same whatever the moment it came.
+func connError(op string, err error) error {
+	if errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) {
+		return resetError{err}
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+// resetError is ErrClientReset wrapping the system's error.
+type resetError struct{ err error }
+
+func (e resetError) Error() string   { return ErrClientReset.Error() }
+func (e resetError) Unwrap() []error { return []error{ErrClientReset, e.err} }

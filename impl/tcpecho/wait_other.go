@@ -2,7 +2,10 @@
 
 package tcpecho
 
-import "net"
+import (
+	"net"
+	"time"
+)
 
 // readWaiter cannot wait without a buffer, nor read without waiting, here:
 // connections keep their buffer while they wait, and a shutdown echoes
@@ -16,3 +19,13 @@ func (w *readWaiter) ok() bool { return false }
 func (w *readWaiter) read(int) ([]byte, int, error) { panic("tcpecho: no readWaiter here") }
 
 func (w *readWaiter) readNow(net.Conn, []byte) (int, error) { return 0, nil }
+
+// rawWriter is not to be had here either: writes go through net.Conn, and
+// the write timeout counts from the end of each Write that took bytes.
+type rawWriter struct{ progress time.Time }
+
+func newRawWriter(net.Conn, func()) rawWriter { return rawWriter{} }
+
+func (w *rawWriter) ok() bool { return false }
+
+func (w *rawWriter) write([]byte, bool) (int, error) { panic("tcpecho: no rawWriter here") }

@@ -66,8 +66,16 @@ func (w *readWaiter) attempt(fd uintptr) bool {
 		w.first = false
 		// A look without a buffer: has anything arrived since the last
 		// read? If not, wait; the poller only reports what comes next.
-		if _, _, err := syscall.Recvfrom(int(fd), w.peek[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT); err == syscall.EAGAIN {
+		switch _, _, err := syscall.Recvfrom(int(fd), w.peek[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT); err {
+		case nil:
+		case syscall.EAGAIN:
 			return false
+		default:
+			// The look took the error: a reset that came before anything
+			// else is reported once, and the read after it would say
+			// only "end of stream".
+			w.err = os.NewSyscallError("read", err)
+			return true
 		}
 	}
 	if w.buf == nil {
@@ -114,4 +122,79 @@ func (w *readWaiter) readNow(c net.Conn, p []byte) (int, error) {
 		return 0, os.NewSyscallError("read", rerr)
 	}
 	return n, nil
+}
+
+// rawWriter writes echoes through the raw connection, so that it knows
+// when each write took bytes: the write timeout counts from the last byte
+// the client took, not from when the write that later stalled began.
+type rawWriter struct {
+	raw    syscall.RawConn
+	fn     func(fd uintptr) bool // made once: a closure per write would allocate
+	onWait func()                // called once per write that has to wait
+
+	// One write's state, for fn.
+	p        []byte
+	n        int
+	err      error
+	track    bool
+	waited   bool
+	progress time.Time // when the last bytes were taken, if track
+}
+
+func newRawWriter(c net.Conn, onWait func()) rawWriter {
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return rawWriter{}
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return rawWriter{}
+	}
+	return rawWriter{raw: raw, onWait: onWait}
+}
+
+func (w *rawWriter) ok() bool { return w.raw != nil }
+
+// write writes p, waiting for the client as needed, until it is all
+// written, the write deadline passes or the connection fails. It returns
+// how much it wrote; with track, progress is when it last wrote any.
+func (w *rawWriter) write(p []byte, track bool) (int, error) {
+	if w.fn == nil {
+		w.fn = w.attempt
+	}
+	w.p, w.n, w.err, w.track, w.waited = p, 0, nil, track, false
+	err := w.raw.Write(w.fn)
+	w.p = nil
+	if err == nil {
+		err = w.err
+	}
+	return w.n, err
+}
+
+// attempt is called by the poller: false means wait until the socket can
+// take more and call again.
+func (w *rawWriter) attempt(fd uintptr) bool {
+	for w.n < len(w.p) {
+		n, err := syscall.Write(int(fd), w.p[w.n:])
+		if n > 0 {
+			w.n += n
+			if w.track {
+				w.progress = time.Now()
+			}
+		}
+		switch err {
+		case nil:
+		case syscall.EINTR:
+		case syscall.EAGAIN:
+			if !w.waited && w.onWait != nil {
+				w.waited = true
+				w.onWait()
+			}
+			return false
+		default:
+			w.err = os.NewSyscallError("write", err)
+			return true
+		}
+	}
+	return true
 }
