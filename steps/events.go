@@ -3,11 +3,13 @@ package steps
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
 
 	"github.com/echospec/echo/impl/tcpecho"
+	"github.com/echospec/echo/impl/udpecho"
 )
 
 // patience bounds every wait for something a scenario expects.
@@ -108,13 +110,25 @@ func tcpObserver(log *eventLog[event]) tcpecho.Observer {
 
 // tcpEvents records the lines of a TCP server process's event stream.
 func tcpEvents(log *eventLog[event]) func(line []byte) {
+	return streamEvents(log, tcpecho.ReadEvent, tcpEvent)
+}
+
+// streamEvents records in log the lines of a server process's event
+// stream, each read by read and kept as convert makes it.
+func streamEvents[E, R any](log *eventLog[E], read func([]byte) (R, error), convert func(R) E) func(line []byte) {
 	return func(line []byte) {
-		e, err := tcpecho.ReadEvent(line)
-		if err != nil {
+		e, err := read(line)
+		switch {
+		case errors.Is(err, tcpecho.ErrStreamNotice), errors.Is(err, udpecho.ErrStreamNotice):
+			// Not an event: the server tells its reader something, such
+			// as that its stderr failed. A scenario that cares asserts it.
+		case err != nil:
+			// ErrEventsDropped among them: what the scenario waits for
+			// may be what was dropped, so its waits cannot be trusted.
 			log.fail(err)
-			return
+		default:
+			log.add(convert(e))
 		}
-		log.add(tcpEvent(e))
 	}
 }
 

@@ -9,11 +9,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 )
+
+// eventsBuffer is the -events-buffer server processes get: 256 MiB.
+const eventsBuffer = 256 << 20
 
 // maxEventLine bounds one line of a server's event stream: a 64 KiB line
 // or datagram, base64-encoded, with room to spare.
@@ -39,7 +43,10 @@ func startServerProcess(bin, name string, args []string, onEvent func(line []byt
 		return nil, fmt.Errorf("pipe for %s's events: %w", name, err)
 	}
 	defer w.Close()
-	args = append([]string{"-listen", "127.0.0.1:0", "-events", "/dev/fd/3"}, args...)
+	// The servers drop events rather than wait for a slow reader; give the
+	// stream room enough that this reader, which only appends, never is
+	// one. A drop would fail the scenario, and say so (see tcpEvents).
+	args = append([]string{"-listen", "127.0.0.1:0", "-events", "/dev/fd/3", "-events-buffer", strconv.Itoa(eventsBuffer)}, args...)
 	p := &serverProcess{
 		name:   name,
 		cmd:    exec.Command(filepath.Join(bin, name), args...),

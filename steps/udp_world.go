@@ -107,14 +107,7 @@ func (u *udpWorld) startServer() error {
 
 // udpEvents records the lines of a UDP server process's event stream.
 func udpEvents(log *eventLog[udpEvent]) func(line []byte) {
-	return func(line []byte) {
-		e, err := udpecho.ReadEvent(line)
-		if err != nil {
-			log.fail(err)
-			return
-		}
-		log.add(udpEventOf(e))
-	}
+	return streamEvents(log, udpecho.ReadEvent, udpEventOf)
 }
 
 func udpEventOf(e udpecho.Event) udpEvent {

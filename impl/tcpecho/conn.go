@@ -37,6 +37,10 @@ type conn struct {
 	// writeCap is the capacity of the buffer an echo being written comes
 	// from: what the connection holds while the client is slow to take it.
 	writeCap int
+	// For the write timeout: when the client's acknowledgements were last
+	// looked at, and how many bytes it had acknowledged then.
+	lastLook  time.Time
+	lastAcked uint64
 }
 
 func (c *conn) serve() {
@@ -45,7 +49,7 @@ func (c *conn) serve() {
 	remote := c.rwc.RemoteAddr()
 	c.observeMessages, c.observeReads = wants(obs, MessageReceived), wants(obs, DataRead)
 	c.waiter = newReadWaiter(c.rwc)
-	c.writer = newRawWriter(c.rwc, c.holdWhileWriting)
+	c.writer = newRawWriter(c.rwc, c.waitingToWrite)
 	reason := c.echo(obs, remote)
 	c.rwc.Close()
 	if wants(obs, ConnClosed) {
@@ -207,10 +211,6 @@ func (c *conn) charge(size int, force bool) bool {
 	return true
 }
 
-// holdWhileWriting charges the buffer an echo waits in: the client has not
-// taken it yet, and it cannot be dropped.
-func (c *conn) holdWhileWriting() { c.charge(max(c.held, c.writeCap), true) }
-
 // room makes room to read into after buf[r:w]. What is left is part of a
 // message, less than a line's limit, so moving it to the front, and
 // growing the buffer up to the limit, always leaves space.
@@ -230,41 +230,40 @@ func room(buf []byte, r, w int, cfg connConfig) ([]byte, int, int) {
 	return buf, 0, w
 }
 
-// write writes an echo, p, a part of buf, whole. The write deadline counts
+// write writes an echo, p, a part of buf, whole. The write timeout counts
 // from the last time the client took bytes, not from the start of the
 // write: a client that reads slowly but steadily is served, one that
 // stopped reading is let go a WriteTimeout after it took its last byte.
 // While the echo waits for the client, buf is charged to the budget.
 func (c *conn) write(buf, p []byte) error {
-	wd := &c.wd
-	if c.cfg.write > 0 {
-		wd.since = time.Now()
+	timeout := c.cfg.write
+	if timeout > 0 {
+		c.noteTaken(false)
 	}
 	for len(p) > 0 {
-		if c.cfg.write > 0 {
-			wd.arm(c.rwc.SetWriteDeadline, c.cfg.write)
+		if timeout > 0 {
+			c.wd.arm(c.rwc.SetWriteDeadline, timeout)
 		}
 		var n int
 		var err error
 		if c.writer.ok() {
 			c.writeCap = cap(buf)
-			n, err = c.writer.write(p, c.cfg.write > 0)
-			if n > 0 && c.cfg.write > 0 {
-				wd.since = c.writer.progress
-			}
+			n, err = c.writer.write(p)
 		} else {
 			n, err = c.rwc.Write(p)
-			if n > 0 && c.cfg.write > 0 {
-				wd.since = time.Now()
-			}
+		}
+		if n > 0 && timeout > 0 && !c.writer.seesAcks() {
+			c.wd.since = time.Now() // the best this platform can tell
 		}
 		p = p[n:]
 		switch {
 		case err == nil:
 		case errors.Is(err, os.ErrDeadlineExceeded):
-			if wd.expired(c.rwc.SetWriteDeadline, c.cfg.write) {
+			c.noteTaken(true)
+			if time.Since(c.wd.since) >= timeout {
 				return ErrWriteTimeout
 			}
+			c.tick()
 		case c.srv.closing.Load() && errors.Is(err, net.ErrClosed):
 			return ErrServerClosed
 		default:
@@ -272,6 +271,56 @@ func (c *conn) write(buf, p []byte) error {
 		}
 	}
 	return nil
+}
+
+// ticks is how many times per WriteTimeout a write that waits looks
+// whether its client took any bytes: the timeout holds to this fraction.
+const ticks = 10
+
+// noteTaken moves the start of the write timeout to now if the client has
+// taken bytes since the last look: acknowledged them, as the kernel
+// counts, for the bytes the kernel takes from the server may only fill a
+// send buffer it enlarged. Unforced, it looks at most ticks times per
+// timeout, so that a busy connection pays a system call per tick, not per
+// echo. Where acknowledgements cannot be seen, each write counts.
+func (c *conn) noteTaken(force bool) {
+	now := time.Now()
+	if c.wd.since.IsZero() {
+		c.wd.since = now
+	}
+	if !c.writer.seesAcks() {
+		if !force {
+			c.wd.since = now
+		}
+		return
+	}
+	if !force && now.Sub(c.lastLook) < c.cfg.write/ticks {
+		return
+	}
+	c.lastLook = now
+	if acked, ok := c.writer.acked(); ok && acked != c.lastAcked {
+		c.lastAcked = acked
+		c.wd.since = now
+	}
+}
+
+// tick sets the write deadline to the next look, or to the timeout's end
+// if that comes first.
+func (c *conn) tick() {
+	next := min(c.wd.since.Add(c.cfg.write).UnixNano(), time.Now().Add(c.cfg.write/ticks).UnixNano())
+	c.wd.at = time.Unix(0, next)
+	c.rwc.SetWriteDeadline(c.wd.at)
+}
+
+// waitingToWrite is called when an echo has to wait for the client: the
+// buffer it waits in is charged to the budget, since it cannot be dropped,
+// and the write deadline starts ticking.
+func (c *conn) waitingToWrite() {
+	c.charge(max(c.held, c.writeCap), true)
+	if c.cfg.write > 0 {
+		c.noteTaken(true)
+		c.tick()
+	}
 }
 
 // lazyDeadline keeps a deadline a timeout after the last progress without

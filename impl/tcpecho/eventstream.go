@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/echospec/echo/impl/internal/eventnote"
 	"io"
 	"net"
 	"net/netip"
@@ -71,6 +72,16 @@ func why(reason error) string {
 	return "error"
 }
 
+// ErrEventsDropped is what ReadEvent returns for the line a server writes
+// where it dropped events because the stream's reader did not keep up: a
+// reader that needs every event must take it as a failure.
+var ErrEventsDropped = eventnote.ErrDropped
+
+// ErrStreamNotice is what ReadEvent returns for a line that tells the
+// reader something about the server rather than an event, such as that
+// its stderr failed.
+var ErrStreamNotice = eventnote.ErrNotice
+
 // ReadEvent parses one line of an EventStream. The Reason it returns wraps
 // the same sentinel the server's did (ErrClientClosed, ErrServerClosed,
 // syscall.ECONNRESET), so errors.Is works across the process boundary.
@@ -78,6 +89,9 @@ func ReadEvent(line []byte) (Event, error) {
 	var l eventLine
 	if err := json.Unmarshal(line, &l); err != nil {
 		return Event{}, fmt.Errorf("event %q: %w", line, err)
+	}
+	if err := eventnote.Parse(line, l.Kind); err != nil {
+		return Event{}, err
 	}
 	e := Event{Conn: l.Conn, Bytes: l.Bytes, Message: l.Message}
 	for k := ConnOpened; k <= ConnRejected; k++ {

@@ -2,10 +2,7 @@
 
 package tcpecho
 
-import (
-	"net"
-	"time"
-)
+import "net"
 
 // readWaiter cannot wait without a buffer, nor read without waiting, here:
 // connections keep their buffer while they wait, and a shutdown echoes
@@ -22,10 +19,11 @@ func (w *readWaiter) readNow(net.Conn, []byte) (int, error) { return 0, nil }
 
 // rawWriter is not to be had here either: writes go through net.Conn, and
 // the write timeout counts from the end of each Write that took bytes.
-type rawWriter struct{ progress time.Time }
+type rawWriter struct{}
 
 func newRawWriter(net.Conn, func()) rawWriter { return rawWriter{} }
 
-func (w *rawWriter) ok() bool { return false }
-
-func (w *rawWriter) write([]byte, bool) (int, error) { panic("tcpecho: no rawWriter here") }
+func (w *rawWriter) ok() bool                  { return false }
+func (w *rawWriter) seesAcks() bool            { return false }
+func (w *rawWriter) acked() (uint64, bool)     { return 0, false }
+func (w *rawWriter) write([]byte) (int, error) { panic("tcpecho: no rawWriter here") }

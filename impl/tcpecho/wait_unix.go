@@ -124,21 +124,24 @@ func (w *readWaiter) readNow(c net.Conn, p []byte) (int, error) {
 	return n, nil
 }
 
-// rawWriter writes echoes through the raw connection, so that it knows
-// when each write took bytes: the write timeout counts from the last byte
-// the client took, not from when the write that later stalled began.
+// rawWriter writes echoes through the raw connection, so that it can act
+// the moment a write has to wait for the client, and look at what the
+// client has acknowledged.
 type rawWriter struct {
 	raw    syscall.RawConn
 	fn     func(fd uintptr) bool // made once: a closure per write would allocate
-	onWait func()                // called once per write that has to wait
+	look   func(fd uintptr)
+	onWait func() // called once per write that has to wait
 
 	// One write's state, for fn.
-	p        []byte
-	n        int
-	err      error
-	track    bool
-	waited   bool
-	progress time.Time // when the last bytes were taken, if track
+	p      []byte
+	n      int
+	err    error
+	waited bool
+
+	// One look's result, for look.
+	ackedBytes uint64
+	ackedOK    bool
 }
 
 func newRawWriter(c net.Conn, onWait func()) rawWriter {
@@ -155,14 +158,31 @@ func newRawWriter(c net.Conn, onWait func()) rawWriter {
 
 func (w *rawWriter) ok() bool { return w.raw != nil }
 
+// seesAcks tells whether acked can tell what the client acknowledged.
+func (w *rawWriter) seesAcks() bool { return w.raw != nil && canSeeAcks }
+
+// acked returns how many bytes the client has acknowledged in all.
+func (w *rawWriter) acked() (uint64, bool) {
+	if w.look == nil {
+		w.look = w.lookAtAcks
+	}
+	w.ackedOK = false
+	if err := w.raw.Control(w.look); err != nil {
+		return 0, false
+	}
+	return w.ackedBytes, w.ackedOK
+}
+
+func (w *rawWriter) lookAtAcks(fd uintptr) { w.ackedBytes, w.ackedOK = bytesAcked(fd) }
+
 // write writes p, waiting for the client as needed, until it is all
 // written, the write deadline passes or the connection fails. It returns
-// how much it wrote; with track, progress is when it last wrote any.
-func (w *rawWriter) write(p []byte, track bool) (int, error) {
+// how much it wrote.
+func (w *rawWriter) write(p []byte) (int, error) {
 	if w.fn == nil {
 		w.fn = w.attempt
 	}
-	w.p, w.n, w.err, w.track, w.waited = p, 0, nil, track, false
+	w.p, w.n, w.err, w.waited = p, 0, nil, false
 	err := w.raw.Write(w.fn)
 	w.p = nil
 	if err == nil {
@@ -178,9 +198,6 @@ func (w *rawWriter) attempt(fd uintptr) bool {
 		n, err := syscall.Write(int(fd), w.p[w.n:])
 		if n > 0 {
 			w.n += n
-			if w.track {
-				w.progress = time.Now()
-			}
 		}
 		switch err {
 		case nil:

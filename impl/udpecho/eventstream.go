@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/echospec/echo/impl/internal/eventnote"
 	"io"
 	"net/netip"
 	"sync"
@@ -48,6 +49,16 @@ func EventStream(w io.Writer) Observer {
 	})
 }
 
+// ErrEventsDropped is what ReadEvent returns for the line a server writes
+// where it dropped events because the stream's reader did not keep up: a
+// reader that needs every event must take it as a failure.
+var ErrEventsDropped = eventnote.ErrDropped
+
+// ErrStreamNotice is what ReadEvent returns for a line that tells the
+// reader something about the server rather than an event, such as that
+// its stderr failed.
+var ErrStreamNotice = eventnote.ErrNotice
+
 // ReadEvent parses one line of an EventStream. A Refused event's Reason is
 // the guard's own sentinel again, so errors.Is works across the process
 // boundary.
@@ -55,6 +66,9 @@ func ReadEvent(line []byte) (Event, error) {
 	var l eventLine
 	if err := json.Unmarshal(line, &l); err != nil {
 		return Event{}, fmt.Errorf("event %q: %w", line, err)
+	}
+	if err := eventnote.Parse(line, l.Kind); err != nil {
+		return Event{}, err
 	}
 	e := Event{Payload: l.Payload}
 	if e.Payload == nil {

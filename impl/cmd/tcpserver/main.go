@@ -1,11 +1,13 @@
 // Command tcpserver is a TCP echo server: it sends every client back what
 // the client sends it, framed in fixed-size messages or in lines.
 //
-//	tcpserver [-listen ADDR] [-framing fixed|line] [-size N] [-max-line N] [-v]
+//	tcpserver [-listen ADDR] [-framing fixed|line] [-size N] [-max-line N] [-v] ...
 //
 // It writes "listening on HOST:PORT" to stderr once it accepts connections,
-// logs connections there (and every message with -v), and on SIGINT or
-// SIGTERM stops accepting, lets its clients' echoes finish and exits 0.
+// logs connections there (and every message with -v), and on SIGINT,
+// SIGTERM or SIGHUP stops accepting, lets its clients' echoes finish and
+// exits 0. Neither a log nor an event stream that stops being read slows
+// a client: their lines are dropped and counted instead.
 package main
 
 import (
@@ -22,11 +24,12 @@ import (
 
 func main() { cli.Main(run) }
 
-const synopsis = "tcpserver [-listen ADDR] [-framing fixed|line] [-size N] [-max-line N] [-max-conns N] [-idle-timeout D] [-write-timeout D] [-shutdown-timeout D] [-events FILE] [-v]"
+const synopsis = "tcpserver [-listen ADDR] [-framing fixed|line] [-size N] [-max-line N] [-max-conns N] [-max-conns-per-ip N] [-max-held BYTES] [-idle-timeout D] [-write-timeout D] [-shutdown-timeout D] [-events FILE] [-events-buffer BYTES] [-v]"
 
 // The limits' defaults: generous for an echo service, never unbounded.
 const (
 	defaultMaxConns        = 10000
+	defaultMaxHeld         = 64 << 20
 	defaultIdleTimeout     = 5 * time.Minute
 	defaultWriteTimeout    = 10 * time.Second
 	defaultShutdownTimeout = 5 * time.Second
@@ -43,35 +46,40 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 	size := cli.PositiveInt(fs, "size", tcpecho.DefaultSize, "largest message in `bytes`, with -framing fixed")
 	maxLine := cli.PositiveInt(fs, "max-line", tcpecho.DefaultMaxLine, "longest line held whole, in `bytes`; a longer one is echoed on in pieces of this size")
 	maxConns := cli.Count(fs, "max-conns", defaultMaxConns, "`N`: most connections open at once; one more is closed at once, counted and logged (0: no limit)")
+	maxConnsPerIP := cli.Count(fs, "max-conns-per-ip", 0, "`N`: most connections open at once from one client address; one more is closed at once, counted and logged (0: no limit)")
+	maxHeld := cli.Count(fs, "max-held", defaultMaxHeld, "`bytes` all clients together may make the server hold between reads (unfinished lines, echoes not yet taken); past it unfinished lines are echoed on as they stand (0: no limit)")
 	idleTimeout := cli.Duration(fs, "idle-timeout", defaultIdleTimeout, "close a connection whose client sends nothing for this `duration` (0: never)")
 	writeTimeout := cli.Duration(fs, "write-timeout", defaultWriteTimeout, "close a connection whose client reads none of its echo for this `duration`; until then the server reads nothing more from it (0: never)")
-	shutdownTimeout := cli.Duration(fs, "shutdown-timeout", defaultShutdownTimeout, "on SIGINT or SIGTERM, the `duration` busy connections get to finish before they are closed; idle ones close at once")
+	shutdownTimeout := cli.Duration(fs, "shutdown-timeout", defaultShutdownTimeout, "on SIGINT, SIGTERM or SIGHUP, the `duration` busy connections get to finish before they are closed; idle ones close at once")
 	verbose := fs.Bool("v", false, "log every message, not only connections")
 	events := fs.String("events", "", "write every event (connections, reads, whole messages) as a JSON line to `file`, - for stdout; for programs watching the server")
+	eventsBuffer := cli.PositiveInt(fs, "events-buffer", cli.DefaultEventsBuffer, "`bytes` of events that may wait for a slow -events reader; past it events are dropped and counted")
 	if err := cli.Parse(fs, args, true); err != nil {
 		return err
 	}
 
 	logger := cli.NewLogger(stderr, *verbose)
-	eventsOut, closeEvents, err := cli.OpenEvents(*events, stdout)
+	eventStream, err := cli.OpenEvents(*events, stdout, *eventsBuffer, logger)
 	if err != nil {
 		return err
 	}
-	defer closeEvents()
+	defer eventStream.Close()
 	var stream tcpecho.Observer
-	if eventsOut != nil {
-		stream = tcpecho.EventStream(eventsOut)
+	if w := eventStream.Writer(); w != nil {
+		stream = tcpecho.EventStream(w)
 	}
 	srv := &tcpecho.Server{
-		Addr:         *listen,
-		Framing:      framing,
-		Size:         *size,
-		MaxLine:      *maxLine,
-		MaxConns:     *maxConns,
-		IdleTimeout:  *idleTimeout,
-		WriteTimeout: *writeTimeout,
-		Logger:       logger,
-		Observer:     tcpecho.Observers(tcpecho.LogObserver(logger, *verbose), stream),
+		Addr:          *listen,
+		Framing:       framing,
+		Size:          *size,
+		MaxLine:       *maxLine,
+		MaxConns:      *maxConns,
+		MaxConnsPerIP: *maxConnsPerIP,
+		MaxHeld:       int64(*maxHeld),
+		IdleTimeout:   *idleTimeout,
+		WriteTimeout:  *writeTimeout,
+		Logger:        logger,
+		Observer:      tcpecho.Observers(tcpecho.LogObserver(logger, *verbose), stream),
 		Ready: func(addr net.Addr) {
 			// A contract, not a log line: scripts wait for it and read the
 			// port from it.
@@ -81,6 +89,6 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 	if err := cli.Serve(ctx, srv, tcpecho.ErrServerClosed, *shutdownTimeout, logger); err != nil {
 		return err
 	}
-	logger.Info("stopped")
+	logger.Info("stopped", "log_lines_dropped", cli.Dropped(stderr), "events_dropped", eventStream.Dropped())
 	return nil
 }

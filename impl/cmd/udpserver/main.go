@@ -5,7 +5,9 @@
 //
 // It writes "listening on HOST:PORT" to stderr once it reads datagrams,
 // logs refused and failed datagrams there at most once a second each (and
-// every datagram with -v), and exits 0 on SIGINT or SIGTERM.
+// every datagram with -v), and exits 0 on SIGINT, SIGTERM or SIGHUP. Neither
+// a log nor an event stream that stops being read delays an answer: their
+// lines are dropped and counted instead.
 package main
 
 import (
@@ -23,7 +25,7 @@ import (
 
 func main() { cli.Main(run) }
 
-const synopsis = "udpserver [-listen ADDR] [-guard=false] [-shutdown-timeout D] [-events FILE] [-v]"
+const synopsis = "udpserver [-listen ADDR] [-guard=false] [-shutdown-timeout D] [-events FILE] [-events-buffer BYTES] [-v]"
 
 func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	stderr = cli.SyncWriter(stderr)
@@ -32,9 +34,10 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 	cli.SetUsage(fs, synopsis)
 	listen := cli.HostPort(fs, "listen", udpecho.DefaultAddr, "`address` to listen on, host:port; port 0 picks a free port")
 	guard := fs.Bool("guard", true, "refuse to answer service ports (below 1024, and 2049) and broadcast or multicast sources, which could start a reflection loop; -guard=false answers everyone")
-	shutdownTimeout := cli.Duration(fs, "shutdown-timeout", 5*time.Second, "on SIGINT or SIGTERM, the `duration` the datagram being answered gets to finish")
+	shutdownTimeout := cli.Duration(fs, "shutdown-timeout", 5*time.Second, "on SIGINT, SIGTERM or SIGHUP, the `duration` the datagram being answered gets to finish")
 	verbose := fs.Bool("v", false, "log every datagram")
 	events := fs.String("events", "", "write every event (datagrams answered, refused, failed, with whole payloads) as a JSON line to `file`, - for stdout; for programs watching the server")
+	eventsBuffer := cli.PositiveInt(fs, "events-buffer", cli.DefaultEventsBuffer, "`bytes` of events that may wait for a slow -events reader; past it events are dropped and counted")
 	if err := cli.Parse(fs, args, true); err != nil {
 		return err
 	}
@@ -53,14 +56,14 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 	if !*guard {
 		logger.Warn("reflection guard off: answering every source, service ports included")
 	}
-	eventsOut, closeEvents, err := cli.OpenEvents(*events, stdout)
+	eventStream, err := cli.OpenEvents(*events, stdout, *eventsBuffer, logger)
 	if err != nil {
 		return err
 	}
-	defer closeEvents()
+	defer eventStream.Close()
 	var stream, logged udpecho.Observer
-	if eventsOut != nil {
-		stream = udpecho.EventStream(eventsOut)
+	if w := eventStream.Writer(); w != nil {
+		stream = udpecho.EventStream(w)
 	}
 	if *verbose {
 		logged = udpecho.ObserverFunc(func(e udpecho.Event) {
@@ -74,6 +77,6 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 	if err := cli.Serve(ctx, srv, udpecho.ErrServerClosed, *shutdownTimeout, logger); err != nil {
 		return err
 	}
-	logger.Info("stopped", "refused_total", srv.Refused())
+	logger.Info("stopped", "refused_total", srv.Refused(), "log_lines_dropped", cli.Dropped(stderr), "events_dropped", eventStream.Dropped())
 	return nil
 }

@@ -18,6 +18,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/echospec/echo/impl/internal/sink"
 )
 
 // ErrUsage marks an error in how a command was called. The problem and the
@@ -42,9 +44,16 @@ func Main(run RunFunc) {
 	// Being notified (and never reading) makes the runtime return EPIPE.
 	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	ctx, stop := signal.NotifyContext(context.Background(), StopSignals...)
-	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stderr := newStderr(os.Stderr)
+	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, stderr)
 	stop()
-	os.Exit(Exit(filepath.Base(os.Args[0]), err, os.Stderr))
+	code := Exit(filepath.Base(os.Args[0]), err, stderr)
+	// The last lines get a moment to reach a slow reader, never longer:
+	// a stderr nobody reads must not keep the process from exiting.
+	flush, cancel := context.WithTimeout(context.Background(), exitFlush)
+	stderr.Close(flush)
+	cancel()
+	os.Exit(code)
 }
 
 // Exit returns the exit code for a command's error, printing it as one
@@ -164,8 +173,14 @@ func HostPort(fs *flag.FlagSet, name, value, usage string) *string {
 }
 
 // SyncWriter serialises writes to w, for a stderr that a logger and the
-// command both write to from several goroutines.
-func SyncWriter(w io.Writer) io.Writer { return &syncWriter{w: w} }
+// command both write to from several goroutines. The stderr Main passes
+// is safe already, and is returned as it is.
+func SyncWriter(w io.Writer) io.Writer {
+	if _, ok := w.(*sink.Writer); ok {
+		return w
+	}
+	return &syncWriter{w: w}
+}
 
 type syncWriter struct {
 	mu sync.Mutex
@@ -176,21 +191,4 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.w.Write(p)
-}
-
-// OpenEvents opens the -events destination of a server: a file to write
-// (created or truncated), or stdout for "-". Opening /dev/fd/N lets a
-// parent process hand in a pipe. It returns nil for "".
-func OpenEvents(path string, stdout io.Writer) (io.Writer, func() error, error) {
-	switch path {
-	case "":
-		return nil, func() error { return nil }, nil
-	case "-":
-		return SyncWriter(stdout), func() error { return nil }, nil
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return nil, nil, fmt.Errorf("open -events %s: %w", path, err)
-	}
-	return f, f.Close, nil
 }
