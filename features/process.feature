@@ -2,20 +2,26 @@
 Feature: The binaries as processes
   What only a process has: signals, exit statuses, and the lines it writes
   for the person or the script that started it. Scripts rely on these:
-  exit status 0 after SIGTERM, 1 when the server cannot start, 2 for a
-  command line that is wrong, and always one line that says what happened.
+  exit status 0 after SIGTERM, SIGINT or SIGHUP (a closed terminal), 1
+  when the server cannot start, 2 for a command line that is wrong, and
+  always one line that says what happened.
 
   These scenarios need the binaries, so they run with make e2e only.
 
-  Scenario: SIGTERM with clients connected: exit 0, and every echo already sent arrives
+  Scenario Outline: <signal> with clients connected: exit 0, and every echo already sent arrives
     Given tcpserver is running
     And client A sends "a whole line\n" and receives it back
     And client B sends "half a line" and the server has read it
     And client C is connected
-    When tcpserver gets SIGTERM
+    When tcpserver gets <signal>
     Then it exits with status 0
     And client B receives "half a line" and then the end of the stream
     And client C sees the end of the stream, nothing before it
+
+    Examples:
+      | signal  |
+      | SIGTERM |
+      | SIGHUP  |
 
   Scenario Outline: <signal> stops <server> with exit status 0
     Given <server> is running
@@ -26,8 +32,10 @@ Feature: The binaries as processes
       | server    | signal  |
       | tcpserver | SIGTERM |
       | tcpserver | SIGINT  |
+      | tcpserver | SIGHUP  |
       | udpserver | SIGTERM |
       | udpserver | SIGINT  |
+      | udpserver | SIGHUP  |
 
   Scenario Outline: An address in use: <server> exits 1 with one clear line
     Given an address that is taken

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -36,6 +37,7 @@ type eventLog[E any] struct {
 
 	mu      sync.Mutex
 	events  []E
+	notices []string // what the server told the stream's reader besides events
 	dropped int
 	broken  error         // why the events can no longer be trusted
 	changed chan struct{} // closed and replaced on every new event
@@ -55,6 +57,37 @@ func (l *eventLog[E]) add(e E) {
 	l.events = append(l.events, e)
 	close(l.changed)
 	l.changed = make(chan struct{})
+}
+
+// notice records a line of the stream that tells the reader something.
+func (l *eventLog[E]) notice(text string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.notices = append(l.notices, text)
+	close(l.changed)
+	l.changed = make(chan struct{})
+}
+
+// waitForNotice waits until the server has told the reader something
+// that contains text.
+func (l *eventLog[E]) waitForNotice(ctx context.Context, text string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, patience)
+	defer cancel()
+	for {
+		l.mu.Lock()
+		notices, changed := l.notices, l.changed
+		l.mu.Unlock()
+		for _, n := range notices {
+			if strings.Contains(n, text) {
+				return n, nil
+			}
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return "", fmt.Errorf("waited %v for a notice about %q; the server's notices: %q", patience, text, notices)
+		}
+	}
 }
 
 // fail records that an event could not be read, which every later wait
@@ -121,7 +154,8 @@ func streamEvents[E, R any](log *eventLog[E], read func([]byte) (R, error), conv
 		switch {
 		case errors.Is(err, tcpecho.ErrStreamNotice), errors.Is(err, udpecho.ErrStreamNotice):
 			// Not an event: the server tells its reader something, such
-			// as that its stderr failed. A scenario that cares asserts it.
+			// as that its stderr failed.
+			log.notice(err.Error())
 		case err != nil:
 			// ErrEventsDropped among them: what the scenario waits for
 			// may be what was dropped, so its waits cannot be trusted.

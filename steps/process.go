@@ -32,43 +32,99 @@ type serverProcess struct {
 	events chan struct{} // closed when the event stream ends
 	exited chan struct{} // closed when the process has exited
 	err    error         // what Wait returned, once exited is closed
+	// closeLog, if set, closes the scenario's end of a log pipe it stopped
+	// reading.
+	closeLog func()
 }
 
 // startServerProcess runs bin/name with args plus "-listen 127.0.0.1:0
 // -events /dev/fd/3", hands each event line to onEvent, and returns once
 // the server says "listening on HOST:PORT".
 func startServerProcess(bin, name string, args []string, onEvent func(line []byte)) (*serverProcess, error) {
-	r, w, err := os.Pipe()
-	if err != nil {
-		return nil, fmt.Errorf("pipe for %s's events: %w", name, err)
+	return startProcess(bin, name, args, processOptions{onEvent: onEvent})
+}
+
+// logReader is how a scenario reads a server process's log (its stderr).
+type logReader int
+
+const (
+	logRead   logReader = iota // every line, as it comes
+	logLeaves                  // up to where it listens, then the reader closes the pipe
+	logStalls                  // up to where it listens, then never again
+)
+
+// processOptions say how a server process is started and watched.
+type processOptions struct {
+	onEvent func(line []byte) // for each line of its event stream, on a pipe
+	// events, if set, is the -events destination instead of the pipe,
+	// such as a FIFO of the scenario's own.
+	events string
+	log    logReader
+}
+
+// startProcess runs bin/name with args on a free port, its events and
+// log handled as opts say, and returns once the server says "listening on
+// HOST:PORT".
+func startProcess(bin, name string, args []string, opts processOptions) (*serverProcess, error) {
+	flags := []string{"-listen", "127.0.0.1:0", "-events", "/dev/fd/3", "-events-buffer", strconv.Itoa(eventsBuffer)}
+	if opts.events != "" {
+		flags = []string{"-listen", "127.0.0.1:0", "-events", opts.events}
 	}
-	defer w.Close()
-	// The servers drop events rather than wait for a slow reader; give the
-	// stream room enough that this reader, which only appends, never is
-	// one. A drop would fail the scenario, and say so (see tcpEvents).
-	args = append([]string{"-listen", "127.0.0.1:0", "-events", "/dev/fd/3", "-events-buffer", strconv.Itoa(eventsBuffer)}, args...)
 	p := &serverProcess{
 		name:   name,
-		cmd:    exec.Command(filepath.Join(bin, name), args...),
+		cmd:    exec.Command(filepath.Join(bin, name), append(flags, args...)...),
 		stderr: newOutput(),
 		events: make(chan struct{}),
 		exited: make(chan struct{}),
 	}
-	p.cmd.Stderr = p.stderr
-	p.cmd.ExtraFiles = []*os.File{w} // fd 3 in the child
+	var events *os.File
+	if opts.events == "" {
+		r, w, err := os.Pipe()
+		if err != nil {
+			return nil, fmt.Errorf("pipe for %s's events: %w", name, err)
+		}
+		defer w.Close()
+		events = r
+		p.cmd.ExtraFiles = []*os.File{w} // fd 3 in the child
+	}
+	var logPipe *os.File
+	if opts.log == logRead {
+		p.cmd.Stderr = p.stderr
+	} else {
+		// The process writes straight into a pipe that the scenario
+		// reads only as far as the listening line.
+		r, w, err := os.Pipe()
+		if err != nil {
+			return nil, fmt.Errorf("pipe for %s's log: %w", name, err)
+		}
+		defer w.Close()
+		logPipe, p.cmd.Stderr = r, w
+	}
 	if err := p.cmd.Start(); err != nil {
-		r.Close()
+		if events != nil {
+			events.Close()
+		}
+		if logPipe != nil {
+			logPipe.Close()
+		}
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
 	go func() {
 		defer close(p.events)
-		defer r.Close()
-		sc := bufio.NewScanner(r)
+		if events == nil {
+			return
+		}
+		defer events.Close()
+		sc := bufio.NewScanner(events)
 		sc.Buffer(make([]byte, 0, 64<<10), maxEventLine)
 		for sc.Scan() {
-			onEvent(sc.Bytes())
+			opts.onEvent(sc.Bytes())
 		}
 	}()
+	if logPipe != nil {
+		go readLogUntilListening(logPipe, p.stderr, opts.log)
+		p.closeLog = func() { logPipe.Close() }
+	}
 	go func() {
 		p.err = p.cmd.Wait()
 		close(p.exited)
@@ -77,6 +133,7 @@ func startServerProcess(bin, name string, args []string, onEvent func(line []byt
 	ctx, cancel := context.WithTimeout(context.Background(), patience)
 	defer cancel()
 	ready := make(chan struct{})
+	var err error
 	go func() {
 		defer close(ready)
 		p.addr, err = p.stderr.waitLine(ctx, "listening on ")
@@ -92,6 +149,23 @@ func startServerProcess(bin, name string, args []string, onEvent func(line []byt
 		cancel()
 		<-ready
 		return nil, fmt.Errorf("%s exited (%v) before listening: %s", name, p.err, p.stderr.String())
+	}
+}
+
+// readLogUntilListening copies log lines to out up to the one that says
+// where the server listens; then, as mode says, it closes the pipe or
+// leaves it unread, so that the server's writes to it fill it.
+func readLogUntilListening(log *os.File, out *output, mode logReader) {
+	r := bufio.NewReader(log)
+	for {
+		line, err := r.ReadString('\n')
+		out.Write([]byte(line))
+		if err != nil || strings.HasPrefix(line, "listening on ") {
+			break
+		}
+	}
+	if mode == logLeaves {
+		log.Close()
 	}
 }
 
@@ -126,6 +200,9 @@ func (p *serverProcess) kill() {
 		<-p.exited
 	}
 	<-p.events
+	if p.closeLog != nil {
+		p.closeLog()
+	}
 }
 
 // clientRun is what one run of a client binary did.

@@ -7,6 +7,7 @@ import (
 	"net"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/cucumber/godog"
 	"github.com/stretchr/testify/assert"
@@ -18,9 +19,10 @@ type exited struct {
 	name   string
 	code   int
 	stderr string
+	after  time.Duration // from the signal that stopped it, if one did
 }
 
-var signals = map[string]syscall.Signal{"SIGTERM": syscall.SIGTERM, "SIGINT": syscall.SIGINT}
+var signals = map[string]syscall.Signal{"SIGTERM": syscall.SIGTERM, "SIGINT": syscall.SIGINT, "SIGHUP": syscall.SIGHUP}
 
 // processSteps are about what only a process has: signals, exit statuses
 // and the lines it writes.
@@ -35,21 +37,8 @@ func processSteps(sc *godog.ScenarioContext) {
 		}
 		return w.startServer()
 	})
-	sc.Step(`^(tcpserver|udpserver) gets (SIGTERM|SIGINT)$`, func(ctx context.Context, name, sig string) error {
-		w := worldFrom(ctx)
-		p := w.process
-		if name == "udpserver" {
-			p = w.udp.process
-		}
-		if p == nil {
-			return fmt.Errorf("%s is not running", name)
-		}
-		if err := p.signal(signals[sig]); err != nil {
-			return err
-		}
-		code, err := p.wait(processGrace + patience)
-		w.exited = &exited{name: name, code: code, stderr: p.stderr.String()}
-		return err
+	sc.Step(`^(tcpserver|udpserver) gets (SIGTERM|SIGINT|SIGHUP)$`, func(ctx context.Context, name, sig string) error {
+		return signalAndWait(ctx, name, signals[sig])
 	})
 	sc.Step(`^an address that is taken$`, func(ctx context.Context) error {
 		// Taken for TCP and UDP alike, so that either server finds it so.

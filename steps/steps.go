@@ -29,6 +29,7 @@ func InitializeScenario(sc *godog.ScenarioContext) {
 	streamSteps(sc)
 	interopSteps(sc)
 	processSteps(sc)
+	environmentSteps(sc)
 	limitsSteps(sc)
 }
 

@@ -49,6 +49,7 @@ type world struct {
 	tool       *toolRun            // what nc or socat sent and printed
 	thirdParty []*thirdPartyServer // servers that are not ours
 	dir        string              // a scratch folder, made when needed
+	fifo       string              // a FIFO the server writes its events to, if any
 	exited     *exited             // what a binary did, in Process mode
 	taken      string              // an address held so that a server finds it in use
 	closers    []func()            // what else to close when the scenario ends
