@@ -1,9 +1,11 @@
 @tcp @limits
 Feature: Limits: the server stays up, bounded and fair, whatever a client does
   An echo server on a network meets clients that never read, never write,
-  never leave, or come by the thousand. Each limit says who is
-  disconnected and when, and every scenario checks that everyone else is
-  still served. tcpserver's defaults are -max-conns 10000, -idle-timeout 5m,
+  never leave, send half a line and wait, or come by the thousand from one
+  address. Each limit says who is disconnected and when, or what the
+  server does instead of holding more, and every scenario checks that
+  everyone else is still served. tcpserver's defaults are -max-conns
+  10000, -max-conns-per-ip 0 (off), -max-held 64 MiB, -idle-timeout 5m,
   -write-timeout 10s and -shutdown-timeout 5s; 0 turns a limit off.
 
   Background:
@@ -23,6 +25,32 @@ Feature: Limits: the server stays up, bounded and fair, whatever a client does
     When client A disconnects
     And the server saw client A's connection end because the client closed it
     Then client C sends "hello\n" and receives it back
+
+  Scenario: Too many connections from one address: the one over the limit is closed, other addresses are served
+    Like xinetd's per_source: one host cannot take every connection.
+
+    Given the server accepts at most 2 connections from one address
+    And clients A and B are connected from 127.0.0.2
+    When client C connects from 127.0.0.2
+    Then client C finds its connection closed by the server
+    And the server saw 1 connection rejected for too many from one address
+    And client D sends "hello\n" and receives it back
+    And clients A and B are still served
+
+  Scenario: Past the budget for held bytes, an unfinished line is echoed as it stands, and nothing is lost
+    The server holds an unfinished line until its newline comes, and every
+    client can send one: the budget (-max-held) bounds what they make it
+    hold together. A connection that would hold more echoes what it has,
+    as it does with a line longer than -max-line; the client still gets
+    every byte back, once and in order. Each held line costs a 64 KiB
+    buffer here, so 256 KiB hold four of them.
+
+    Given the server holds at most 256 KiB for all clients together
+    When clients A, B, C, D and E each send 60 KiB of a line without its newline, and the server has read it
+    Then the server echoed 1 unfinished line before its newline came, to stay within the budget
+    And client F sends "hello\n" and receives it back
+    When clients A, B, C, D and E each send its newline
+    Then clients A, B, C, D and E each receive their whole line back
 
   Scenario: A silent client is disconnected after the idle timeout
     Given the server closes connections idle for 300 milliseconds
@@ -55,6 +83,16 @@ Feature: Limits: the server stays up, bounded and fair, whatever a client does
     Then client B sends "hello\n" and receives it back
     And the server saw client A's connection end because it stopped reading
     And the server took in less than 16 MiB of the 64 MiB client A sent
+
+  Scenario: The write timeout counts from the client's last read
+    What the client last read is what TCP tells the server: the bytes the
+    client acknowledged and the room it offers for more. Bytes the
+    server's own kernel takes into a send buffer it enlarges are not the
+    client reading. The server looks twenty times per timeout.
+
+    Given the server gives up on a client that reads none of its echo for 1000 milliseconds
+    When client A sends lines without end, reading the echo for 200 milliseconds, then stops reading
+    Then the server let client A go because it stopped reading, 1000 to 1200 milliseconds after its last read
 
   Scenario: A slow reader that keeps reading is served in full
     Given the server gives up on a client that reads none of its echo for 500 milliseconds

@@ -42,6 +42,22 @@ Feature: Every client is served on its own
       | line         |
       | fixed-buffer |
 
+  Scenario Outline: A reset before the client sent anything is a reset too (<framing> server)
+    Whenever the reset comes, even before the server first looked at the
+    connection, the server reports it in the same words.
+
+    Given the server uses <framing> framing
+    And the server is too busy to accept connections
+    And client A connects
+    When client A resets its connection
+    And the server accepts connections again
+    Then the server saw client A's connection end because it was reset
+
+    Examples:
+      | framing      |
+      | line         |
+      | fixed-buffer |
+
   Scenario Outline: 50 clients at once: each gets back only its own lines (<framing> server)
     Given the server uses <framing> framing
     When 50 clients each send 20 lines at the same time

@@ -28,6 +28,7 @@ type event struct {
 	bytes   int
 	message []byte
 	reason  error
+	at      time.Time // when the scenario learnt of it
 }
 
 // eventLog records what a server saw, as its Observer does, and lets steps
@@ -174,6 +175,7 @@ func tcpEvent(e tcpecho.Event) event {
 		bytes:   e.Bytes,
 		message: bytes.Clone(e.Message),
 		reason:  e.Reason,
+		at:      time.Now(),
 	}
 }
 

@@ -22,6 +22,9 @@ type peer struct {
 	line      []byte    // the last generated line, for "that line"
 	stream    *stream   // the whole exchange, for "exactly what it sent"
 	flood     *flood    // bytes sent by a client that never reads
+	// lastRead gives the time of the client's last read, once it has
+	// stopped reading.
+	lastRead <-chan time.Time
 }
 
 // peer returns the named client, connecting it to the echo server first if
@@ -40,6 +43,9 @@ func (w *world) peerWith(name string, setup func(fd uintptr) error) (*peer, erro
 		return nil, err
 	}
 	d := net.Dialer{Timeout: patience}
+	if ip, ok := w.sources[name]; ok {
+		d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(ip)}
+	}
 	if setup != nil {
 		d.Control = func(_, _ string, raw syscall.RawConn) error {
 			var err error

@@ -31,6 +31,8 @@ func InitializeScenario(sc *godog.ScenarioContext) {
 	processSteps(sc)
 	environmentSteps(sc)
 	limitsSteps(sc)
+	holdingSteps(sc)
+	busySteps(sc)
 }
 
 // skipScenario skips the rest of the scenario and says why: in the test

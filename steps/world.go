@@ -26,17 +26,21 @@ type world struct {
 	size         int
 	maxLine      int
 	maxConns     int
+	maxPerIP     int
+	maxHeld      int64
 	idleTimeout  time.Duration
 	writeTimeout time.Duration
 
 	server  *tcpecho.Server // in Library mode
+	accepts *gatedListener  // its listener, which a scenario can hold back
 	process *serverProcess  // in Process mode
 	addr    string          // where the echo server listens, once started
 	served  chan error      // what Serve returned
 	events  *eventLog[event]
 
-	peers map[string]*peer // raw clients, by name
-	crowd []crowdMember    // many clients at once
+	peers   map[string]*peer  // raw clients, by name
+	sources map[string]string // the loopback address a client connects from, if not 127.0.0.1
+	crowd   []crowdMember     // many clients at once
 
 	echo  echoClient    // the project's own client, under test
 	fakes []*fakeServer // servers that are not ours, for the client to meet
@@ -64,7 +68,7 @@ type world struct {
 }
 
 func newWorld(t Target) *world {
-	return &world{target: t, events: newEventLog(summary), peers: make(map[string]*peer), udp: newUDPWorld(t)}
+	return &world{target: t, events: newEventLog(summary), peers: make(map[string]*peer), sources: make(map[string]string), udp: newUDPWorld(t)}
 }
 
 func worldFrom(ctx context.Context) *world {
@@ -106,6 +110,12 @@ func (w *world) startServer() error {
 		if w.maxConns != 0 {
 			args = append(args, "-max-conns", strconv.Itoa(w.maxConns))
 		}
+		if w.maxPerIP != 0 {
+			args = append(args, "-max-conns-per-ip", strconv.Itoa(w.maxPerIP))
+		}
+		if w.maxHeld != 0 {
+			args = append(args, "-max-held", strconv.FormatInt(w.maxHeld, 10))
+		}
 		if w.idleTimeout != 0 {
 			args = append(args, "-idle-timeout", w.idleTimeout.String())
 		}
@@ -124,20 +134,23 @@ func (w *world) startServer() error {
 		return fmt.Errorf("listen for the echo server: %w", err)
 	}
 	w.server = &tcpecho.Server{
-		Framing:      w.framing,
-		Size:         w.size,
-		MaxLine:      w.maxLine,
-		MaxConns:     w.maxConns,
-		IdleTimeout:  w.idleTimeout,
-		WriteTimeout: w.writeTimeout,
-		Observer:     tcpObserver(w.events),
+		Framing:       w.framing,
+		Size:          w.size,
+		MaxLine:       w.maxLine,
+		MaxConns:      w.maxConns,
+		MaxConnsPerIP: w.maxPerIP,
+		MaxHeld:       w.maxHeld,
+		IdleTimeout:   w.idleTimeout,
+		WriteTimeout:  w.writeTimeout,
+		Observer:      tcpObserver(w.events),
 		// The server logs only its own troubles, which the scenario's
 		// assertions catch; keep test output for the scenarios.
 		Logger: slog.New(slog.DiscardHandler),
 	}
 	w.addr = l.Addr().String()
 	w.served = make(chan error, 1)
-	go func() { w.served <- w.server.Serve(l) }()
+	w.accepts = &gatedListener{Listener: l}
+	go func() { w.served <- w.server.Serve(w.accepts) }()
 	return nil
 }
 

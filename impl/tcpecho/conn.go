@@ -275,7 +275,7 @@ func (c *conn) write(buf, p []byte) error {
 
 // ticks is how many times per WriteTimeout a write that waits looks
 // whether its client took any bytes: the timeout holds to this fraction.
-const ticks = 10
+const ticks = 20
 
 // noteTaken moves the start of the write timeout to now if the client has
 // taken bytes since the last look: acknowledged them, as the kernel

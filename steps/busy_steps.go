@@ -1,0 +1,85 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"net"
+	"sync"
+	"syscall"
+
+	"github.com/cucumber/godog"
+)
+
+// busySteps make the server too busy to accept for a while, so that what
+// a client does meanwhile reaches the server before its first read.
+func busySteps(sc *godog.ScenarioContext) {
+	sc.Step(`^the server is too busy to accept connections$`, func(ctx context.Context) error {
+		w := worldFrom(ctx)
+		if err := w.startServer(); err != nil {
+			return err
+		}
+		switch {
+		case w.process != nil:
+			// A stopped process is as busy as a process gets; the kernel
+			// still completes handshakes into the listen backlog.
+			return w.process.signal(syscall.SIGSTOP)
+		case w.accepts != nil:
+			w.accepts.hold()
+			return nil
+		}
+		return skipScenario(ctx, "this scenario holds back our own server, not another's")
+	})
+	sc.Step(`^the server accepts connections again$`, func(ctx context.Context) error {
+		w := worldFrom(ctx)
+		switch {
+		case w.process != nil:
+			return w.process.signal(syscall.SIGCONT)
+		case w.accepts != nil:
+			w.accepts.release()
+			return nil
+		}
+		return errors.New("the server was not held back")
+	})
+}
+
+// gatedListener is a listener whose Accept a scenario can hold back.
+type gatedListener struct {
+	net.Listener
+	mu   sync.Mutex
+	gate chan struct{} // nil, or closed by release
+}
+
+func (g *gatedListener) hold() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.gate = make(chan struct{})
+}
+
+func (g *gatedListener) release() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.gate != nil {
+		close(g.gate)
+		g.gate = nil
+	}
+}
+
+// Accept accepts, then waits while the listener is held back before it
+// hands the connection to the server: a server that has not got round to
+// it yet. (The server may be waiting in Accept already when held.)
+func (g *gatedListener) Accept() (net.Conn, error) {
+	c, err := g.Listener.Accept()
+	g.mu.Lock()
+	gate := g.gate
+	g.mu.Unlock()
+	if gate != nil {
+		<-gate
+	}
+	return c, err
+}
+
+// Close releases a held Accept and closes the listener.
+func (g *gatedListener) Close() error {
+	g.release()
+	return g.Listener.Close()
+}

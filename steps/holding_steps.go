@@ -1,0 +1,232 @@
+package steps
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"syscall"
+	"time"
+
+	"github.com/cucumber/godog"
+	"github.com/stretchr/testify/assert"
+
+	"github.com/echospec/echo/impl/tcpecho"
+)
+
+// clientList is "clients A, B and C": each a client of the scenario.
+const clientList = `clients ([A-Z](?:, [A-Z])* and [A-Z])`
+
+// holdingSteps are about what clients make the server hold, how many
+// connections one address may have, and when a client that stopped
+// reading is let go.
+func holdingSteps(sc *godog.ScenarioContext) {
+	sc.Step(`^the server holds at most (\d+) KiB for all clients together$`, func(ctx context.Context, kib int) error {
+		w := worldFrom(ctx)
+		return w.configure(func() { w.maxHeld = int64(kib) << 10 })
+	})
+	sc.Step(`^`+clientList+` each send (\d+) KiB of a line without its newline, and the server has read it$`, func(ctx context.Context, list string, kib int) error {
+		w := worldFrom(ctx)
+		for i, name := range names(list) {
+			p, err := w.peer(name)
+			if err != nil {
+				return err
+			}
+			// Each client's line is its own, so that lines that came back
+			// to the wrong client, or mixed, would show.
+			p.line = bytes.Repeat([]byte{byte('a' + i%26)}, kib<<10)
+			if err := p.send(p.line); err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+		}
+		for _, name := range names(list) {
+			if err := w.serverHasRead(ctx, w.peers[name]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	sc.Step(`^`+clientList+` each send its newline$`, func(ctx context.Context, list string) error {
+		for _, name := range names(list) {
+			p := worldFrom(ctx).peers[name]
+			if p == nil || p.line == nil {
+				return fmt.Errorf("%s has sent no line to finish", name)
+			}
+			p.line = append(p.line, '\n')
+			if err := p.send([]byte("\n")); err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+		}
+		return nil
+	})
+	sc.Step(`^`+clientList+` each receive their whole line back$`, func(ctx context.Context, list string) error {
+		for _, name := range names(list) {
+			p := worldFrom(ctx).peers[name]
+			got, err := p.receive(len(p.line))
+			if err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			if !bytes.Equal(got, p.line) {
+				return fmt.Errorf("%s: %s", name, difference(p.line, got))
+			}
+		}
+		return nil
+	})
+	sc.Step(`^the server echoed (\d+) unfinished lines? before (?:its|their) newline came, to stay within the budget$`, func(ctx context.Context, n int) error {
+		w := worldFrom(ctx)
+		// A line that the budget made the server echo early shows as a
+		// message without a newline that is shorter than the longest line.
+		maxLine := w.maxLine
+		if maxLine == 0 {
+			maxLine = tcpecho.DefaultMaxLine
+		}
+		early := func(events []event) int {
+			k := 0
+			for _, e := range events {
+				if e.kind == tcpecho.MessageReceived && !bytes.HasSuffix(e.message, []byte("\n")) && len(e.message) < maxLine {
+					k++
+				}
+			}
+			return k
+		}
+		events, err := w.events.waitFor(ctx, fmt.Sprintf("%d lines echoed before their newline", n), func(events []event) bool { return early(events) >= n })
+		if err != nil {
+			return err
+		}
+		assert.Equal(godog.T(ctx), n, early(events), "unfinished lines echoed early")
+		return nil
+	})
+
+	sc.Step(`^the server accepts at most (\d+) connections from one address$`, func(ctx context.Context, n int) error {
+		w := worldFrom(ctx)
+		return w.configure(func() { w.maxPerIP = n })
+	})
+	sc.Step(`^`+clientList+` are connected from (127\.\d+\.\d+\.\d+)$`, func(ctx context.Context, list, ip string) error {
+		w := worldFrom(ctx)
+		for _, name := range names(list) {
+			w.sources[name] = ip
+			if _, err := w.connected(ctx, name); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	sc.Step(`^client ([A-Z]) connects from (127\.\d+\.\d+\.\d+)$`, func(ctx context.Context, name, ip string) error {
+		w := worldFrom(ctx)
+		w.sources["client "+name] = ip
+		return connects(ctx, name)
+	})
+	sc.Step(`^the server saw (\d+) connections? rejected for too many from one address$`, func(ctx context.Context, n int) error {
+		_, err := worldFrom(ctx).events.waitFor(ctx, fmt.Sprintf("%d connections rejected for their address", n), func(events []event) bool {
+			k := 0
+			for _, e := range events {
+				if e.kind == tcpecho.ConnRejected && errors.Is(e.reason, tcpecho.ErrTooManyFromSource) {
+					k++
+				}
+			}
+			return k == n
+		})
+		return err
+	})
+
+	sc.Step(`^client ([A-Z]) sends lines without end, reading the echo for (\d+) milliseconds, then stops reading$`, func(ctx context.Context, name string, ms int) error {
+		w := worldFrom(ctx)
+		// A small receive buffer, so that once the client stops reading,
+		// its kernel soon stops taking bytes for it too.
+		p, err := w.peerWith("client "+name, smallReceiveBuffer)
+		if err != nil {
+			return err
+		}
+		stopped, done := p.stopReadingAfter(time.Duration(ms) * time.Millisecond)
+		w.closers = append(w.closers, func() { p.conn.Close(); <-done })
+		p.lastRead = stopped
+		return nil
+	})
+	sc.Step(`^the server let client ([A-Z]) go because it stopped reading, (\d+) to (\d+) milliseconds after its last read$`, func(ctx context.Context, name string, from, to int) error {
+		w := worldFrom(ctx)
+		p := w.peers["client "+name]
+		if p == nil || p.lastRead == nil {
+			return fmt.Errorf("client %s has not stopped reading", name)
+		}
+		local := p.local()
+		events, err := w.events.waitFor(ctx, "client "+name+"'s connection to end", func(events []event) bool {
+			return closedEvent(events, local) != nil
+		})
+		if err != nil {
+			return err
+		}
+		closed := closedEvent(events, local)
+		if !errors.Is(closed.reason, tcpecho.ErrWriteTimeout) {
+			return fmt.Errorf("client %s's connection ended because %v, not because it stopped reading", name, closed.reason)
+		}
+		var last time.Time
+		select {
+		case last = <-p.lastRead:
+		case <-time.After(patience):
+			return fmt.Errorf("client %s never stopped reading", name)
+		}
+		after := closed.at.Sub(last)
+		assert.GreaterOrEqual(godog.T(ctx), after, time.Duration(from)*time.Millisecond, "how long after its last read client %s was let go", name)
+		assert.LessOrEqual(godog.T(ctx), after, time.Duration(to)*time.Millisecond, "how long after its last read client %s was let go", name)
+		return nil
+	})
+}
+
+// closedEvent returns the ConnClosed event of the connection from remote.
+func closedEvent(events []event, remote string) *event {
+	for i := range events {
+		if events[i].kind == tcpecho.ConnClosed && events[i].remote == remote {
+			return &events[i]
+		}
+	}
+	return nil
+}
+
+// stopReadingAfter makes the client send lines as fast as the server takes
+// them, and read the echo for d, then stop reading while it goes on
+// sending. stopped gives the time its last read began; done closes when the
+// sending ends, which it does when the connection fails.
+func (p *peer) stopReadingAfter(d time.Duration) (stopped <-chan time.Time, done <-chan struct{}) {
+	last := make(chan time.Time, 1)
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		chunk := bytes.Repeat([]byte("a line the client will stop reading\n"), 1024)
+		p.conn.SetWriteDeadline(time.Now().Add(d + 2*patience))
+		for {
+			if _, err := p.conn.Write(chunk); err != nil {
+				return
+			}
+		}
+	}()
+	go func() {
+		buf := make([]byte, 64<<10)
+		var at time.Time
+		until := time.Now().Add(d)
+		p.conn.SetReadDeadline(until)
+		for {
+			// The time before the read, not after: the client's kernel
+			// tells the server of the room a read makes during the read,
+			// and a busy machine may run this goroutine late after it.
+			before := time.Now()
+			if _, err := p.conn.Read(buf); err != nil {
+				break
+			}
+			at = before
+		}
+		last <- at
+	}()
+	return last, finished
+}
+
+// connects connects the named client, which the server may close at once.
+func connects(ctx context.Context, name string) error {
+	w := worldFrom(ctx)
+	_, err := w.peer("client " + name)
+	if errors.Is(err, syscall.ECONNRESET) {
+		// The server closed it so fast that the connect itself saw it.
+		w.resetOnConnect = append(w.resetOnConnect, "client "+name)
+		return nil
+	}
+	return err
+}
