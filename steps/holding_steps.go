@@ -97,6 +97,69 @@ func holdingSteps(sc *godog.ScenarioContext) {
 		return nil
 	})
 
+	sc.Step(`^tcpserver is running with its defaults and no event stream$`, func(ctx context.Context) error {
+		w := worldFrom(ctx)
+		if w.target.Mode != Process {
+			return skipScenario(ctx, "this scenario needs the binaries: make e2e")
+		}
+		p, err := startProcess(w.target.Bin, "tcpserver", nil, processOptions{events: "none"})
+		if err != nil {
+			return err
+		}
+		w.process, w.addr = p, p.addr
+		return nil
+	})
+	sc.Step(`^(\d+) clients each send (\d+) KiB of a line without its newline$`, func(ctx context.Context, n, kib int) error {
+		w := worldFrom(ctx)
+		for i := range n {
+			name := fmt.Sprintf("holding client %d", i+1)
+			p, err := w.peer(name)
+			if err != nil {
+				return err
+			}
+			p.line = bytes.Repeat([]byte{byte('a' + i%26)}, kib<<10)
+			if err := p.send(p.line); err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			w.holders = append(w.holders, p)
+		}
+		return nil
+	})
+	sc.Step(`^a new client sends `+quoted+` and receives it back within (\d+) seconds?$`, func(ctx context.Context, text string, s int) error {
+		w := worldFrom(ctx)
+		start := time.Now()
+		p, err := w.peer("a new client")
+		if err != nil {
+			return err
+		}
+		msg, err := unquote(text)
+		if err != nil {
+			return err
+		}
+		if err := p.exchange(msg); err != nil {
+			return err
+		}
+		took := time.Since(start)
+		godog.Logf(ctx, "the new client was served in %v", took)
+		assert.Less(godog.T(ctx), took, time.Duration(s)*time.Second, "how long the new client waited for its echo")
+		return nil
+	})
+	sc.Step(`^each of them sends its newline and receives its whole line back$`, func(ctx context.Context) error {
+		for i, p := range worldFrom(ctx).holders {
+			p.line = append(p.line, '\n')
+			if err := p.send([]byte("\n")); err != nil {
+				return fmt.Errorf("holding client %d: %w", i+1, err)
+			}
+			got, err := p.receive(len(p.line))
+			if err != nil {
+				return fmt.Errorf("holding client %d: %w", i+1, err)
+			}
+			if !bytes.Equal(got, p.line) {
+				return fmt.Errorf("holding client %d: %s", i+1, difference(p.line, got))
+			}
+		}
+		return nil
+	})
 	sc.Step(`^the server accepts at most (\d+) connections from one address$`, func(ctx context.Context, n int) error {
 		w := worldFrom(ctx)
 		return w.configure(func() { w.maxPerIP = n })

@@ -57,7 +57,8 @@ const (
 type processOptions struct {
 	onEvent func(line []byte) // for each line of its event stream, on a pipe
 	// events, if set, is the -events destination instead of the pipe,
-	// such as a FIFO of the scenario's own.
+	// such as a FIFO of the scenario's own; "none" starts the server
+	// without -events, as most people run it.
 	events string
 	log    logReader
 }
@@ -67,7 +68,11 @@ type processOptions struct {
 // HOST:PORT".
 func startProcess(bin, name string, args []string, opts processOptions) (*serverProcess, error) {
 	flags := []string{"-listen", "127.0.0.1:0", "-events", "/dev/fd/3", "-events-buffer", strconv.Itoa(eventsBuffer)}
-	if opts.events != "" {
+	switch opts.events {
+	case "":
+	case "none":
+		flags = []string{"-listen", "127.0.0.1:0"}
+	default:
 		flags = []string{"-listen", "127.0.0.1:0", "-events", opts.events}
 	}
 	p := &serverProcess{

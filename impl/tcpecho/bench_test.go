@@ -72,3 +72,59 @@ func BenchmarkLineFramingObserved(b *testing.B) {
 func BenchmarkFixedFraming4Observed(b *testing.B) {
 	benchmarkFraming(b, &Server{Framing: FramingFixed, Size: 4}, line, ObserverFunc(func(Event) {}))
 }
+
+// pieceConn serves data in reads of at most piece bytes, then the end of
+// the stream, and throws away what is written: a client that trickles.
+type pieceConn struct {
+	loopConn
+	data  []byte
+	piece int
+}
+
+func (c *pieceConn) Read(p []byte) (int, error) {
+	if len(c.data) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p[:min(len(p), c.piece)], c.data)
+	c.data = c.data[n:]
+	return n, nil
+}
+
+// benchmarkTrickle echoes 16 MiB that arrive 4 KiB a read, as one line
+// (newlines false: only the last byte is a newline) or as 4 KiB lines, on
+// a server whose longest line is 64 MiB, so that the long line is held
+// whole. The unfinished line must be searched once, not once per read: the
+// two cost about the same.
+func benchmarkTrickle(b *testing.B, newlines bool, obs Observer) {
+	const total, piece = 16 << 20, 4 << 10
+	data := bytes.Repeat([]byte("x"), total)
+	if newlines {
+		for i := piece - 1; i < total; i += piece {
+			data[i] = '\n'
+		}
+	}
+	data[total-1] = '\n'
+	s := &Server{Framing: FramingLine, MaxLine: 64 << 20}
+	cfg, err := s.settings()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(total)
+	b.ReportAllocs()
+	for b.Loop() {
+		pc := &pieceConn{data: data, piece: piece}
+		c := &conn{srv: s, cfg: cfg, rwc: pc, observeMessages: wants(obs, MessageReceived)}
+		if reason := c.echo(obs, pc.RemoteAddr()); reason != ErrClientClosed {
+			b.Fatal(reason)
+		}
+	}
+}
+
+func BenchmarkTrickle16MiBLine(b *testing.B)        { benchmarkTrickle(b, false, nil) }
+func BenchmarkTrickle16MiBIn4KiBLines(b *testing.B) { benchmarkTrickle(b, true, nil) }
+func BenchmarkTrickle16MiBLineObserved(b *testing.B) {
+	benchmarkTrickle(b, false, ObserverFunc(func(Event) {}))
+}
+func BenchmarkTrickle16MiBIn4KiBLinesObserved(b *testing.B) {
+	benchmarkTrickle(b, true, ObserverFunc(func(Event) {}))
+}

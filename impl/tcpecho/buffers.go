@@ -26,11 +26,17 @@ func putBuffer(b []byte) {
 	}
 }
 
-// growBuffer returns a buffer twice as large, at most limit, holding b's
-// bytes: for a line longer than a pooled buffer.
+// growBuffer returns a larger buffer, at most limit, holding b's bytes:
+// for a line longer than a pooled buffer.
 func growBuffer(b []byte, limit int) []byte {
-	grown := make([]byte, min(2*len(b), limit))
+	grown := make([]byte, grownSize(len(b), limit))
 	copy(grown, b)
 	putBuffer(b)
 	return grown
 }
+
+// grownSize is the size a full buffer of n bytes grows to: four times as
+// large, at most limit. Four, not two: a long line that trickles in costs
+// half the allocations, copies and fresh pages, and the MaxHeld budget,
+// not the growth factor, bounds what long lines hold in all.
+func grownSize(n, limit int) int { return min(4*n, limit) }

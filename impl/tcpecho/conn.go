@@ -187,7 +187,7 @@ func (c *conn) echo(obs Observer, remote net.Addr) error {
 func (c *conn) hold(buf []byte, grow bool) bool {
 	size := cap(buf)
 	if grow {
-		size = min(2*len(buf), c.cfg.limit)
+		size = grownSize(len(buf), c.cfg.limit)
 	}
 	return c.charge(size, false)
 }
@@ -223,7 +223,9 @@ func room(buf []byte, r, w int, cfg connConfig) ([]byte, int, int) {
 	case w < len(buf):
 		return buf, r, w
 	}
-	w = copy(buf, buf[r:w])
+	if r > 0 {
+		w = copy(buf, buf[r:w])
+	}
 	if w == len(buf) {
 		buf = growBuffer(buf, cfg.limit)
 	}

@@ -103,8 +103,13 @@ func lineConsume(maxLine int) consumeFunc {
 			return len(data), 0
 		}
 		n := 0
-		if i := bytes.LastIndexByte(data[from:], '\n'); i >= 0 {
-			n = from + i + 1
+		switch fresh := data[from:]; {
+		case len(fresh) > 0 && fresh[len(fresh)-1] == '\n':
+			n = len(data) // whole lines, as most reads are
+		case bytes.IndexByte(fresh, '\n') >= 0:
+			// IndexByte first: it is vectorised and LastIndexByte is not,
+			// and an unfinished line's new bytes mostly hold no '\n'.
+			n = from + bytes.LastIndexByte(fresh, '\n') + 1
 		}
 		n += (len(data) - n) / maxLine * maxLine
 		return n, len(data) - n
