@@ -30,6 +30,7 @@ func putBuffer(b []byte) {
 // for a line longer than a pooled buffer.
 func growBuffer(b []byte, limit int) []byte {
 	grown := make([]byte, grownSize(len(b), limit))
+	preferHugePages(grown)
 	copy(grown, b)
 	putBuffer(b)
 	return grown

@@ -55,9 +55,14 @@ type benchCase struct {
 	name     string
 	ours     []string // our server binary and its flags
 	baseline string   // the baseline's protocol
-	cfg      echobench.Config
-	unit     string  // "rt/s" or "MB/s"
-	target   float64 // the least ratio ours/baseline that passes; 0: none
+	// against, if set, is our own server with other flags to compare
+	// with instead of the stdlib baseline: what a setting costs.
+	against []string
+	cfg     echobench.Config
+	unit    string  // "rt/s" or "MB/s"
+	target  float64 // the least ratio ours/baseline that passes; 0: none
+	// maxPeak, if set, is the most resident memory ours may reach.
+	maxPeak int
 }
 
 // framings are the two ways our TCP server frames, as the cases run them.
@@ -97,6 +102,18 @@ func cases() []benchCase {
 			target:   0.7,
 		})
 	}
+	// -size is a bound, not a buffer: the largest setting costs what the
+	// smallest does, in time and in memory.
+	cs = append(cs, benchCase{
+		name:     "TCP ping-pong 128 B, fixed -size 16 MiB against -size 4, 50 conns",
+		ours:     []string{"tcpserver", "-framing", "fixed", "-size", "16777216"},
+		against:  []string{"tcpserver", "-framing", "fixed", "-size", "4"},
+		baseline: "tcp",
+		cfg:      echobench.Config{Proto: echobench.TCP, Mode: echobench.PingPong, Conns: 50, Size: 128},
+		unit:     "rt/s",
+		target:   0.8,
+		maxPeak:  64 << 20,
+	})
 	for _, n := range []int{1, 8} {
 		c := benchCase{
 			name:     fmt.Sprintf("UDP ping-pong 64 B, %s", plural(n, "socket")),
@@ -128,7 +145,7 @@ func compareTable(ctx context.Context, bin string, rounds int, d time.Duration, 
 		if !match.MatchString(c.name) {
 			continue
 		}
-		ours, base, ratios, err := measure(ctx, c, filepath.Join(bin, c.ours[0]), c.ours[1:], self, rounds, d)
+		ours, base, ratios, peak, err := measure(ctx, c, bin, self, rounds, d)
 		if err != nil {
 			return fmt.Errorf("%s: %w", c.name, err)
 		}
@@ -141,7 +158,24 @@ func compareTable(ctx context.Context, bin string, rounds int, d time.Duration, 
 				missed = append(missed, c.name)
 			}
 		}
+		if c.maxPeak > 0 {
+			mark := "✓"
+			if peak > c.maxPeak {
+				mark = "✗"
+				missed = append(missed, c.name+" (memory)")
+			}
+			verdict += fmt.Sprintf("; peak RSS %d MiB, < %d MiB %s", peak>>20, c.maxPeak>>20, mark)
+		}
 		fmt.Fprintf(stdout, "| %s | %s | %s | %.2f (%.2f–%.2f) | %s |\n", c.name, amount(ours, c.unit), amount(base, c.unit), ratio, slices.Min(ratios), slices.Max(ratios), verdict)
+	}
+	if match.MatchString(trickleCase) {
+		ok, err := trickleRow(ctx, bin, rounds, stdout)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			missed = append(missed, trickleCase)
+		}
 	}
 	const idleCase = "idle memory, 10,000 TCP connections"
 	if match.MatchString(idleCase) {
@@ -195,17 +229,31 @@ func amount(v float64, unit string) string {
 // alternating; after a warm-up of each. It returns the medians of each
 // side and the per-round ratios: adjacent runs share whatever else the
 // machine is doing, so their ratio is steadier than either figure.
-func measure(ctx context.Context, c benchCase, ours string, flags []string, self string, rounds int, d time.Duration) (o, b float64, ratios []float64, err error) {
-	oursSrv, err := startServer(ours, append([]string{"-listen", "127.0.0.1:0"}, flags...)...)
+// With c.maxPeak set it also returns our server's peak resident memory.
+func measure(ctx context.Context, c benchCase, bin, self string, rounds int, d time.Duration) (o, b float64, ratios []float64, peak int, err error) {
+	oursSrv, err := startServer(filepath.Join(bin, c.ours[0]), append([]string{"-listen", "127.0.0.1:0"}, c.ours[1:]...)...)
 	if err != nil {
-		return 0, 0, nil, err
+		return 0, 0, nil, 0, err
 	}
 	defer oursSrv.stop()
-	baseSrv, err := startServer(self, "-serve-baseline", c.baseline)
+	baseline := []string{self, "-serve-baseline", c.baseline}
+	if c.against != nil {
+		baseline = append([]string{filepath.Join(bin, c.against[0]), "-listen", "127.0.0.1:0"}, c.against[1:]...)
+	}
+	baseSrv, err := startServer(baseline[0], baseline[1:]...)
 	if err != nil {
-		return 0, 0, nil, err
+		return 0, 0, nil, 0, err
 	}
 	defer baseSrv.stop()
+	o, b, ratios, err = alternate(ctx, c, oursSrv.addr, baseSrv.addr, rounds, d)
+	if err == nil && c.maxPeak > 0 {
+		peak, err = echobench.Memory(oursSrv.cmd.Process.Pid, "VmHWM")
+	}
+	return o, b, ratios, peak, err
+}
+
+// alternate runs c against ours and base in rounds, after a warm-up.
+func alternate(ctx context.Context, c benchCase, ours, base string, rounds int, d time.Duration) (o, b float64, ratios []float64, err error) {
 	once := func(addr string, d time.Duration) (float64, error) {
 		cfg := c.cfg
 		cfg.Addr = addr
@@ -224,7 +272,7 @@ func measure(ctx context.Context, c benchCase, ours string, flags []string, self
 		}
 		return res.RoundTripsPerSec(), nil
 	}
-	for _, addr := range []string{oursSrv.addr, baseSrv.addr} {
+	for _, addr := range []string{ours, base} {
 		if _, err := once(addr, d/4); err != nil {
 			return 0, 0, nil, err
 		}
@@ -233,14 +281,14 @@ func measure(ctx context.Context, c benchCase, ours string, flags []string, self
 	for round := range rounds {
 		var x, y float64
 		if round%2 == 0 {
-			x, err = once(oursSrv.addr, d)
+			x, err = once(ours, d)
 			if err == nil {
-				y, err = once(baseSrv.addr, d)
+				y, err = once(base, d)
 			}
 		} else {
-			y, err = once(baseSrv.addr, d)
+			y, err = once(base, d)
 			if err == nil {
-				x, err = once(oursSrv.addr, d)
+				x, err = once(ours, d)
 			}
 		}
 		if err != nil {
