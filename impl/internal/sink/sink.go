@@ -66,7 +66,8 @@ type Writer struct {
 	records   uint64 // in pending
 	spare     []byte
 	dropping  bool   // a record was dropped since the last hand-over: drop until it
-	unnoted   uint64 // dropped, not yet written as a Dropped record
+	unnoted   uint64 // dropped after the queued records, not yet reported
+	lost      uint64 // failed to reach the destination before the queued records, not yet reported
 	closing   bool
 	dropped   atomic.Uint64 // in all
 	wake      chan struct{}
@@ -156,46 +157,52 @@ func (w *Writer) run() {
 		}
 	}()
 	var retry <-chan time.Time
+	waiting := false // for a FIFO's reader: only the retry tries again
 	failed := false
 	for {
 		stopping := false
 		select {
 		case <-w.wake:
+			if waiting {
+				continue
+			}
 		case <-retry:
+			retry = nil
 		case <-w.stop:
 			stopping = true
 		}
-		if w.dst == nil && !w.reopen(&retry, stopping) {
+		if w.dst == nil && !w.reopen() {
 			if stopping {
 				w.giveUp()
 				return
 			}
+			waiting, retry = true, time.After(reopenEvery)
 			continue
 		}
-		batch, records, unnoted := w.take()
-		if len(batch) > 0 || unnoted > 0 {
-			err := w.flush(batch, unnoted)
-			w.giveBack(batch)
+		waiting = false
+		out, records, noted := w.take()
+		if len(out) > 0 {
+			n, err := w.dst.Write(out)
 			switch {
 			case err == nil:
 				failed = false
 			case w.open != nil && errors.Is(err, syscall.EPIPE):
-				// The FIFO's reader went away: wait for another, as at
-				// the start, and tell it what it missed.
-				w.own.Close()
-				w.setDestination(nil, nil)
-				w.requeueDropped(records, unnoted)
-				retry = time.After(reopenEvery)
+				// The FIFO's reader went away. The Writer keeps its end
+				// open, so that the next reader's open finds a writer, and
+				// keeps what was not written for that reader.
+				w.putBack(out[n:], records, noted)
+				waiting, retry = true, time.After(reopenEvery)
 			default:
-				w.requeueDropped(records, unnoted)
+				w.lose(records, noted)
 				if !failed && w.cfg.Failed != nil && !w.isClosing() {
 					w.cfg.Failed(err)
 				}
 				failed = true
 			}
+			w.giveBack(out)
 		}
 		if stopping {
-			if w.dst != nil && !failed && w.hasPending() {
+			if !waiting && !failed && w.hasPending() {
 				continue // the stop is still there: go round again
 			}
 			w.giveUp()
@@ -204,39 +211,64 @@ func (w *Writer) run() {
 	}
 }
 
-// take hands the queue over to the writing goroutine.
-func (w *Writer) take() (batch []byte, records, unnoted uint64) {
+// take hands the queue over to the writing goroutine: the queued records,
+// with a Dropped record before them for what was lost before them, and
+// one after them for what was dropped after them, so that each count
+// stands where its records would have. noted is what those two count.
+func (w *Writer) take() (out []byte, records, noted uint64) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	batch, w.pending, w.spare = w.pending, w.spare[:0], nil
+	out, w.pending, w.spare = w.pending, w.spare[:0], nil
 	records, w.records = w.records, 0
-	unnoted, w.unnoted = w.unnoted, 0
-	w.dropping = false
-	return batch, records, unnoted
+	if w.cfg.Dropped != nil {
+		if w.lost > 0 {
+			out = append(w.cfg.Dropped(w.lost), out...)
+		}
+		if w.unnoted > 0 {
+			out = append(out, w.cfg.Dropped(w.unnoted)...)
+		}
+	}
+	noted = w.lost + w.unnoted
+	w.lost, w.unnoted, w.dropping = 0, 0, false
+	return out, records, noted
 }
 
-func (w *Writer) giveBack(batch []byte) {
+func (w *Writer) giveBack(out []byte) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if cap(batch) <= w.max {
-		w.spare = batch[:0]
+	if cap(out) <= w.max && w.spare == nil {
+		w.spare = out[:0]
 	}
 }
 
 func (w *Writer) hasPending() bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return len(w.pending) > 0 || w.unnoted > 0
+	return len(w.pending) > 0 || w.lost > 0 || w.unnoted > 0
 }
 
-// requeueDropped counts the records of a batch that did not reach the
-// destination, and puts back the count of those dropped before, so that
-// the next Dropped record reports them all.
-func (w *Writer) requeueDropped(records, unnoted uint64) {
+// lose counts the records of a batch that did not reach the destination,
+// and those its Dropped records counted, to be reported by the next
+// Dropped record, written before whatever is queued now.
+func (w *Writer) lose(records, noted uint64) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.unnoted += records + unnoted
+	w.lost += records + noted
 	w.dropped.Add(records)
+}
+
+// putBack queues rest again, before what was queued since, if the bound
+// allows; otherwise its records are lost.
+func (w *Writer) putBack(rest []byte, records, noted uint64) {
+	w.mu.Lock()
+	if len(rest)+len(w.pending) > w.max {
+		w.mu.Unlock()
+		w.lose(records, noted)
+		return
+	}
+	defer w.mu.Unlock()
+	w.pending = append(append(make([]byte, 0, len(rest)+len(w.pending)), rest...), w.pending...)
+	w.records += records
 }
 
 // giveUp counts what is still queued as dropped: the Writer is closing.
@@ -248,41 +280,22 @@ func (w *Writer) giveUp() {
 	w.pending, w.records = nil, 0
 }
 
-// flush writes batch, then the Dropped record for unnoted records.
-func (w *Writer) flush(batch []byte, unnoted uint64) error {
-	if len(batch) > 0 {
-		if _, err := w.dst.Write(batch); err != nil {
-			return err
-		}
-	}
-	if unnoted > 0 && w.cfg.Dropped != nil {
-		if _, err := w.dst.Write(w.cfg.Dropped(unnoted)); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // reopenEvery is how often a Writer looks for a reader of its FIFO. The
 // system tells a writer nothing when a reader opens one, so it looks.
 const reopenEvery = 100 * time.Millisecond
 
-// reopen tries to open a lazily opened destination; false means it is not
-// there yet, and retry is set to try again.
-func (w *Writer) reopen(retry *<-chan time.Time, stopping bool) bool {
+// reopen tries to open a lazily opened destination, and reports whether
+// it is there now.
+func (w *Writer) reopen() bool {
 	if w.open == nil {
 		return false
 	}
 	dst, err := w.open()
 	if err != nil {
-		if !stopping {
-			*retry = time.After(reopenEvery)
-		}
 		return false
 	}
 	own, _ := dst.(io.Closer)
 	w.setDestination(dst, own)
-	*retry = nil
 	return true
 }
 
@@ -308,9 +321,10 @@ func (w *Writer) isClosing() bool {
 
 // Open returns a Writer to the file at path, created or truncated. A
 // FIFO is opened without waiting for a reader: records queue, within the
-// bound, until one comes, and when the reader goes away the Writer waits
-// for the next, which first reads how many records it missed. Any other
-// failure to open is returned at once.
+// bound, until one comes. When the reader goes away, records queue again
+// for the next one, which first reads how many did not fit. The Writer
+// keeps its end open meanwhile, so that a reader's open does not wait.
+// Any other failure to open is returned at once.
 func Open(path string, cfg Config) (*Writer, error) {
 	flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC | syscall.O_NONBLOCK
 	f, err := os.OpenFile(path, flags, 0o644)
