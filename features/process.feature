@@ -58,6 +58,7 @@ Feature: The binaries as processes
       | tcpserver | -framing words      | invalid value "words" for flag -framing: framing must be fixed or line, not "words" |
       | tcpserver | -size 0             | invalid value "0" for flag -size: 0 is less than 1                                  |
       | tcpserver | -listen 8080        | invalid value "8080" for flag -listen: missing port in address                      |
+      | tcpserver | -max-held -5        | invalid value "-5" for flag -max-held: -5 is less than 0                            |
       | tcpclient | -nope               | flag provided but not defined: -nope                                               |
       | udpserver | -guard=maybe        | invalid boolean value "maybe" for -guard: parse error                              |
       | udpclient | -retries -1         | invalid value -1 for flag -retries: negative                                       |
