@@ -202,6 +202,17 @@ func count(events []event, kind tcpecho.EventKind) int {
 	return n
 }
 
+// countFor returns how many events are of kind with a reason that is why.
+func countFor(events []event, kind tcpecho.EventKind, why error) int {
+	n := 0
+	for _, e := range events {
+		if e.kind == kind && errors.Is(e.reason, why) {
+			n++
+		}
+	}
+	return n
+}
+
 // summary describes events briefly for a failure message.
 func summary(events []event) string {
 	opened, closed, read := 0, 0, 0

@@ -28,15 +28,8 @@ func holdingSteps(sc *godog.ScenarioContext) {
 	sc.Step(`^`+clientList+` each send (\d+) KiB of a line without its newline, and the server has read it$`, func(ctx context.Context, list string, kib int) error {
 		w := worldFrom(ctx)
 		for i, name := range names(list) {
-			p, err := w.peer(name)
-			if err != nil {
+			if _, err := w.sendUnfinishedLine(name, i, kib); err != nil {
 				return err
-			}
-			// Each client's line is its own, so that lines that came back
-			// to the wrong client, or mixed, would show.
-			p.line = bytes.Repeat([]byte{byte('a' + i%26)}, kib<<10)
-			if err := p.send(p.line); err != nil {
-				return fmt.Errorf("%s: %w", name, err)
 			}
 		}
 		for _, name := range names(list) {
@@ -112,14 +105,9 @@ func holdingSteps(sc *godog.ScenarioContext) {
 	sc.Step(`^(\d+) clients each send (\d+) KiB of a line without its newline$`, func(ctx context.Context, n, kib int) error {
 		w := worldFrom(ctx)
 		for i := range n {
-			name := fmt.Sprintf("holding client %d", i+1)
-			p, err := w.peer(name)
+			p, err := w.sendUnfinishedLine(fmt.Sprintf("holding client %d", i+1), i, kib)
 			if err != nil {
 				return err
-			}
-			p.line = bytes.Repeat([]byte{byte('a' + i%26)}, kib<<10)
-			if err := p.send(p.line); err != nil {
-				return fmt.Errorf("%s: %w", name, err)
 			}
 			w.holders = append(w.holders, p)
 		}
@@ -181,13 +169,7 @@ func holdingSteps(sc *godog.ScenarioContext) {
 	})
 	sc.Step(`^the server saw (\d+) connections? rejected for too many from one address$`, func(ctx context.Context, n int) error {
 		_, err := worldFrom(ctx).events.waitFor(ctx, fmt.Sprintf("%d connections rejected for their address", n), func(events []event) bool {
-			k := 0
-			for _, e := range events {
-				if e.kind == tcpecho.ConnRejected && errors.Is(e.reason, tcpecho.ErrTooManyFromSource) {
-					k++
-				}
-			}
-			return k == n
+			return countFor(events, tcpecho.ConnRejected, tcpecho.ErrTooManyFromSource) == n
 		})
 		return err
 	})
@@ -233,6 +215,21 @@ func holdingSteps(sc *godog.ScenarioContext) {
 		assert.LessOrEqual(godog.T(ctx), after, time.Duration(to)*time.Millisecond, "how long after its last read client %s was let go", name)
 		return nil
 	})
+}
+
+// sendUnfinishedLine has the named client, the i-th of its kind, send kib
+// KiB of a line without its newline. Each client's line is its own byte,
+// so that lines that came back to the wrong client, or mixed, would show.
+func (w *world) sendUnfinishedLine(name string, i, kib int) (*peer, error) {
+	p, err := w.peer(name)
+	if err != nil {
+		return nil, err
+	}
+	p.line = bytes.Repeat([]byte{byte('a' + i%26)}, kib<<10)
+	if err := p.send(p.line); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return p, nil
 }
 
 // closedEvent returns the ConnClosed event of the connection from remote.

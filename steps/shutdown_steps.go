@@ -30,13 +30,7 @@ func shutdownSteps(sc *godog.ScenarioContext) {
 	})
 	sc.Step(`^the server saw (\d+) connections end because the server shut down$`, func(ctx context.Context, n int) error {
 		_, err := worldFrom(ctx).events.waitFor(ctx, fmt.Sprintf("%d connections to end because of the shutdown", n), func(events []event) bool {
-			ended := 0
-			for _, e := range events {
-				if e.kind == tcpecho.ConnClosed && errors.Is(e.reason, tcpecho.ErrServerClosed) {
-					ended++
-				}
-			}
-			return ended == n
+			return countFor(events, tcpecho.ConnClosed, tcpecho.ErrServerClosed) == n
 		})
 		return err
 	})
