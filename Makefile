@@ -10,7 +10,7 @@ all: lint test
 
 ## build: the binaries, into bin/
 build:
-	$(GO) build -o $(BIN)/ ./impl/cmd/...
+	$(GO) build -buildvcs=auto -o $(BIN)/ ./impl/cmd/...
 
 ## test: vet, then every unit test and every scenario, with the race detector
 test:

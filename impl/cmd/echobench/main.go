@@ -46,7 +46,7 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 	only := fs.String("run", "", "with -compare: only the cases whose names match this `regexp`")
 	baseline := fs.String("serve-baseline", "", "serve the stdlib baseline echo server for `protocol` tcp or udp instead of measuring")
 	listen := cli.HostPort(fs, "listen", "127.0.0.1:0", "with -serve-baseline: the `address` to listen on")
-	if err := cli.Parse(fs, args, true); err != nil {
+	if err := cli.Parse(fs, args, true, stdout); err != nil {
 		return err
 	}
 	cfg.Conns, cfg.Duration, cfg.Timeout = *conns, *duration, *timeout

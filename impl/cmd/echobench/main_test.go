@@ -53,3 +53,5 @@ func TestBadUsage(t *testing.T) {
 		clitest.BadUsage(t, run, "echobench", tc.args, tc.problem)
 	}
 }
+
+func TestVersion(t *testing.T) { clitest.Version(t, run, "echobench") }

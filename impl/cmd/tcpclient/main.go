@@ -30,7 +30,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fs.TextVar(&framing, "framing", tcpecho.FramingLine, "`fixed`: send each message in pieces of at most -size bytes and read back as many; line: send it as one line and read back up to the newline")
 	size := cli.PositiveInt(fs, "size", tcpecho.DefaultSize, "largest piece sent at once, in `bytes`, with -framing fixed")
 	timeout := fs.Duration("timeout", tcpecho.DefaultTimeout, "how long to wait to connect, and for each echo (a `duration` such as 500ms)")
-	if err := cli.Parse(fs, args, false); err != nil {
+	if err := cli.Parse(fs, args, false, stdout); err != nil {
 		return err
 	}
 	if *timeout <= 0 {

@@ -98,3 +98,5 @@ func TestBadUsage(t *testing.T) {
 		clitest.BadUsage(t, run, "tcpclient", tc.args, tc.problem)
 	}
 }
+
+func TestVersion(t *testing.T) { clitest.Version(t, run, "tcpclient") }

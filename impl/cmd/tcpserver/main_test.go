@@ -105,3 +105,5 @@ func TestAddressInUseFailsAtOnceWithOneLine(t *testing.T) {
 	assert.Equal(t, 1, cli.Exit("tcpserver", err, report))
 	assert.Equal(t, "tcpserver: listen on "+l.Addr().String()+": address already in use\n", report.String())
 }
+
+func TestVersion(t *testing.T) { clitest.Version(t, run, "tcpserver") }

@@ -30,7 +30,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	timeout := fs.Duration("timeout", udpecho.DefaultTimeout, "how long to wait for each echo before sending again (a `duration` such as 500ms)")
 	retries := fs.Int("retries", 3, "how many `times` to send a message again when its echo does not come")
 	local := fs.String("local", "", "local `address` to send from, host:port (default: an ephemeral port)")
-	if err := cli.Parse(fs, args, false); err != nil {
+	if err := cli.Parse(fs, args, false, stdout); err != nil {
 		return err
 	}
 	if *timeout <= 0 {

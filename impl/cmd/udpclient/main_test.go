@@ -70,3 +70,5 @@ func TestBadUsage(t *testing.T) {
 		clitest.BadUsage(t, run, "udpclient", tc.args, tc.problem)
 	}
 }
+
+func TestVersion(t *testing.T) { clitest.Version(t, run, "udpclient") }

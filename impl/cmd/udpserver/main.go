@@ -38,7 +38,7 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 	verbose := fs.Bool("v", false, "log every datagram")
 	events := fs.String("events", "", "write every event (datagrams answered, refused, failed, with whole payloads) as a JSON line to `file`, - for stdout; for programs watching the server")
 	eventsBuffer := cli.PositiveInt(fs, "events-buffer", cli.DefaultEventsBuffer, "`bytes` of events that may wait for a slow -events reader; past it events are dropped and counted")
-	if err := cli.Parse(fs, args, true); err != nil {
+	if err := cli.Parse(fs, args, true, stdout); err != nil {
 		return err
 	}
 

@@ -87,3 +87,5 @@ func TestAddressInUseFailsAtOnceWithOneLine(t *testing.T) {
 	assert.Equal(t, 1, cli.Exit("udpserver", err, report))
 	assert.Equal(t, "udpserver: listen on "+pc.LocalAddr().String()+": address already in use\n", report.String())
 }
+
+func TestVersion(t *testing.T) { clitest.Version(t, run, "udpserver") }

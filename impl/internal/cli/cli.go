@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -74,18 +75,50 @@ func Exit(name string, err error, stderr io.Writer) int {
 // Parse parses args with fs, which must use flag.ContinueOnError and
 // print to the command's stderr. A bad flag has already been reported, as
 // one line and the usage, when it returns an error wrapping ErrUsage.
-// Commands that take no arguments say so with noArgs.
-func Parse(fs *flag.FlagSet, args []string, noArgs bool) error {
+// Commands that take no arguments say so with noArgs. Every command
+// answers -version: Parse prints the version to stdout and returns
+// flag.ErrHelp, which ends the command with exit status 0.
+func Parse(fs *flag.FlagSet, args []string, noArgs bool, stdout io.Writer) error {
+	version := fs.Bool("version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
 		return fmt.Errorf("%w: %v", ErrUsage, err)
 	}
+	if *version {
+		fmt.Fprintln(stdout, Version(fs.Name()))
+		return flag.ErrHelp
+	}
 	if noArgs && fs.NArg() > 0 {
 		return Usagef(fs, "unexpected argument %q", fs.Arg(0))
 	}
 	return nil
+}
+
+// Version is the line -version prints: the command, the module's version
+// and the VCS revision it was built from, as the build recorded them.
+func Version(name string) string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return name + " (no build information)"
+	}
+	line := fmt.Sprintf("%s %s %s", name, info.Main.Path, info.Main.Version)
+	var rev, modified string
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				modified = " (modified)"
+			}
+		}
+	}
+	if rev != "" {
+		line += " revision " + rev + modified
+	}
+	return line + " " + info.GoVersion
 }
 
 // Usagef reports a usage problem found after parsing the same way flag

@@ -146,3 +146,16 @@ func BadUsage(t testing.TB, run cli.RunFunc, name string, args []string, problem
 		t.Errorf("%s %v: no usage after the problem: %q", name, args, stderr)
 	}
 }
+
+// Version checks that a command answers -version: one line on stdout that
+// starts with its name, nothing on stderr, exit status 0.
+func Version(t testing.TB, run cli.RunFunc, name string) {
+	t.Helper()
+	code, stdout, stderr := Run(run, name, "", "-version")
+	if code != 0 || stderr != "" {
+		t.Errorf("%s -version: exit status %d, stderr %q; want 0 and nothing", name, code, stderr)
+	}
+	if !strings.HasPrefix(stdout, name+" ") || strings.Count(stdout, "\n") != 1 {
+		t.Errorf("%s -version printed %q, want one line that starts with %q", name, stdout, name+" ")
+	}
+}
