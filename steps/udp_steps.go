@@ -230,6 +230,8 @@ func udpClientSteps(sc *godog.ScenarioContext) {
 			}
 			addr = u.addr
 		}
+		start := time.Now()
+		defer func() { u.took = time.Since(start) }()
 		if u.target.Mode == Process {
 			run, err := runUDPClient(ctx, u.target.Bin, addr, u.dialer, msg)
 			u.run = &run
@@ -241,6 +243,11 @@ func udpClientSteps(sc *godog.ScenarioContext) {
 		}
 		u.closers = append(u.closers, func() { c.Close() })
 		u.got, u.err = c.Echo(msg)
+		return nil
+	})
+	sc.Step(`^the UDP echo client took at least (\d+) milliseconds$`, func(ctx context.Context, ms int) error {
+		u := worldFrom(ctx).udp
+		assert.GreaterOrEqual(godog.T(ctx), u.took, time.Duration(ms)*time.Millisecond, "how long the UDP echo client tried")
 		return nil
 	})
 	sc.Step(`^the UDP echo client gets `+quoted+` back$`, func(ctx context.Context, text string) error {

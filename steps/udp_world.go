@@ -36,6 +36,7 @@ func udpSummary(events []udpEvent) string {
 type udpWorld struct {
 	target   Target
 	guardOff bool
+	took     time.Duration // how long the UDP echo client's last send took
 
 	server  *udpecho.Server // in Library mode
 	process *serverProcess  // in Process mode

@@ -102,18 +102,29 @@ func (c *Client) Echo(msg []byte) ([]byte, error) {
 	)
 	attempts := c.retries + 1
 	for range attempts {
-		if _, err := c.conn.Write(msg); err != nil {
-			if errors.Is(err, syscall.ECONNREFUSED) {
-				last = syscall.ECONNREFUSED // reported by the host for an earlier attempt
-				continue
-			}
-			return nil, fmt.Errorf("send to %s: %w", c.addr, describe.Cause(err))
-		}
+		// Each attempt waits its whole timeout, whatever the host says:
+		// "nothing listens here" may come from a server still starting.
 		if err := c.conn.SetReadDeadline(time.Now().Add(c.timeout)); err != nil {
 			return nil, fmt.Errorf("set deadline: %w", err)
 		}
+		refused := false
+		if _, err := c.conn.Write(msg); err != nil {
+			if !errors.Is(err, syscall.ECONNREFUSED) {
+				return nil, fmt.Errorf("send to %s: %w", c.addr, describe.Cause(err))
+			}
+			// The host refused an earlier datagram, and the error took
+			// this one's place: send it again.
+			refused = true
+			if _, err := c.conn.Write(msg); err != nil && !errors.Is(err, syscall.ECONNREFUSED) {
+				return nil, fmt.Errorf("send to %s: %w", c.addr, describe.Cause(err))
+			}
+		}
 		for {
 			n, err := c.conn.Read(c.buf)
+			if errors.Is(err, syscall.ECONNREFUSED) {
+				refused = true
+				continue // wait out the attempt
+			}
 			if err != nil {
 				last = describe.Cause(err)
 				break
@@ -124,8 +135,11 @@ func (c *Client) Echo(msg []byte) ([]byte, error) {
 			differing++
 			sample = append(sample[:0], c.buf[:min(n, 64)]...)
 		}
-		if !errors.Is(last, os.ErrDeadlineExceeded) && !errors.Is(last, syscall.ECONNREFUSED) {
+		if !errors.Is(last, os.ErrDeadlineExceeded) {
 			return nil, fmt.Errorf("read echo from %s: %w", c.addr, last)
+		}
+		if refused {
+			last = syscall.ECONNREFUSED
 		}
 	}
 	err := fmt.Errorf("%w from %s after %d attempts, waiting %v each: %w", ErrNoEcho, c.addr, attempts, c.timeout, last)

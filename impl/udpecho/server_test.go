@@ -196,3 +196,21 @@ func TestAnErrorOnOneDatagramDoesNotStopTheServer(t *testing.T) {
 	assert.ErrorIs(t, write.Reason, syscall.EPERM)
 	assert.Equal(t, c.LocalAddr().String(), write.Source.String())
 }
+
+// A host that says nothing listens may be about to: each attempt waits its
+// whole timeout anyway, and the error says what the host said.
+func TestTheClientWaitsEachAttemptOutWhenRefused(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := pc.LocalAddr().String()
+	pc.Close() // nothing listens there now
+	c, err := (&Dialer{Timeout: 100 * time.Millisecond, Retries: 2}).Dial(context.Background(), addr)
+	require.NoError(t, err)
+	defer c.Close()
+	start := time.Now()
+	_, err = c.Echo([]byte("hi"))
+	assert.GreaterOrEqual(t, time.Since(start), 300*time.Millisecond, "three attempts of 100 ms each")
+	assert.ErrorIs(t, err, ErrNoEcho)
+	assert.ErrorIs(t, err, syscall.ECONNREFUSED)
+	assert.Contains(t, err.Error(), "after 3 attempts, waiting 100ms each: connection refused")
+}
