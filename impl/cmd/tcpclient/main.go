@@ -19,7 +19,7 @@ import (
 
 func main() { cli.Main(run) }
 
-const synopsis = "tcpclient [-addr ADDR] [-framing fixed|line] [-size N] [-timeout D] [MESSAGE...]"
+const synopsis = "tcpclient [-addr ADDR] [-framing fixed|line] [-size N] [-timeout D] [-max-line BYTES] [MESSAGE...]"
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("tcpclient", flag.ContinueOnError)
@@ -30,6 +30,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fs.TextVar(&framing, "framing", tcpecho.FramingLine, "`fixed`: send each message in pieces of at most -size bytes and read back as many; line: send it as one line and read back up to the newline")
 	size := cli.PositiveInt(fs, "size", tcpecho.DefaultSize, "largest piece sent at once, in `bytes`, with -framing fixed")
 	timeout := fs.Duration("timeout", tcpecho.DefaultTimeout, "how long to wait to connect, and for each echo (a `duration` such as 500ms)")
+	maxLine := cli.PositiveInt(fs, "max-line", cli.DefaultMaxStdinLine, "longest line read from stdin, in `bytes`, its newline not counted")
 	if err := cli.Parse(fs, args, false, stdout); err != nil {
 		return err
 	}
@@ -46,7 +47,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	stopAfter := context.AfterFunc(ctx, func() { c.Abort() })
 	defer stopAfter()
 
-	err = cli.PrintEchoes(ctx, fs.Args(), stdin, stdout, c.Echo)
+	err = cli.PrintEchoes(ctx, fs.Args(), stdin, stdout, *maxLine, c.Echo)
 	if err != nil {
 		c.Abort()
 		return err

@@ -1,15 +1,19 @@
 package main
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/echospec/echo/impl/internal/cli"
 	"github.com/echospec/echo/impl/internal/clitest"
 	"github.com/echospec/echo/impl/tcpecho"
 )
@@ -100,3 +104,47 @@ func TestBadUsage(t *testing.T) {
 }
 
 func TestVersion(t *testing.T) { clitest.Version(t, run, "tcpclient") }
+
+// -max-line counts the bytes of a line, not its newline: a line of exactly
+// -max-line bytes is sent, one byte more is refused, and the message names
+// the flag.
+func TestTheLongestStdinLineIsMaxLineBytes(t *testing.T) {
+	addr := server(t, tcpecho.FramingLine)
+	line := strings.Repeat("x", 1<<20)
+	code, out, errs := client(t, line+"\n", "-addr", addr)
+	assert.Equal(t, 0, code, errs)
+	assert.Equal(t, line+"\n", out)
+
+	code, _, errs = client(t, line+"y\n", "-addr", addr)
+	assert.Equal(t, 1, code)
+	assert.Equal(t, "tcpclient: a line of stdin is longer than -max-line, 1048576 bytes\n", errs)
+
+	code, _, errs = client(t, "12345\n", "-addr", addr, "-max-line", "4")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errs, "longer than -max-line, 4 bytes")
+}
+
+// SIGINT ends the client as a shell expects, 130, after it printed every
+// echo that came, and with no complaint of its own.
+func TestAnInterruptExits130AfterTheEchoesSoFar(t *testing.T) {
+	addr := server(t, tcpecho.FramingLine)
+	stdin, typing := io.Pipe()
+	defer typing.Close()
+	out, errs := clitest.NewOutput(), clitest.NewOutput()
+	ctx, interrupt := context.WithCancelCause(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"-addr", addr}, stdin, out, errs) }()
+	_, err := typing.Write([]byte("one\n"))
+	require.NoError(t, err)
+	_, err = out.WaitLine("one", 5*time.Second)
+	require.NoError(t, err)
+	interrupt(cli.Signal{Signal: syscall.SIGINT})
+	select {
+	case err = <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("tcpclient did not stop within 5s of SIGINT")
+	}
+	assert.Equal(t, 130, cli.Exit("tcpclient", err, errs))
+	assert.Equal(t, "one\n", out.String())
+	assert.Empty(t, errs.String())
+}

@@ -20,7 +20,7 @@ import (
 
 func main() { cli.Main(run) }
 
-const synopsis = "udpclient [-addr ADDR] [-timeout D] [-retries N] [-local ADDR] [MESSAGE...]"
+const synopsis = "udpclient [-addr ADDR] [-timeout D] [-retries N] [-local ADDR] [-max-line BYTES] [MESSAGE...]"
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("udpclient", flag.ContinueOnError)
@@ -30,6 +30,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	timeout := fs.Duration("timeout", udpecho.DefaultTimeout, "how long to wait for each echo before sending again (a `duration` such as 500ms)")
 	retries := fs.Int("retries", 3, "how many `times` to send a message again when its echo does not come")
 	local := fs.String("local", "", "local `address` to send from, host:port (default: an ephemeral port)")
+	// 65507 bytes: the most one IPv4 datagram carries.
+	maxLine := cli.PositiveInt(fs, "max-line", 65507, "longest line read from stdin, in `bytes`, its newline not counted")
 	if err := cli.Parse(fs, args, false, stdout); err != nil {
 		return err
 	}
@@ -50,5 +52,5 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	stopAfter := context.AfterFunc(ctx, func() { c.Close() })
 	defer stopAfter()
 
-	return cli.PrintEchoes(ctx, fs.Args(), stdin, stdout, c.Echo)
+	return cli.PrintEchoes(ctx, fs.Args(), stdin, stdout, *maxLine, c.Echo)
 }

@@ -44,7 +44,7 @@ func Main(run RunFunc) {
 	// ends the process with: a log pipe that closes must not kill a server.
 	// Being notified (and never reading) makes the runtime return EPIPE.
 	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
-	ctx, stop := signal.NotifyContext(context.Background(), StopSignals...)
+	ctx, stop := signalContext(StopSignals...)
 	stderr := newStderr(os.Stderr)
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, stderr)
 	stop()
@@ -57,16 +57,57 @@ func Main(run RunFunc) {
 	os.Exit(code)
 }
 
+// Signal is the cause of a command's context when a signal ended it. A
+// command that stops because of it, rather than finishing its work, returns
+// an error wrapping it, and exits 128 plus the signal's number, as a shell
+// reports a process the signal ended: 130 for SIGINT.
+type Signal struct{ os.Signal }
+
+func (s Signal) Error() string { return "interrupted by " + s.String() }
+
+// signalContext returns a context that ends, with a Signal as its cause,
+// when one of sigs arrives.
+func signalContext(sigs ...os.Signal) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, sigs...)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case sig := <-ch:
+			cancel(Signal{sig})
+		case <-done:
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(ch)
+		close(done)
+		cancel(nil)
+	}
+}
+
+// Interrupted returns the error a command returns when ctx ended before
+// its work was done: the Signal that ended it, if one did.
+func Interrupted(ctx context.Context) error {
+	return fmt.Errorf("interrupted: %w", context.Cause(ctx))
+}
+
 // Exit returns the exit code for a command's error, printing it as one
 // line "name: error" on stderr when it is not a usage error (whose report
-// flag printed already): 0 for nil or a request for help, 2 for ErrUsage,
-// 1 for any other error.
+// flag printed already) or a signal: 0 for nil or a request for help, 2
+// for ErrUsage, 128 plus the signal's number for a Signal, 1 for any
+// other error.
 func Exit(name string, err error, stderr io.Writer) int {
+	var sig Signal
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.Is(err, ErrUsage):
 		return 2
+	case errors.As(err, &sig):
+		if n, ok := sig.Signal.(syscall.Signal); ok {
+			return 128 + int(n)
+		}
 	}
 	fmt.Fprintf(stderr, "%s: %v\n", name, err)
 	return 1

@@ -9,14 +9,16 @@ import (
 	"io"
 )
 
-// MaxStdinLine bounds one message read from stdin.
-const MaxStdinLine = 1 << 20
+// DefaultMaxStdinLine is the default bound on one message read from
+// stdin, its newline not counted: the clients' -max-line.
+const DefaultMaxStdinLine = 1 << 20
 
 // EachMessage calls send with each message in turn: each of args, or if
-// there are none, each line of stdin without its '\n'. It stops at the
-// first error send returns, or when ctx ends, even while stdin has no line
-// ready (the read goes on in a goroutine that ends with the process).
-func EachMessage(ctx context.Context, args []string, stdin io.Reader, send func(msg []byte) error) error {
+// there are none, each line of stdin without its '\n', of at most maxLine
+// bytes. It stops at the first error send returns, or when ctx ends, even
+// while stdin has no line ready (the read goes on in a goroutine that ends
+// with the process).
+func EachMessage(ctx context.Context, args []string, stdin io.Reader, maxLine int, send func(msg []byte) error) error {
 	if len(args) > 0 {
 		for _, a := range args {
 			if err := send([]byte(a)); err != nil {
@@ -30,7 +32,7 @@ func EachMessage(ctx context.Context, args []string, stdin io.Reader, send func(
 	defer stop()
 	lines := make(chan []byte)
 	readErr := make(chan error, 1)
-	go func() { readErr <- readLines(ctx, stdin, lines) }()
+	go func() { readErr <- readLines(ctx, stdin, maxLine, lines) }()
 	for {
 		select {
 		case line, ok := <-lines:
@@ -41,16 +43,19 @@ func EachMessage(ctx context.Context, args []string, stdin io.Reader, send func(
 				return err
 			}
 		case <-ctx.Done():
-			return fmt.Errorf("interrupted: %w", ctx.Err())
+			return Interrupted(ctx)
 		}
 	}
 }
 
 // readLines sends the lines of r on lines, which it closes at the end.
-func readLines(ctx context.Context, r io.Reader, lines chan<- []byte) error {
+func readLines(ctx context.Context, r io.Reader, maxLine int, lines chan<- []byte) error {
 	defer close(lines)
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 4096), MaxStdinLine)
+	// Room for the longest line and its '\n': the scanner's bound counts
+	// the newline, -max-line does not.
+	// (The scanner's bound is the larger of it and the first buffer's.)
+	sc.Buffer(make([]byte, 0, min(4096, maxLine+1)), maxLine+1)
 	sc.Split(scanLF)
 	for sc.Scan() {
 		select {
@@ -61,7 +66,7 @@ func readLines(ctx context.Context, r io.Reader, lines chan<- []byte) error {
 	}
 	if err := sc.Err(); err != nil {
 		if errors.Is(err, bufio.ErrTooLong) {
-			return fmt.Errorf("a line of stdin is longer than %d bytes", MaxStdinLine)
+			return fmt.Errorf("a line of stdin is longer than -max-line, %d bytes", maxLine)
 		}
 		return fmt.Errorf("read stdin: %w", err)
 	}
@@ -84,12 +89,12 @@ func scanLF(data []byte, atEOF bool) (int, []byte, error) {
 // (see EachMessage) it calls echo and prints what came back on stdout, one
 // per line, without the newline a line echo ends with. It stops at the
 // first error, which it returns.
-func PrintEchoes(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer, echo func(msg []byte) ([]byte, error)) error {
+func PrintEchoes(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer, maxLine int, echo func(msg []byte) ([]byte, error)) error {
 	out := bufio.NewWriter(stdout)
-	return EachMessage(ctx, args, stdin, func(msg []byte) error {
+	return EachMessage(ctx, args, stdin, maxLine, func(msg []byte) error {
 		got, err := echo(msg)
 		if ctx.Err() != nil {
-			return fmt.Errorf("interrupted: %w", ctx.Err())
+			return Interrupted(ctx)
 		}
 		if err != nil {
 			return err
