@@ -34,6 +34,21 @@ const (
 // ErrEchoDiffers counts an echo that was not what was sent.
 var ErrEchoDiffers = errors.New("echo differs from what was sent")
 
+// ErrConfig is what Run's error wraps when the Config itself is wrong, as
+// against the service failing: a command reports the one as a usage
+// problem and the other as a run-time failure.
+var ErrConfig = errors.New("echobench: bad configuration")
+
+// configError is a Config problem; it is ErrConfig for errors.Is.
+type configError string
+
+func (e configError) Error() string        { return "echobench: " + string(e) }
+func (e configError) Is(target error) bool { return target == ErrConfig }
+
+// ErrNoService is what Run's error wraps when the service never answered
+// at all, so that the run ended early rather than count failures.
+var ErrNoService = errors.New("no echo service answered")
+
 // Config says what to measure. Its zero value, with Addr set, is TCP
 // ping-pong of 128-byte messages over one connection for five seconds.
 type Config struct {
@@ -77,17 +92,17 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	switch {
 	case c.Addr == "":
-		return c, errors.New("echobench: no address")
+		return c, configError("no address")
 	case c.Proto != TCP && c.Proto != UDP:
-		return c, fmt.Errorf("echobench: protocol %q is neither tcp nor udp", c.Proto)
+		return c, configError(fmt.Sprintf("protocol %q is neither tcp nor udp", c.Proto))
 	case c.Mode != PingPong && c.Mode != Stream:
-		return c, fmt.Errorf("echobench: mode %q is neither pingpong nor stream", c.Mode)
+		return c, configError(fmt.Sprintf("mode %q is neither pingpong nor stream", c.Mode))
 	case c.Proto == UDP && c.Mode == Stream:
-		return c, errors.New("echobench: UDP has no streams; use pingpong")
+		return c, configError("UDP has no streams; use pingpong")
 	case c.Conns < 0 || c.Size < 1 || c.Duration < 0 || c.Timeout < 0:
-		return c, errors.New("echobench: connections, size, duration and timeout must be positive")
+		return c, configError("connections, size, duration and timeout must be positive")
 	case c.Proto == UDP && c.Size > 65507:
-		return c, fmt.Errorf("echobench: a datagram of %d bytes is more than IPv4 carries (65507)", c.Size)
+		return c, configError(fmt.Sprintf("a datagram of %d bytes is more than IPv4 carries (65507)", c.Size))
 	}
 	return c, nil
 }
@@ -132,6 +147,7 @@ func Run(ctx context.Context, cfg Config, progress func(Result)) (Result, error)
 
 	ctx, cancel := context.WithTimeout(ctx, cfg.Duration)
 	defer cancel()
+	ctx, run.abort = context.WithCancelCause(ctx)
 	hists := make([]*hdrhistogram.Histogram, len(workers))
 	var wg sync.WaitGroup
 	start := time.Now()
@@ -147,6 +163,9 @@ func Run(ctx context.Context, cfg Config, progress func(Result)) (Result, error)
 	}
 	wg.Wait()
 	stopProgress()
+	if cause := context.Cause(ctx); errors.Is(cause, ErrNoService) {
+		return Result{}, cause
+	}
 
 	res := run.snapshot(time.Since(start))
 	res.Latency = newHistogram()
@@ -167,6 +186,7 @@ func newHistogram() *hdrhistogram.Histogram {
 // running is one run's shared counters.
 type running struct {
 	cfg        Config
+	abort      context.CancelCauseFunc // ends the run early, with why
 	roundTrips atomic.Int64
 	bytes      atomic.Int64
 	errors     atomic.Int64

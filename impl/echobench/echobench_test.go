@@ -135,3 +135,41 @@ func TestBadConfigs(t *testing.T) {
 	_, err := Run(context.Background(), Config{Addr: "127.0.0.1:1"}, nil)
 	assert.ErrorIs(t, err, syscall.ECONNREFUSED, "a refused connection is reported")
 }
+
+// A Config that cannot run is ErrConfig; a service that is not there is
+// not, so that a command tells a usage problem from a failure.
+func TestRunTellsABadConfigFromAnAbsentService(t *testing.T) {
+	_, err := Run(context.Background(), Config{Addr: "127.0.0.1:9", Proto: UDP, Mode: Stream}, nil)
+	assert.ErrorIs(t, err, ErrConfig)
+
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	l.Close()
+	_, err = Run(context.Background(), Config{Addr: addr, Duration: time.Second}, nil)
+	require.Error(t, err)
+	assert.NotErrorIs(t, err, ErrConfig)
+	assert.ErrorIs(t, err, syscall.ECONNREFUSED)
+}
+
+// A UDP run that nothing answers ends at once with one error, instead of
+// counting a failure per datagram for its whole duration.
+func TestAUDPRunThatNothingAnswersEndsEarly(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	require.NoError(t, err)
+	closed := pc.LocalAddr().String()
+	pc.Close()
+	start := time.Now()
+	_, err = Run(context.Background(), Config{Addr: closed, Proto: UDP, Duration: 10 * time.Second}, nil)
+	assert.ErrorIs(t, err, ErrNoService)
+	assert.ErrorIs(t, err, syscall.ECONNREFUSED)
+	assert.Less(t, time.Since(start), 5*time.Second)
+
+	// A socket that takes datagrams and answers none: three in a row.
+	silent, err := net.ListenPacket("udp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer silent.Close()
+	_, err = Run(context.Background(), Config{Addr: silent.LocalAddr().String(), Proto: UDP, Timeout: 50 * time.Millisecond, Duration: 10 * time.Second}, nil)
+	assert.ErrorIs(t, err, ErrNoService)
+	assert.Contains(t, err.Error(), "no echo from "+silent.LocalAddr().String()+" for 3 datagrams in a row, waiting 50ms each")
+}

@@ -3,11 +3,15 @@ package echobench
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net"
+	"syscall"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/echospec/echo/impl/internal/describe"
 )
 
 // datagrams is a UDP socket that sends its message and waits for the
@@ -29,10 +33,20 @@ func dialUDP(ctx context.Context, cfg Config, i int) (*datagrams, error) {
 
 func (d *datagrams) close() { d.conn.Close() }
 
+// silentTries is how many datagrams in a row a socket sends without an
+// echo, before any echo came back to any socket, until the run ends early:
+// there is nobody to measure.
+const silentTries = 3
+
 func (d *datagrams) run(ctx context.Context, r *running, latency *hdrhistogram.Histogram) {
 	stop := context.AfterFunc(ctx, func() { d.conn.SetDeadline(aLongTimeAgo) })
 	defer stop()
+	silent := 0
 	for ctx.Err() == nil {
+		if silent >= silentTries && r.roundTrips.Load() == 0 {
+			r.abort(fmt.Errorf("%w: no echo from %s for %d datagrams in a row, waiting %v each", ErrNoService, r.cfg.Addr, silent, d.timeout))
+			return
+		}
 		start := time.Now()
 		if _, err := d.conn.Write(d.msg); err != nil {
 			r.failUnlessStopped(ctx, fmt.Errorf("send: %w", err))
@@ -41,12 +55,21 @@ func (d *datagrams) run(ctx context.Context, r *running, latency *hdrhistogram.H
 		d.conn.SetReadDeadline(start.Add(d.timeout))
 		for {
 			n, err := d.conn.Read(d.buf)
+			if errors.Is(err, syscall.ECONNREFUSED) && r.roundTrips.Load() == 0 {
+				// Nothing has ever answered, and the host says nothing
+				// listens: counting a failure per datagram would only
+				// count how fast the refusals come.
+				r.abort(fmt.Errorf("%w: the host says nothing listens at %s (%w)", ErrNoService, r.cfg.Addr, describe.Cause(err)))
+				return
+			}
 			if err != nil {
 				if ctx.Err() == nil {
 					r.fail(fmt.Errorf("datagram lost: %w", err))
+					silent++
 				}
 				break
 			}
+			silent = 0
 			if bytes.Equal(d.buf[:n], d.msg) {
 				latency.RecordValue(max(1, time.Since(start).Microseconds()))
 				r.roundTrips.Add(1)

@@ -10,6 +10,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -66,8 +67,11 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 		return compareTable(ctx, *bin, *rounds, d, match, stdout, stderr)
 	}
 	res, err := echobench.Run(ctx, cfg, progressLine(stderr))
-	if err != nil {
+	switch {
+	case errors.Is(err, echobench.ErrConfig):
 		return cli.Usagef(fs, "%v", err)
+	case err != nil:
+		return err // the service failed: one line, exit 1
 	}
 	printResult(stdout, res)
 	if res.Errors > 0 {
