@@ -26,16 +26,20 @@ type readWaiter struct {
 	err   error
 }
 
-func newReadWaiter(c net.Conn) readWaiter {
+func newReadWaiter(c net.Conn) readWaiter { return readWaiter{raw: rawConn(c)} }
+
+// rawConn returns c's raw connection, or nil where it has none (a
+// connection that is not a socket, as in the fuzz tests).
+func rawConn(c net.Conn) syscall.RawConn {
 	sc, ok := c.(syscall.Conn)
 	if !ok {
-		return readWaiter{}
+		return nil
 	}
 	raw, err := sc.SyscallConn()
 	if err != nil {
-		return readWaiter{}
+		return nil
 	}
-	return readWaiter{raw: raw}
+	return raw
 }
 
 func (w *readWaiter) ok() bool { return w.raw != nil }
@@ -145,15 +149,7 @@ type rawWriter struct {
 }
 
 func newRawWriter(c net.Conn, onWait func()) rawWriter {
-	sc, ok := c.(syscall.Conn)
-	if !ok {
-		return rawWriter{}
-	}
-	raw, err := sc.SyscallConn()
-	if err != nil {
-		return rawWriter{}
-	}
-	return rawWriter{raw: raw, onWait: onWait}
+	return rawWriter{raw: rawConn(c), onWait: onWait}
 }
 
 func (w *rawWriter) ok() bool { return w.raw != nil }
