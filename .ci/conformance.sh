@@ -51,6 +51,8 @@ pass() {
 	shift
 	make --no-print-directory conformance "$@" >"$tmp/run.log" 2>&1 || { cat "$tmp/run.log"; echo "conformance: expected a pass" >&2; exit 1; }
 	grep -E '^[0-9]+ scenarios' "$tmp/run.log"
+	last=$(tail -n 1 "$tmp/run.log")
+	echo "$last"
 }
 
 fail() {
@@ -62,6 +64,7 @@ fail() {
 		exit 1
 	fi
 	grep -E '^[0-9]+ scenarios' "$tmp/run.log"
+	grep -E '^[0-9]+ passed, [0-9]+ failed' "$tmp/run.log"
 	sed -n '/Failed steps/,/^[0-9]* scenarios/p' "$tmp/run.log" | grep -E '^\s+(Scenario|Error:)' | head -8 || true
 }
 
@@ -71,6 +74,11 @@ go build -o bin/ ./steps/articlebugs/articleecho
 start socat "listening on AF=2 " socat -d -d TCP-LISTEN:0,bind=127.0.0.1,fork,reuseaddr EXEC:cat
 socat_addr=${line##*AF=2 }
 pass "socat TCP-LISTEN,fork EXEC:cat at $socat_addr" TCP="$socat_addr"
+# Without a UDP address, the UDP scenarios are skipped, and counted so.
+if [[ $last != "5 passed, 0 failed, 4 skipped (no UDP address)" ]]; then
+	echo "conformance: a TCP-only run ended with '$last'" >&2
+	exit 1
+fi
 
 port=$(free_port)
 sed "s/PORT/$port/" >"$tmp/xinetd.conf" <<'CONF'

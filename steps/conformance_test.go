@@ -2,8 +2,6 @@ package steps
 
 import (
 	"bytes"
-	"context"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -34,46 +32,27 @@ func checkConformance(t *testing.T, tgt Target) conformance {
 	tgt.Mode = Conformance
 	require.NoError(t, tgt.Check())
 	var out bytes.Buffer
-	var skips Skips
-	suite := godog.TestSuite{
-		Name:                "rfc862",
-		ScenarioInitializer: InitializeScenario,
-		Options: &godog.Options{
-			Format:         "junit",
-			Output:         &out,
-			Paths:          []string{"../features"},
-			Tags:           "@rfc862",
-			Concurrency:    4,
-			Strict:         true,
-			NoColors:       true,
-			DefaultContext: WithSkips(WithTarget(context.Background(), tgt), &skips),
-		},
-	}
-	suite.Run()
-	var report struct {
-		Cases []struct {
-			Name   string `xml:"name,attr"`
-			Status string `xml:"status,attr"`
-		} `xml:"testsuite>testcase"`
-	}
-	require.NoError(t, xml.Unmarshal(out.Bytes(), &report), "godog's JUnit report:\n%s", out.String())
-	var c conformance
-	c.output = out.String()
-	skipped := map[string]bool{}
-	for _, s := range skips.All() {
-		skipped[scenarioKey(s.Scenario)] = true
-	}
-	for _, tc := range report.Cases {
-		switch {
-		case tc.Status == "failed":
-			c.failed = append(c.failed, tc.Name)
-		case skipped[scenarioKey(tc.Name)]:
-			c.skipped = append(c.skipped, tc.Name)
-		default:
-			c.passed = append(c.passed, tc.Name)
+	_, results := runSuite(nil, godog.Options{
+		Format:      "progress",
+		Output:      &out,
+		Paths:       []string{"../features"},
+		Tags:        "@rfc862",
+		Concurrency: 4,
+		Strict:      true,
+		NoColors:    true,
+	}, tgt)
+	c := conformance{output: out.String()}
+	for _, s := range results.list() {
+		switch s.outcome {
+		case Failed:
+			c.failed = append(c.failed, s.name)
+		case Skipped:
+			c.skipped = append(c.skipped, s.name)
+		case Passed:
+			c.passed = append(c.passed, s.name)
 		}
 	}
-	require.NotEmpty(t, report.Cases, "no @rfc862 scenario ran")
+	require.NotEmpty(t, results.list(), "no @rfc862 scenario ran")
 	return c
 }
 

@@ -35,8 +35,8 @@ func environmentSteps(sc *godog.ScenarioContext) {
 	})
 	sc.Step(`^tcpserver is running with "([^"]*)" and its events going to a FIFO whose reader never reads$`, func(ctx context.Context, args string) error {
 		fifo, err := startWithFIFO(ctx, strings.Fields(args)...)
-		if err != nil || fifo == "" {
-			return err // "" when the scenario skips itself
+		if err != nil {
+			return err
 		}
 		// Opened for reading, never read: the pipe fills and stays full.
 		f, err := os.OpenFile(fifo, os.O_RDONLY, 0)

@@ -3,6 +3,7 @@ package steps
 import (
 	"context"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -47,11 +48,27 @@ func init() {
 	flag.IntVar(&target.MaxDatagram, "echo.max-datagram", 0, "the size of the largest datagram to check (default 65507, the most an IPv4 datagram holds); lower it only for a service documented to cut longer ones")
 }
 
+// lastWords are the lines TestMain prints when the tests are done: each
+// run of the features ends with one that counts its scenarios, and so the
+// output of make conformance does.
+var lastWords []string
+
 // TestMain fails the package's tests if any goroutine outlives them:
-// every scenario must end all it started.
+// every scenario must end all it started. After go test's verdict it
+// prints each run's count of scenarios, the run's last word.
 func TestMain(m *testing.M) {
 	flag.Parse()
-	goleak.VerifyTestMain(m)
+	code := m.Run()
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintf(os.Stderr, "goleak: goroutines outlived the tests: %v\n", err)
+			code = 1
+		}
+	}
+	for _, l := range lastWords {
+		fmt.Println(l)
+	}
+	os.Exit(code)
 }
 
 // TestFeatures runs every scenario in ../features as a subtest, against
@@ -75,35 +92,43 @@ func TestFeatures(t *testing.T) {
 	if target.Mode == Conformance && target.MaxDatagram != 0 && target.MaxDatagram != largestIPv4Datagram {
 		t.Logf("checking datagrams of up to %d bytes only, as asked (-echo.max-datagram), not %d", target.MaxDatagram, largestIPv4Datagram)
 	}
-	if status := runSuite(t, o, target); status != 0 {
+	status, results := runSuite(t, o, target)
+	lastWords = append(lastWords, results.Count().Line())
+	if status != 0 {
 		t.Fatal("some scenarios failed; see above")
 	}
 	// And right after the suite, before other tests can muddy the water.
 	goleak.VerifyNone(t)
 }
 
-// runSuite runs the features with o against tgt, each scenario a subtest
-// of t, and returns godog's status.
-func runSuite(t *testing.T, o godog.Options, tgt Target) int {
+// runSuite runs the features with o against tgt and returns godog's
+// status and what became of each scenario. With t, each scenario is a
+// subtest of t, and a skipped scenario a skipped subtest; with a nil t,
+// the scenarios are no test's subtests (for a run whose failures are
+// expected).
+func runSuite(t *testing.T, o godog.Options, tgt Target) (int, *Results) {
+	runMu.Lock()
+	defer runMu.Unlock()
+	results := newResults()
+	running = results
+	defer func() { running = nil }()
+
 	o.TestingT = t
-	var skips Skips
-	o.DefaultContext = WithSkips(WithTarget(context.Background(), tgt), &skips)
+	o.DefaultContext = withResults(WithTarget(context.Background(), tgt), results)
+	var stepByStep bool
+	o.Format, stepByStep = formatsFor(o.Format)
+	if stepByStep {
+		// A format that prints every step as it runs reads in order only
+		// if the scenarios take turns; go test -v interleaves the logs of
+		// concurrent subtests with it otherwise.
+		o.Concurrency = 1
+	}
 	suite := godog.TestSuite{
 		Name:                "echo",
 		ScenarioInitializer: InitializeScenario,
 		Options:             &o,
 	}
 	status := suite.Run()
-	// godog passes a scenario whose steps were skipped; report each as the
-	// skip it is, so that go test -v and -json count it as one.
-	reasons := map[string]int{}
-	for _, s := range skips.All() {
-		t.Run(s.Scenario+" (skipped)", func(t *testing.T) { t.Skip(s.Reason) })
-		reasons[s.Reason]++
-	}
-	// godog counts them as passed; say plainly that they did not run.
-	for reason, n := range reasons {
-		t.Logf("%d scenarios skipped: %s", n, reason)
-	}
-	return status
+	results.finish()
+	return status, results
 }

@@ -3,8 +3,6 @@ package steps
 import (
 	"context"
 	"fmt"
-	"strings"
-	"sync"
 
 	"github.com/cucumber/godog"
 )
@@ -12,11 +10,19 @@ import (
 // InitializeScenario registers every step and gives each scenario its own
 // state, torn down when the scenario ends.
 func InitializeScenario(sc *godog.ScenarioContext) {
-	sc.Before(func(ctx context.Context, _ *godog.Scenario) (context.Context, error) {
+	sc.Before(func(ctx context.Context, s *godog.Scenario) (context.Context, error) {
+		if r := resultsFrom(ctx); r != nil {
+			r.begin(s.Id)
+		}
+		ctx = context.WithValue(ctx, scenarioIDKey{}, s.Id)
 		return context.WithValue(ctx, worldKey{}, newWorld(targetFrom(ctx))), nil
 	})
-	sc.After(func(ctx context.Context, _ *godog.Scenario, err error) (context.Context, error) {
-		if cerr := worldFrom(ctx).close(); cerr != nil && err == nil {
+	sc.After(func(ctx context.Context, s *godog.Scenario, err error) (context.Context, error) {
+		cerr := worldFrom(ctx).close()
+		if r := resultsFrom(ctx); r != nil {
+			r.end(s.Id)
+		}
+		if cerr != nil && err == nil {
 			return ctx, cerr
 		}
 		return ctx, nil
@@ -36,50 +42,21 @@ func InitializeScenario(sc *godog.ScenarioContext) {
 }
 
 // skipScenario skips the rest of the scenario and says why: in the test
-// log, in godog's count of skipped steps, and to the Skips that the run's
-// context carries, if any, so that the test runner reports a real skip. A
+// log, in the run's Results (so that every summary counts a skip, not a
+// pass), to godog (the error it returns, godog.ErrSkip, which callers
+// pass on, marks the step and the rest as skipped) and to go test, whose
+// subtest for the scenario ends as skipped once godog is done with it. A
 // scenario that cannot run here must never look as if it passed.
 func skipScenario(ctx context.Context, format string, args ...any) error {
 	reason := fmt.Sprintf(format, args...)
-	t := godog.T(ctx)
-	if skips, ok := ctx.Value(skipsKey{}).(*Skips); ok {
-		// t.Name is the subtest's full name; keep the scenario's part.
-		name := t.Name()
-		if _, scenario, ok := strings.Cut(name, "/"); ok {
-			name = scenario
-		}
-		skips.add(name, reason)
+	if r := resultsFrom(ctx); r != nil {
+		r.skip(scenarioIDFrom(ctx), reason)
 	}
-	t.Skipf("SKIPPED: %s", reason)
-	return nil
-}
-
-type skipsKey struct{}
-
-// Skips collects the scenarios that skipped themselves and why.
-type Skips struct {
-	mu   sync.Mutex
-	list []Skip
-}
-
-// Skip is one skipped scenario.
-type Skip struct{ Scenario, Reason string }
-
-// WithSkips returns a context for godog.Options.DefaultContext that makes
-// skipping scenarios report to skips.
-func WithSkips(ctx context.Context, skips *Skips) context.Context {
-	return context.WithValue(ctx, skipsKey{}, skips)
-}
-
-func (s *Skips) add(scenario, reason string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.list = append(s.list, Skip{scenario, reason})
-}
-
-// All returns the skipped scenarios so far.
-func (s *Skips) All() []Skip {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Skip(nil), s.list...)
+	if t := scenarioT(ctx); t != nil {
+		// Skip ends the goroutine it is called on, which here runs
+		// godog's steps and hooks; from a cleanup, it ends nothing godog
+		// still needs.
+		t.Cleanup(func() { t.Skip("SKIPPED: " + reason) })
+	}
+	return fmt.Errorf("%w: %s", godog.ErrSkip, reason)
 }
