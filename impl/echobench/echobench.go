@@ -111,11 +111,19 @@ func (c Config) withDefaults() (Config, error) {
 type Result struct {
 	Config     Config
 	Elapsed    time.Duration
-	RoundTrips int64 // echoes back and checked (ping-pong)
+	RoundTrips int64 // echoes back and checked (ping-pong; none in a stream)
 	Bytes      int64 // bytes echoed and checked
 	Errors     int64 // echoes that differed, were lost or failed
 	FirstError error
-	Latency    *hdrhistogram.Histogram // round trips, in microseconds
+	// Latency is the round trips' latency, in microseconds (ping-pong).
+	Latency *hdrhistogram.Histogram
+	// Sent is how many bytes the streams wrote, and SendElapsed how long
+	// the slowest of them took to write its last (stream).
+	Sent        int64
+	SendElapsed time.Duration
+	// FirstEcho is, for each stream, the time from its first write to its
+	// first echoed byte, in microseconds (stream).
+	FirstEcho *hdrhistogram.Histogram
 }
 
 // RoundTripsPerSec is the rate of checked round trips.
@@ -124,6 +132,15 @@ func (r Result) RoundTripsPerSec() float64 { return float64(r.RoundTrips) / r.El
 // MBPerSec is the rate of checked echoed bytes, in megabytes (10^6) a
 // second.
 func (r Result) MBPerSec() float64 { return float64(r.Bytes) / 1e6 / r.Elapsed.Seconds() }
+
+// SentMBPerSec is the rate at which the streams wrote, in megabytes (10^6)
+// a second: what the service took in, as MBPerSec is what it gave back.
+func (r Result) SentMBPerSec() float64 {
+	if r.SendElapsed <= 0 {
+		return 0
+	}
+	return float64(r.Sent) / 1e6 / r.SendElapsed.Seconds()
+}
 
 // Run measures the echo service cfg names, calling progress, if set, about
 // once a second with the figures so far.
@@ -149,16 +166,17 @@ func Run(ctx context.Context, cfg Config, progress func(Result)) (Result, error)
 	defer cancel()
 	ctx, run.abort = context.WithCancelCause(ctx)
 	hists := make([]*hdrhistogram.Histogram, len(workers))
+	firsts := make([]*hdrhistogram.Histogram, len(workers))
 	var wg sync.WaitGroup
 	start := time.Now()
 	stopProgress := run.report(ctx, start, progress)
 	for i, w := range workers {
-		hists[i] = newHistogram()
+		hists[i], firsts[i] = newHistogram(), newHistogram()
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			defer w.close()
-			w.run(ctx, run, hists[i])
+			w.run(ctx, run, measures{latency: hists[i], firstEcho: firsts[i]})
 		}()
 	}
 	wg.Wait()
@@ -168,9 +186,10 @@ func Run(ctx context.Context, cfg Config, progress func(Result)) (Result, error)
 	}
 
 	res := run.snapshot(time.Since(start))
-	res.Latency = newHistogram()
-	for _, h := range hists {
-		res.Latency.Merge(h)
+	res.Latency, res.FirstEcho = newHistogram(), newHistogram()
+	for i := range hists {
+		res.Latency.Merge(hists[i])
+		res.FirstEcho.Merge(firsts[i])
 	}
 	if cfg.Mode == Stream && res.Bytes < int64(cfg.Size)*int64(cfg.Conns) && res.FirstError == nil {
 		res.Errors++
@@ -189,9 +208,18 @@ type running struct {
 	abort      context.CancelCauseFunc // ends the run early, with why
 	roundTrips atomic.Int64
 	bytes      atomic.Int64
+	sent       atomic.Int64
 	errors     atomic.Int64
 	mu         sync.Mutex
 	first      error
+	sendTook   time.Duration // the longest a stream took to write
+}
+
+// sendDone records how long a stream took to write all it wrote.
+func (r *running) sendDone(took time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.sendTook = max(r.sendTook, took)
 }
 
 func (r *running) fail(err error) {
@@ -206,7 +234,8 @@ func (r *running) fail(err error) {
 func (r *running) snapshot(elapsed time.Duration) Result {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return Result{Config: r.cfg, Elapsed: elapsed, RoundTrips: r.roundTrips.Load(), Bytes: r.bytes.Load(), Errors: r.errors.Load(), FirstError: r.first}
+	return Result{Config: r.cfg, Elapsed: elapsed, RoundTrips: r.roundTrips.Load(), Bytes: r.bytes.Load(), Errors: r.errors.Load(), FirstError: r.first,
+		Sent: r.sent.Load(), SendElapsed: r.sendTook}
 }
 
 // report calls progress every second until ctx ends or stop is called.
@@ -236,8 +265,14 @@ func (r *running) report(ctx context.Context, start time.Time, progress func(Res
 
 // worker is one connection or socket of a run.
 type worker interface {
-	run(ctx context.Context, r *running, latency *hdrhistogram.Histogram)
+	run(ctx context.Context, r *running, m measures)
 	close()
+}
+
+// measures are one worker's histograms, merged when the run ends.
+type measures struct {
+	latency   *hdrhistogram.Histogram // each round trip (ping-pong)
+	firstEcho *hdrhistogram.Histogram // time to the first echoed byte (stream)
 }
 
 func (r *running) dial(ctx context.Context, i int) (worker, error) {

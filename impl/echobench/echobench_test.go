@@ -58,6 +58,24 @@ func TestStreamChecksEveryByte(t *testing.T) {
 	assert.Equal(t, int64(8<<20), res.Bytes)
 }
 
+// A stream is measured as a stream: the rate each way and the time to the
+// first echoed byte, not as one long round trip.
+func TestStreamMeasuresEachWayAndTheFirstEcho(t *testing.T) {
+	addr := ours(t, tcpecho.FramingFixed)
+	res, err := Run(context.Background(), Config{Addr: addr, Mode: Stream, Conns: 2, Size: 4 << 20}, nil)
+	require.NoError(t, err)
+	assert.Zero(t, res.Errors, "%v", res.FirstError)
+	assert.Zero(t, res.RoundTrips, "a stream has no round trips")
+	assert.Zero(t, res.Latency.TotalCount())
+	assert.Equal(t, int64(2*4<<20), res.Sent)
+	assert.Equal(t, int64(2*4<<20), res.Bytes)
+	assert.Positive(t, res.SendElapsed)
+	assert.LessOrEqual(t, res.SendElapsed, res.Elapsed, "the last byte is written before it comes back")
+	assert.Positive(t, res.SentMBPerSec())
+	assert.Equal(t, int64(2), res.FirstEcho.TotalCount(), "one first echo for each stream")
+	assert.LessOrEqual(t, time.Duration(res.FirstEcho.Max())*time.Microsecond, res.Elapsed)
+}
+
 func TestAWrongEchoIsAnError(t *testing.T) {
 	// A server that adds a byte to every echo, as the article's did.
 	var handlers sync.WaitGroup

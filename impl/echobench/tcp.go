@@ -9,8 +9,6 @@ import (
 	"net"
 	"os"
 	"time"
-
-	"github.com/HdrHistogram/hdrhistogram-go"
 )
 
 // pingPong is a TCP connection that sends its message and waits for the
@@ -33,7 +31,7 @@ func dialPingPong(ctx context.Context, cfg Config, i int) (*pingPong, error) {
 
 func (p *pingPong) close() { p.conn.Close() }
 
-func (p *pingPong) run(ctx context.Context, r *running, latency *hdrhistogram.Histogram) {
+func (p *pingPong) run(ctx context.Context, r *running, m measures) {
 	stop := context.AfterFunc(ctx, func() { p.conn.SetDeadline(aLongTimeAgo) })
 	defer stop()
 	for ctx.Err() == nil {
@@ -50,7 +48,7 @@ func (p *pingPong) run(ctx context.Context, r *running, latency *hdrhistogram.Hi
 			r.fail(fmt.Errorf("%w: sent %q, got %q", ErrEchoDiffers, p.msg, p.echo))
 			return // the stream is out of step; nothing after is comparable
 		}
-		latency.RecordValue(max(1, time.Since(start).Microseconds()))
+		m.latency.RecordValue(max(1, time.Since(start).Microseconds()))
 		r.roundTrips.Add(1)
 		r.bytes.Add(int64(len(p.msg)))
 	}
@@ -112,38 +110,50 @@ func streamPattern(line bool) ([]byte, int) {
 	return pat, period
 }
 
-func (s *stream) run(ctx context.Context, r *running, latency *hdrhistogram.Histogram) {
+// run writes the stream while it reads it back. A stream has no round
+// trips: what it measures is the rate each way, and how long the first
+// byte took to come back.
+func (s *stream) run(ctx context.Context, r *running, m measures) {
 	stop := context.AfterFunc(ctx, func() { s.conn.SetDeadline(aLongTimeAgo) })
 	defer stop()
 	pat, period := streamPattern(s.line)
 	start := time.Now()
+	writing := make(chan struct{})
 	go func() {
+		defer close(writing)
 		for sent := 0; sent < s.size; {
-			n := min(64<<10, s.size-sent)
-			off := sent % period
-			if _, err := s.conn.Write(pat[off : off+n]); err != nil {
+			n, err := s.conn.Write(pat[sent%period : sent%period+min(64<<10, s.size-sent)])
+			sent += n
+			r.sent.Add(int64(n))
+			if err != nil {
 				return // the reader reports what went wrong
 			}
-			sent += n
 		}
+		r.sendDone(time.Since(start))
 		s.conn.CloseWrite()
 	}()
+	// Wait for the writer, which a stopped run or a closed connection
+	// ends, so that Sent is final when the run is.
+	defer func() { <-writing }()
 	buf := make([]byte, 256<<10)
 	got := 0
 	for got < s.size {
 		n, err := s.conn.Read(buf)
+		if got == 0 && n > 0 {
+			m.firstEcho.RecordValue(max(1, time.Since(start).Microseconds()))
+		}
 		off := got % period
 		if !bytes.Equal(buf[:n], pat[off:off+n]) {
 			r.fail(fmt.Errorf("%w in bytes %d to %d of the stream", ErrEchoDiffers, got, got+n))
+			s.conn.SetDeadline(aLongTimeAgo) // and stop the writer
 			return
 		}
 		got += n
 		r.bytes.Add(int64(n))
 		if err != nil {
 			r.failUnlessStopped(ctx, fmt.Errorf("stream after %d of %d bytes: %w", got, s.size, err))
+			s.conn.SetDeadline(aLongTimeAgo)
 			return
 		}
 	}
-	latency.RecordValue(max(1, time.Since(start).Microseconds()))
-	r.roundTrips.Add(1)
 }

@@ -9,8 +9,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/HdrHistogram/hdrhistogram-go"
-
 	"github.com/echospec/echo/impl/internal/describe"
 )
 
@@ -38,7 +36,7 @@ func (d *datagrams) close() { d.conn.Close() }
 // there is nobody to measure.
 const silentTries = 3
 
-func (d *datagrams) run(ctx context.Context, r *running, latency *hdrhistogram.Histogram) {
+func (d *datagrams) run(ctx context.Context, r *running, m measures) {
 	stop := context.AfterFunc(ctx, func() { d.conn.SetDeadline(aLongTimeAgo) })
 	defer stop()
 	silent := 0
@@ -71,7 +69,7 @@ func (d *datagrams) run(ctx context.Context, r *running, latency *hdrhistogram.H
 			}
 			silent = 0
 			if bytes.Equal(d.buf[:n], d.msg) {
-				latency.RecordValue(max(1, time.Since(start).Microseconds()))
+				m.latency.RecordValue(max(1, time.Since(start).Microseconds()))
 				r.roundTrips.Add(1)
 				r.bytes.Add(int64(n))
 				break

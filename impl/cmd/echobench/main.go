@@ -97,18 +97,40 @@ func progressLine(stderr io.Writer) func(echobench.Result) {
 		return nil
 	}
 	return func(r echobench.Result) {
+		if r.Config.Mode == echobench.Stream {
+			fmt.Fprintf(f, "\r%6.1fs  sent %9.1f MB  echoed %9.1f MB  %d errors ", r.Elapsed.Seconds(), float64(r.Sent)/1e6, float64(r.Bytes)/1e6, r.Errors)
+			return
+		}
 		fmt.Fprintf(f, "\r%6.1fs  %12.0f round trips/s  %9.1f MB/s  %d errors ", r.Elapsed.Seconds(), r.RoundTripsPerSec(), r.MBPerSec(), r.Errors)
 	}
 }
 
+// printResult prints what a run measured: round trips and their latency
+// for ping-pong; for a stream, which has no round trips, the rate each
+// way and the time to the first echoed byte.
 func printResult(w io.Writer, r echobench.Result) {
 	c := r.Config
+	us := func(v int64) time.Duration { return time.Duration(v) * time.Microsecond }
+	if c.Mode == echobench.Stream {
+		fmt.Fprintf(w, "%s %s against %s: %d connections, %d bytes each%s, %.1fs\n", c.Proto, c.Mode, c.Addr, c.Conns, c.Size, map[bool]string{true: " in 128-byte lines", false: ""}[c.Line], r.Elapsed.Seconds())
+		fmt.Fprintf(w, "sent         %.1f MB/s (%d bytes in %.2fs)\n", r.SentMBPerSec(), r.Sent, r.SendElapsed.Seconds())
+		fmt.Fprintf(w, "echoed       %.1f MB/s (%d bytes checked in %.2fs)\n", r.MBPerSec(), r.Bytes, r.Elapsed.Seconds())
+		if h := r.FirstEcho; h.TotalCount() > 0 {
+			if h.TotalCount() == 1 {
+				fmt.Fprintf(w, "first echo   %v after the first write\n", us(h.Max()))
+			} else {
+				fmt.Fprintf(w, "first echo   p50 %v  max %v after each stream's first write\n", us(h.ValueAtQuantile(50)), us(h.Max()))
+			}
+		}
+		fmt.Fprintf(w, "errors       %d\n", r.Errors)
+		return
+	}
 	fmt.Fprintf(w, "%s %s against %s: %d connections, %d bytes%s, %.1fs\n", c.Proto, c.Mode, c.Addr, c.Conns, c.Size, map[bool]string{true: " ending in newlines", false: ""}[c.Line], r.Elapsed.Seconds())
 	fmt.Fprintf(w, "round trips  %d (%.0f/s)\n", r.RoundTrips, r.RoundTripsPerSec())
 	fmt.Fprintf(w, "throughput   %.1f MB/s\n", r.MBPerSec())
 	if r.Latency.TotalCount() > 0 {
-		q := func(p float64) time.Duration { return time.Duration(r.Latency.ValueAtQuantile(p)) * time.Microsecond }
-		fmt.Fprintf(w, "latency      p50 %v  p99 %v  p99.9 %v  max %v\n", q(50), q(99), q(99.9), time.Duration(r.Latency.Max())*time.Microsecond)
+		q := func(p float64) time.Duration { return us(r.Latency.ValueAtQuantile(p)) }
+		fmt.Fprintf(w, "latency      p50 %v  p99 %v  p99.9 %v  max %v\n", q(50), q(99), q(99.9), us(r.Latency.Max()))
 	}
 	fmt.Fprintf(w, "errors       %d\n", r.Errors)
 }

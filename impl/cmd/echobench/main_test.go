@@ -37,7 +37,10 @@ func TestServesTheBaseline(t *testing.T) {
 	addr, _, stop := clitest.Serve(t, run, "-serve-baseline", "tcp")
 	stdout := clitest.NewOutput()
 	require.NoError(t, run(context.Background(), []string{"-addr", addr, "-mode", "stream", "-size", "1048576"}, nil, stdout, io.Discard))
-	assert.Contains(t, stdout.String(), "errors       0")
+	for _, want := range []string{"sent         ", "echoed       ", "(1048576 bytes checked in", "first echo   ", "errors       0"} {
+		assert.Contains(t, stdout.String(), want)
+	}
+	assert.NotContains(t, stdout.String(), "round trips", "a stream has none")
 	require.NoError(t, stop())
 }
 
