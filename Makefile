@@ -42,6 +42,7 @@ FUZZTIME ?= 1m
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzLineFraming$$' -fuzztime $(FUZZTIME) ./impl/tcpecho
 	$(GO) test -run '^$$' -fuzz '^FuzzFixedFraming$$' -fuzztime $(FUZZTIME) ./impl/tcpecho
+	$(GO) test -run '^$$' -fuzz '^FuzzStreamFraming$$' -fuzztime $(FUZZTIME) ./impl/tcpecho
 	$(GO) test -run '^$$' -fuzz '^FuzzUDPEcho$$' -fuzztime $(FUZZTIME) ./impl/udpecho
 
 ## bench: our servers against the stdlib baselines, alternating, in one

@@ -55,7 +55,7 @@ Feature: The binaries as processes
 
     Examples:
       | binary    | arguments           | problem                                                                            |
-      | tcpserver | -framing words      | invalid value "words" for flag -framing: framing must be fixed or line, not "words" |
+      | tcpserver | -framing words      | invalid value "words" for flag -framing: framing must be stream, line or fixed, not "words" |
       | tcpserver | -size 0             | invalid value "0" for flag -size: 0 is less than 1                                  |
       | tcpserver | -listen 8080        | invalid value "8080" for flag -listen: missing port in address                      |
       | tcpserver | -max-held -5        | invalid value "-5" for flag -max-held: -5 is less than 0                            |

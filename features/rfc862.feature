@@ -15,7 +15,11 @@ Feature: RFC 862, what every echo service promises
   Over TCP a client "finishes sending" by closing its side of the
   connection for writing. A conforming server then sends back what it
   still has and closes its own side, and the client knows the echo is
-  complete. Over UDP a datagram may be lost, so a client that hears
+  complete. It must not wait for that, though: it sends data back as it
+  receives it, so a client that sends a few bytes with no line end and
+  keeps its side open gets them back at once. A server that holds them
+  until a line end is a line service, not an echo in RFC 862's sense, and
+  fails those scenarios, saying so. Over UDP a datagram may be lost, so a client that hears
   nothing sends it again, a few times; a wrong answer, though, is wrong.
 
   @tcp
@@ -47,6 +51,23 @@ Feature: RFC 862, what every echo service promises
     Given an echo service over TCP
     When 10 clients each send 64 KiB of their own random bytes at the same time and finish sending
     Then every client receives exactly what it sent and then the end of the stream
+
+  @tcp
+  Scenario Outline: TCP: data comes back as it is received, not at a line end
+    Given an echo service over TCP
+    When a client sends "<data>" and keeps its side open
+    Then the client receives them back within 1 second
+
+    Examples:
+      | data             |
+      | hello            |
+      | \x00\x01\xfe\xff |
+
+  @tcp
+  Scenario: TCP: more than a line buffer holds comes back, not only the part that filled it
+    Given an echo service over TCP
+    When a client sends 100 KiB of random bytes with no line end and keeps its side open
+    Then the client receives them back within 1 second
 
   @udp
   Scenario Outline: UDP: a datagram's exact payload comes back

@@ -78,10 +78,12 @@ func (c conformance) hasFailed(name string) bool {
 }
 
 const (
-	tcpText    = "TCP: text comes back byte for byte, then the server closes"
-	udpPayload = "UDP: a datagram's exact payload comes back"
-	udpEmpty   = "UDP: an empty datagram gets an empty answer"
-	udpLargest = "UDP: the largest datagram comes back whole"
+	promptText  = "TCP: data comes back as it is received, not at a line end"
+	promptLarge = "TCP: more than a line buffer holds comes back, not only the part that filled it"
+	tcpText     = "TCP: text comes back byte for byte, then the server closes"
+	udpPayload  = "UDP: a datagram's exact payload comes back"
+	udpEmpty    = "UDP: an empty datagram gets an empty answer"
+	udpLargest  = "UDP: the largest datagram comes back whole"
 )
 
 // TestConformanceFailsAgainstTheArticlesBugs is the negative proof: a spec
@@ -119,31 +121,46 @@ func TestConformanceFailsAgainstTheArticlesBugs(t *testing.T) {
 }
 
 // TestOurServersConform runs the @rfc862 scenarios against our servers as
-// if they were anyone's: both framings, the smallest buffers included.
+// if they were anyone's: the stream and fixed framings, the smallest
+// buffers included, and a line server that holds no line (MaxLine 1).
 func TestOurServersConform(t *testing.T) {
 	for _, s := range []*tcpecho.Server{
-		{Framing: tcpecho.FramingLine},
-		{Framing: tcpecho.FramingLine, MaxLine: 1},
+		{},
 		{Framing: tcpecho.FramingFixed},
 		{Framing: tcpecho.FramingFixed, Size: 1},
+		{Framing: tcpecho.FramingLine, MaxLine: 1},
 	} {
 		t.Run(fmt.Sprintf("%v size %d max-line %d", s.Framing, s.Size, s.MaxLine), func(t *testing.T) {
-			s.Logger = slog.New(slog.DiscardHandler)
-			l, err := net.Listen("tcp", "127.0.0.1:0")
-			require.NoError(t, err)
-			go s.Serve(l)
-			defer s.Close()
-			u := &udpecho.Server{Logger: s.Logger}
-			pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-			require.NoError(t, err)
-			go u.Serve(pc)
-			defer u.Close()
-
-			c := checkConformance(t, Target{TCP: l.Addr().String(), UDP: pc.LocalAddr().String()})
+			c := checkConformance(t, ourServers(t, s))
 			assert.Empty(t, c.failed, c.output)
 			assert.Empty(t, c.skipped)
 		})
 	}
+}
+
+// TestALineServerIsNoRFC862Echo: the line framing holds bytes until a line
+// end, so the scenarios that send none, leaving the connection open, fail
+// against it, and say why; every other scenario passes.
+func TestALineServerIsNoRFC862Echo(t *testing.T) {
+	c := checkConformance(t, ourServers(t, &tcpecho.Server{Framing: tcpecho.FramingLine}))
+	assert.ElementsMatch(t, []string{promptText, promptText, promptLarge}, c.failed, c.output)
+	assert.Contains(t, c.output, "it waits for a line end, or for the client to finish sending, before it echoes")
+}
+
+// ourServers serves s and a UDP server on free loopback ports until the
+// test ends, and returns their addresses as a conformance target.
+func ourServers(t *testing.T, s *tcpecho.Server) Target {
+	s.Logger = slog.New(slog.DiscardHandler)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	go s.Serve(l)
+	t.Cleanup(func() { s.Close() })
+	u := &udpecho.Server{Logger: s.Logger}
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	require.NoError(t, err)
+	go u.Serve(pc)
+	t.Cleanup(func() { u.Close() })
+	return Target{TCP: l.Addr().String(), UDP: pc.LocalAddr().String()}
 }
 
 // TestThirdPartyServersConform checks echo services we did not write:

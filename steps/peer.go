@@ -17,11 +17,12 @@ import (
 // byte and every write, and sees every byte that comes back.
 type peer struct {
 	conn      *net.TCPConn
-	connected time.Time // when it began to connect
-	sent      int       // bytes written so far
-	line      []byte    // the last generated line, for "that line"
-	stream    *stream   // the whole exchange, for "exactly what it sent"
-	flood     *flood    // bytes sent by a client that never reads
+	connected time.Time   // when it began to connect
+	sent      int         // bytes written so far
+	line      []byte      // the last generated line, for "that line"
+	stream    *stream     // the whole exchange, for "exactly what it sent"
+	prompt    *promptEcho // bytes sent with the connection left open
+	flood     *flood      // bytes sent by a client that never reads
 	// lastRead gives the time of the client's last read, once it has
 	// stopped reading.
 	lastRead <-chan time.Time

@@ -17,8 +17,8 @@ import (
 // serverSteps are the steps about the echo server and raw clients of it.
 func serverSteps(sc *godog.ScenarioContext) {
 	sc.Step(`^an echo server$`, func(ctx context.Context) error { return nil })
-	sc.Step(`^a (fixed-buffer|line) echo server$`, useFraming)
-	sc.Step(`^the server uses (fixed-buffer|line) framing$`, useFraming)
+	sc.Step(`^a (stream|fixed-buffer|line) echo server$`, useFraming)
+	sc.Step(`^the server uses (stream|fixed-buffer|line) framing$`, useFraming)
 	sc.Step(`^the server's buffer holds (\d+) bytes?$`, func(ctx context.Context, n int) error {
 		w := worldFrom(ctx)
 		return w.configure(func() { w.size = n })
@@ -84,6 +84,7 @@ func serverSteps(sc *godog.ScenarioContext) {
 	sc.Step(`^the server saw the messages? `+quotedList+`$`, sawMessages)
 	sc.Step(`^the server saw (\d+) messages? of at most (\d+) bytes$`, sawMessagesOfAtMost)
 	sc.Step(`^the server saw messages of `+numberList+` bytes$`, sawMessageSizes)
+	sc.Step(`^the server saw no message larger than (\d+) bytes$`, sawNoMessageLargerThan)
 	sc.Step(`^the server saw `+client+`'s connection end because (the client closed it|it was reset|the server shut down|it was idle|it stopped reading)$`, sawConnectionEnd)
 	sc.Step(`^the server saw (\d+) connections$`, func(ctx context.Context, n int) error {
 		_, err := worldFrom(ctx).events.waitFor(ctx, fmt.Sprintf("%d connections", n), func(events []event) bool {
@@ -101,10 +102,7 @@ func serverSteps(sc *godog.ScenarioContext) {
 func useFraming(ctx context.Context, name string) error {
 	w := worldFrom(ctx)
 	return w.configure(func() {
-		w.framing = tcpecho.FramingLine
-		if name == "fixed-buffer" {
-			w.framing = tcpecho.FramingFixed
-		}
+		w.framing = map[string]tcpecho.Framing{"stream": tcpecho.FramingStream, "line": tcpecho.FramingLine, "fixed-buffer": tcpecho.FramingFixed}[name]
 	})
 }
 
@@ -245,6 +243,26 @@ func sawMessagesOfAtMost(ctx context.Context, n, size int) error {
 	for _, m := range got {
 		assert.LessOrEqual(t, len(m), size, "message %s", show(m))
 	}
+	return nil
+}
+
+// sawNoMessageLargerThan waits for every byte the clients sent to have been
+// taken as messages, and checks that none was longer than size.
+func sawNoMessageLargerThan(ctx context.Context, size int) error {
+	w := worldFrom(ctx)
+	total := 0
+	for _, p := range w.peers {
+		total += p.sent
+	}
+	got, err := allMessages(ctx, total)
+	if err != nil {
+		return err
+	}
+	longest := 0
+	for _, m := range got {
+		longest = max(longest, len(m))
+	}
+	assert.LessOrEqual(godog.T(ctx), longest, size, "the longest of the %d messages the server saw", len(got))
 	return nil
 }
 

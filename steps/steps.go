@@ -33,6 +33,7 @@ func InitializeScenario(sc *godog.ScenarioContext) {
 	clientSteps(sc)
 	udpSteps(sc)
 	streamSteps(sc)
+	promptSteps(sc)
 	interopSteps(sc)
 	processSteps(sc)
 	environmentSteps(sc)

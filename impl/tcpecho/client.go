@@ -30,14 +30,17 @@ var ErrNewlineInMessage = errors.New("message has a newline before its end")
 // what went wrong, never a reason to hold a flood.
 const maxTrailing = 64 << 10
 
-// A Dialer opens Clients. Its zero value dials with line framing and
+// A Dialer opens Clients. Its zero value dials with stream framing and
 // DefaultTimeout.
 type Dialer struct {
 	// Framing is how the client sends messages and reads their echoes:
-	// FramingLine sends each message as one line and reads back up to its
-	// '\n'; FramingFixed sends it in pieces of at most Size bytes and
+	// FramingStream sends each message as it is and reads back exactly as
+	// many bytes; FramingLine sends it as one line and reads back up to
+	// its '\n'; FramingFixed sends it in pieces of at most Size bytes and
 	// reads back exactly as many bytes as each piece had before sending the
-	// next, as the article's client does with its 4-byte server.
+	// next, as the article's client does with its 4-byte server. A stream
+	// or fixed client needs a server that echoes without waiting for a line
+	// end; a line client works with every framing.
 	Framing Framing
 	// Size is the largest piece sent at once in FramingFixed. 0 means
 	// DefaultSize.
@@ -94,16 +97,20 @@ func (d *Dialer) Dial(ctx context.Context, addr string) (*Client, error) {
 // sees as the remote address.
 func (c *Client) LocalAddr() net.Addr { return c.conn.LocalAddr() }
 
-// Echo sends msg and waits for its echo, which it returns. In FramingLine a
-// '\n' is added to msg unless it ends with one, and the returned echo
-// includes it. The error wraps ErrEchoDiffers when the echo is not what was
+// Echo sends msg and waits for its echo, which it returns. In
+// FramingStream msg is sent as it is and its length is read back; in
+// FramingLine a '\n' is added to msg unless it ends with one, and the
+// returned echo includes it. The error wraps ErrEchoDiffers when the echo is not what was
 // sent, os.ErrDeadlineExceeded when it did not come in time, and
 // io.ErrUnexpectedEOF when the server closed the connection first.
 func (c *Client) Echo(msg []byte) ([]byte, error) {
 	if err := c.conn.SetDeadline(time.Now().Add(c.timeout)); err != nil {
 		return nil, fmt.Errorf("set deadline: %w", err)
 	}
-	if c.framing == FramingFixed {
+	switch c.framing {
+	case FramingStream:
+		return c.exchange(msg, c.readFull)
+	case FramingFixed:
 		echo := make([]byte, 0, len(msg))
 		for piece := range slices.Chunk(msg, c.size) {
 			got, err := c.exchange(piece, c.readFull)

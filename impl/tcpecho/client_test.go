@@ -14,8 +14,8 @@ import (
 )
 
 func TestEchoRejectsANewlineInsideALine(t *testing.T) {
-	addr, _ := start(t, &Server{})
-	c, err := Dial(context.Background(), addr)
+	addr, _ := start(t, &Server{Framing: FramingLine})
+	c, err := (&Dialer{Framing: FramingLine}).Dial(context.Background(), addr)
 	require.NoError(t, err)
 	defer c.Abort()
 	_, err = c.Echo([]byte("two\nlines"))
@@ -39,7 +39,7 @@ func TestEchoReportsAServerThatClosesEarly(t *testing.T) {
 		c.Write(buf[:2])
 		c.Close()
 	}()
-	c, err := Dial(context.Background(), l.Addr().String())
+	c, err := (&Dialer{Framing: FramingLine}).Dial(context.Background(), l.Addr().String())
 	require.NoError(t, err)
 	defer c.Abort()
 	_, err = c.Echo([]byte("ab"))
@@ -67,7 +67,7 @@ func TestTimeoutErrorSaysWhatWasMissing(t *testing.T) {
 			io.Copy(io.Discard, c)
 		}
 	}()
-	c, err := (&Dialer{Timeout: 50 * time.Millisecond}).Dial(context.Background(), l.Addr().String())
+	c, err := (&Dialer{Framing: FramingLine, Timeout: 50 * time.Millisecond}).Dial(context.Background(), l.Addr().String())
 	require.NoError(t, err)
 	defer c.Abort()
 	_, err = c.Echo([]byte("hi"))

@@ -1,14 +1,24 @@
-// Package tcpecho provides a TCP echo server and client with two framings:
-// a fixed buffer of N bytes and newline-terminated lines.
+// Package tcpecho provides a TCP echo server and client with three
+// framings: a stream echoed as it arrives, newline-terminated lines, and a
+// fixed buffer of N bytes.
 //
-// Both framings echo every byte a client sends back to it, once and in order,
-// as RFC 862 asks. The framing only decides what the server counts as one
-// message: what its Observer is told about and how much it holds at a time.
+// Every framing echoes every byte a client sends back to it, once and in
+// order. The framing decides when, what the server counts as one message
+// (what its Observer is told about) and how much it holds at a time:
 //
-//   - FramingFixed takes at most Size bytes (4 by default) as one message.
-//   - FramingLine takes one line ending in '\n' as one message. A line longer
-//     than MaxLine (64 KiB by default) is passed on in pieces of MaxLine
-//     bytes, so the server never holds more than that for it.
+//   - FramingStream, the zero value, echoes each read at once, whatever it
+//     holds; a message is what one read returned. This is RFC 862's echo,
+//     and what xinetd's and socat's echo servers do. Choose it to test
+//     networks, load balancers and clients: any client gets its bytes back
+//     without ending a line or its stream.
+//   - FramingLine takes one line ending in '\n' as one message and echoes
+//     it once it is whole. A line longer than MaxLine (64 KiB by default)
+//     is passed on in pieces of MaxLine bytes, so the server never holds
+//     more than that for it. Choose it to watch a line protocol and see
+//     where messages begin and end; a client that sends no line end waits.
+//   - FramingFixed takes at most Size bytes (4 by default) of what has
+//     arrived as one message, as the article's server does. Choose it to
+//     watch TCP deliver bytes in pieces.
 //
 // The Server follows net/http.Server: configure it with fields, start it with
 // Serve or ListenAndServe, stop it with Shutdown or Close. The Client sends

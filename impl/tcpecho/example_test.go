@@ -10,14 +10,14 @@ import (
 	"github.com/echospec/echo/impl/tcpecho"
 )
 
-// A line server and the client that checks every echo. Listening before
+// An echo server and the client that checks every echo. Listening before
 // serving means the address takes connections at once: no race with Serve.
 func Example() {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		log.Fatal(err)
 	}
-	srv := &tcpecho.Server{} // the zero value is a line server
+	srv := &tcpecho.Server{} // the zero value echoes each read at once (RFC 862)
 	go srv.Serve(l)          // returns tcpecho.ErrServerClosed once stopped
 	defer srv.Close()
 
@@ -25,7 +25,7 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	echo, err := c.Echo([]byte("hello")) // sends "hello\n", checks what comes back
+	echo, err := c.Echo([]byte("hello")) // sends "hello" as it is, checks what comes back
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -33,7 +33,7 @@ func Example() {
 	if err := c.Close(); err != nil { // half-closes, and reports anything extra
 		log.Fatal(err)
 	}
-	// Output: "hello\n"
+	// Output: "hello"
 }
 
 // ListenAndServe on a free port, with Ready telling which port and when
@@ -64,13 +64,13 @@ func ExampleServer_Ready() {
 }
 
 // An Observer sees every message the server takes, before its echo goes
-// back.
+// back: here, every line.
 func ExampleObserverFunc() {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		log.Fatal(err)
 	}
-	srv := &tcpecho.Server{Observer: tcpecho.ObserverFunc(func(e tcpecho.Event) {
+	srv := &tcpecho.Server{Framing: tcpecho.FramingLine, Observer: tcpecho.ObserverFunc(func(e tcpecho.Event) {
 		if e.Kind == tcpecho.MessageReceived {
 			fmt.Printf("server took %q\n", e.Message)
 		}
@@ -78,12 +78,12 @@ func ExampleObserverFunc() {
 	go srv.Serve(l)
 	defer srv.Close()
 
-	c, err := tcpecho.Dial(context.Background(), l.Addr().String())
+	c, err := (&tcpecho.Dialer{Framing: tcpecho.FramingLine}).Dial(context.Background(), l.Addr().String())
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer c.Close()
-	for _, msg := range []string{"one", "two"} {
+	for _, msg := range []string{"one", "two"} { // each sent with a '\n'
 		if _, err := c.Echo([]byte(msg)); err != nil {
 			log.Fatal(err)
 		}
@@ -94,14 +94,14 @@ func ExampleObserverFunc() {
 }
 
 // Shutdown is graceful: what a client sent comes back before its
-// connection closes, even half a line.
+// connection closes, even half a line that a line server holds.
 func ExampleServer_Shutdown() {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		log.Fatal(err)
 	}
 	read := make(chan struct{}, 1)
-	srv := &tcpecho.Server{Observer: tcpecho.ObserverFunc(func(e tcpecho.Event) {
+	srv := &tcpecho.Server{Framing: tcpecho.FramingLine, Observer: tcpecho.ObserverFunc(func(e tcpecho.Event) {
 		if e.Kind == tcpecho.DataRead {
 			read <- struct{}{}
 		}

@@ -5,15 +5,20 @@ import (
 	"fmt"
 )
 
-// Framing says what the server takes as one message.
+// Framing says what the server takes as one message. Every framing echoes
+// every byte, once and in order; they differ in when: which to choose is
+// in the package documentation.
 type Framing int
 
 const (
+	// FramingStream echoes each read at once, whatever it holds: a message
+	// is what one read returned. It is RFC 862's echo, and the zero value.
+	FramingStream Framing = iota
 	// FramingLine takes one line, up to and including its '\n', as a
-	// message. It is the zero value.
-	FramingLine Framing = iota
+	// message, and echoes it once it is whole.
+	FramingLine
 	// FramingFixed takes at most a fixed number of bytes as a message,
-	// whatever they are.
+	// whatever they are, as the article's 4-byte server does.
 	FramingFixed
 )
 
@@ -24,9 +29,12 @@ const (
 	DefaultAddr    = "127.0.0.1:8080"
 )
 
-// String returns the name used on command lines: "line" or "fixed".
+// String returns the name used on command lines: "stream", "line" or
+// "fixed".
 func (f Framing) String() string {
 	switch f {
+	case FramingStream:
+		return "stream"
 	case FramingLine:
 		return "line"
 	case FramingFixed:
@@ -38,16 +46,18 @@ func (f Framing) String() string {
 // MarshalText implements encoding.TextMarshaler.
 func (f Framing) MarshalText() ([]byte, error) { return []byte(f.String()), nil }
 
-// UnmarshalText accepts "line" or "fixed", so a Framing can be a flag
-// (flag.TextVar) or a configuration value.
+// UnmarshalText accepts "stream", "line" or "fixed", so a Framing can be
+// a flag (flag.TextVar) or a configuration value.
 func (f *Framing) UnmarshalText(text []byte) error {
 	switch string(text) {
+	case "stream":
+		*f = FramingStream
 	case "line":
 		*f = FramingLine
 	case "fixed":
 		*f = FramingFixed
 	default:
-		return fmt.Errorf("framing must be fixed or line, not %q", text)
+		return fmt.Errorf("framing must be stream, line or fixed, not %q", text)
 	}
 	return nil
 }
@@ -59,6 +69,9 @@ func (f *Framing) UnmarshalText(text []byte) error {
 // unfinished message is searched once however it trickles in; scanned is
 // how many bytes are known so after the call.
 type splitFunc func(data []byte, atEOF bool, from int) (n, scanned int)
+
+// streamSplit takes whatever has arrived: one read is one message.
+func streamSplit(data []byte, _ bool, _ int) (int, int) { return len(data), 0 }
 
 // fixedSplit takes whatever has arrived, up to size bytes: a fixed-buffer
 // server never waits for a buffer to fill, or a short message would never
@@ -91,7 +104,8 @@ func lineSplit(maxLine int) splitFunc {
 // scanned are as for splitFunc.
 type consumeFunc func(data []byte, atEOF bool, from int) (n, scanned int)
 
-// fixedConsume takes everything: every byte is part of some message.
+// fixedConsume takes everything: every byte is part of some message, in
+// the stream framing as in the fixed one.
 func fixedConsume(data []byte, _ bool, _ int) (int, int) { return len(data), 0 }
 
 // lineConsume takes every line up to the last '\n', then as many whole

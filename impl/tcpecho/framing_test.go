@@ -70,7 +70,7 @@ func TestLineScanningResumesWhereItStopped(t *testing.T) {
 }
 
 func TestFramingText(t *testing.T) {
-	for _, f := range []Framing{FramingLine, FramingFixed} {
+	for _, f := range []Framing{FramingStream, FramingLine, FramingFixed} {
 		text, err := f.MarshalText()
 		require.NoError(t, err)
 		var back Framing
@@ -78,6 +78,6 @@ func TestFramingText(t *testing.T) {
 		assert.Equal(t, f, back)
 	}
 	var f Framing
-	assert.EqualError(t, f.UnmarshalText([]byte("lines")), `framing must be fixed or line, not "lines"`)
-	assert.Equal(t, "line", Framing(0).String(), "the zero value is line framing")
+	assert.EqualError(t, f.UnmarshalText([]byte("lines")), `framing must be stream, line or fixed, not "lines"`)
+	assert.Equal(t, "stream", Framing(0).String(), "the zero value is stream framing")
 }

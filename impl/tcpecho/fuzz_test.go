@@ -136,3 +136,17 @@ func FuzzFixedFraming(f *testing.F) {
 		}
 	})
 }
+
+func FuzzStreamFraming(f *testing.F) {
+	f.Add([]byte("no line end, no size"), []byte{3})
+	f.Add(bytes.Repeat([]byte{0, 0xff, '\n'}, 30000), []byte{255, 7})
+	f.Fuzz(func(t *testing.T, data, cuts []byte) {
+		echo, messages, reason := echoScripted(t, &Server{Framing: FramingStream}, data, cuts)
+		checkWhole(t, data, echo, messages, reason)
+		for _, m := range messages {
+			if len(m) == 0 || len(m) > pooledSize {
+				t.Fatalf("message of %d bytes: a message is what one read returned, 1 to %d bytes", len(m), pooledSize)
+			}
+		}
+	})
+}

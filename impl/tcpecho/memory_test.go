@@ -42,7 +42,7 @@ func TestFixedSizeIsABoundNotABuffer(t *testing.T) {
 func TestHeldBytesStayWithinTheBudgetAndAreGivenBack(t *testing.T) {
 	early := make(chan string, 5) // the clients whose half line was echoed early
 	reads := make(chan struct{}, 5)
-	s := &Server{MaxHeld: 2 * pooledSize, Observer: ObserverFunc(func(e Event) {
+	s := &Server{Framing: FramingLine, MaxHeld: 2 * pooledSize, Observer: ObserverFunc(func(e Event) {
 		switch e.Kind {
 		case DataRead:
 			reads <- struct{}{}

@@ -50,15 +50,17 @@ var ErrClientReset = errors.New("client reset the connection")
 
 // A Server echoes back to each TCP client what it sends. Set its fields
 // before calling Serve or ListenAndServe and leave them alone afterwards.
-// The zero value is a line-framing server for DefaultAddr.
+// The zero value is a stream server (RFC 862's echo: each read echoed at
+// once) for DefaultAddr.
 type Server struct {
 	// Addr is the TCP address ListenAndServe listens on, "host:port".
 	// Port 0 picks a free port; Ready tells which. Empty means DefaultAddr.
 	Addr string
 
-	// Framing says what the server takes as one message. The echo is the
-	// same in both framings; the framing decides what Observer sees and how
-	// much the server holds for one message.
+	// Framing says what the server takes as one message. Every framing
+	// echoes every byte; the framing decides when (at once, at a line's
+	// end, in pieces of Size), what Observer sees as a message and how much
+	// the server holds for one. The zero value is FramingStream.
 	Framing Framing
 
 	// Size is the largest message in FramingFixed, in bytes. 0 means
@@ -258,6 +260,10 @@ func (s *Server) settings() (connConfig, error) {
 		return connConfig{}, errors.New("tcpecho: MaxConns, MaxConnsPerIP, MaxHeld, IdleTimeout and WriteTimeout must not be negative")
 	}
 	switch s.Framing {
+	case FramingStream:
+		// What one read returned is echoed at once: nothing is held past
+		// the read, so the pooled buffer never has to grow.
+		return connConfig{split: streamSplit, consume: fixedConsume, size: 1, limit: pooledSize, idle: s.IdleTimeout, write: s.WriteTimeout}, nil
 	case FramingFixed:
 		// Read into pooled 64 KiB buffers whatever the message size: a
 		// 4-byte message must not cost a system call per 4 bytes, and a

@@ -102,7 +102,7 @@ func TestReadyGetsTheListenerAddress(t *testing.T) {
 		require.NoError(t, err)
 		got, err := c.Echo([]byte("ping"))
 		require.NoError(t, err)
-		assert.Equal(t, "ping\n", string(got))
+		assert.Equal(t, "ping", string(got), "the zero Dialer and Server both stream")
 		require.NoError(t, c.Close())
 	case <-time.After(5 * time.Second):
 		t.Fatal("Ready was not called")
@@ -145,7 +145,7 @@ func TestShutdownWaitsForABusyConnectionUntilItsContextEnds(t *testing.T) {
 
 func TestCloseEndsConnectionsWithoutEchoingWhatTheyHold(t *testing.T) {
 	rec := newRecorder()
-	s := &Server{Observer: rec}
+	s := &Server{Framing: FramingLine, Observer: rec}
 	addr, _ := start(t, s)
 	c, err := net.Dial("tcp", addr)
 	require.NoError(t, err)
@@ -180,7 +180,7 @@ func TestShutdownEchoesWhatArrivedButWasNotReadYet(t *testing.T) {
 	// second arrives while nobody reads; Shutdown must still echo it.
 	busy, release := make(chan struct{}), make(chan struct{})
 	var once sync.Once
-	s := &Server{Observer: ObserverFunc(func(e Event) {
+	s := &Server{Framing: FramingLine, Observer: ObserverFunc(func(e Event) {
 		if e.Kind == MessageReceived {
 			once.Do(func() { close(busy); <-release })
 		}

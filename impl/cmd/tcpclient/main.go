@@ -1,7 +1,7 @@
 // Command tcpclient sends messages to a TCP echo server and checks that
 // each comes back unchanged.
 //
-//	tcpclient [-addr ADDR] [-framing fixed|line] [-size N] [-timeout D] [MESSAGE...]
+//	tcpclient [-addr ADDR] [-framing line|stream|fixed] [-size N] [-timeout D] [MESSAGE...]
 //
 // It sends each MESSAGE in turn, or else each line of stdin, over one
 // connection, and prints each echo on stdout, one per line. It exits 0 when
@@ -19,7 +19,7 @@ import (
 
 func main() { cli.Main(run) }
 
-const synopsis = "tcpclient [-addr ADDR] [-framing fixed|line] [-size N] [-timeout D] [-max-line BYTES] [MESSAGE...]"
+const synopsis = "tcpclient [-addr ADDR] [-framing line|stream|fixed] [-size N] [-timeout D] [-max-line BYTES] [MESSAGE...]"
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("tcpclient", flag.ContinueOnError)
@@ -27,7 +27,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	cli.SetUsage(fs, synopsis)
 	addr := cli.HostPort(fs, "addr", tcpecho.DefaultAddr, "echo server `address`, host:port")
 	var framing tcpecho.Framing
-	fs.TextVar(&framing, "framing", tcpecho.FramingLine, "`fixed`: send each message in pieces of at most -size bytes and read back as many; line: send it as one line and read back up to the newline")
+	fs.TextVar(&framing, "framing", tcpecho.FramingLine, "`how` to send: line (each message as one line, read back up to the newline; works with every server), stream (each message as it is, read back as many bytes) or fixed (in pieces of at most -size bytes, each read back before the next)")
 	size := cli.PositiveInt(fs, "size", tcpecho.DefaultSize, "largest piece sent at once, in `bytes`, with -framing fixed")
 	timeout := fs.Duration("timeout", tcpecho.DefaultTimeout, "how long to wait to connect, and for each echo (a `duration` such as 500ms)")
 	maxLine := cli.PositiveInt(fs, "max-line", cli.DefaultMaxStdinLine, "longest line read from stdin, in `bytes`, its newline not counted")

@@ -94,7 +94,7 @@ func TestBadUsage(t *testing.T) {
 		problem string
 	}{
 		{[]string{"-nope"}, "flag provided but not defined: -nope"},
-		{[]string{"-framing", "lines"}, `invalid value "lines" for flag -framing: framing must be fixed or line, not "lines"`},
+		{[]string{"-framing", "lines"}, `invalid value "lines" for flag -framing: framing must be stream, line or fixed, not "lines"`},
 		{[]string{"-size", "-3"}, `invalid value "-3" for flag -size: -3 is less than 1`},
 		{[]string{"-timeout", "0s"}, `invalid value 0s for flag -timeout: must be positive`},
 		{[]string{"-addr", "localhost"}, `invalid value "localhost" for flag -addr: missing port in address`},

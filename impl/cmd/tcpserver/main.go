@@ -1,7 +1,11 @@
 // Command tcpserver is a TCP echo server: it sends every client back what
-// the client sends it, framed in fixed-size messages or in lines.
+// the client sends it. By default each read is echoed at once (-framing
+// stream, RFC 862's echo, for testing networks, balancers and clients);
+// -framing line echoes whole lines (to watch a line protocol) and -framing
+// fixed echoes in messages of at most -size bytes (to watch TCP deliver
+// bytes in pieces, as in the article).
 //
-//	tcpserver [-listen ADDR] [-framing fixed|line] [-size N] [-max-line N] [-v] ...
+//	tcpserver [-listen ADDR] [-framing stream|line|fixed] [-size N] [-max-line N] [-v] ...
 //
 // It writes "listening on HOST:PORT" to stderr once it accepts connections,
 // logs connections there (and every message with -v), and on SIGINT,
@@ -24,7 +28,7 @@ import (
 
 func main() { cli.Main(run) }
 
-const synopsis = "tcpserver [-listen ADDR] [-framing fixed|line] [-size N] [-max-line N] [-max-conns N] [-max-conns-per-ip N] [-max-held BYTES] [-idle-timeout D] [-write-timeout D] [-shutdown-timeout D] [-events FILE] [-events-buffer BYTES] [-v]"
+const synopsis = "tcpserver [-listen ADDR] [-framing stream|line|fixed] [-size N] [-max-line N] [-max-conns N] [-max-conns-per-ip N] [-max-held BYTES] [-idle-timeout D] [-write-timeout D] [-shutdown-timeout D] [-events FILE] [-events-buffer BYTES] [-v]"
 
 // The limits' defaults: generous for an echo service, never unbounded.
 const (
@@ -42,9 +46,9 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 	cli.SetUsage(fs, synopsis)
 	listen := cli.HostPort(fs, "listen", tcpecho.DefaultAddr, "`address` to listen on, host:port; port 0 picks a free port")
 	var framing tcpecho.Framing
-	fs.TextVar(&framing, "framing", tcpecho.FramingLine, "what one message is: `fixed` (at most -size bytes) or line (up to and including a newline)")
+	fs.TextVar(&framing, "framing", tcpecho.FramingStream, "`how` to echo: stream (each read at once, as RFC 862 asks: to test networks, balancers and clients), line (each line once whole: to see where messages begin and end) or fixed (in messages of at most -size bytes: to watch TCP deliver bytes in pieces)")
 	size := cli.PositiveInt(fs, "size", tcpecho.DefaultSize, "largest message in `bytes`, with -framing fixed")
-	maxLine := cli.PositiveInt(fs, "max-line", tcpecho.DefaultMaxLine, "longest line held whole, in `bytes`; a longer one is echoed on in pieces of this size")
+	maxLine := cli.PositiveInt(fs, "max-line", tcpecho.DefaultMaxLine, "longest line held whole, in `bytes`, with -framing line; a longer one is echoed on in pieces of this size")
 	maxConns := cli.Count(fs, "max-conns", defaultMaxConns, "`N`: most connections open at once; one more is closed at once, counted and logged (0: no limit)")
 	maxConnsPerIP := cli.Count(fs, "max-conns-per-ip", 0, "`N`: most connections open at once from one client address; one more is closed at once, counted and logged (0: no limit)")
 	maxHeld := cli.Count(fs, "max-held", defaultMaxHeld, "`bytes` all clients together may make the server hold between reads (unfinished lines, echoes not yet taken); past it unfinished lines are echoed on as they stand (0: no limit)")

@@ -52,7 +52,7 @@ func TestVerboseLogsEveryMessage(t *testing.T) {
 	require.NoError(t, c.Close())
 	require.NoError(t, stop())
 	assert.Contains(t, stderr.String(), `msg=message`)
-	assert.Contains(t, stderr.String(), `text="hello\n"`)
+	assert.Contains(t, stderr.String(), `bytes=5 text=hello`, "by default a message is what one read returned")
 }
 
 func TestShutdownEchoesAnUnfinishedLineFirst(t *testing.T) {
@@ -84,7 +84,7 @@ func TestBadUsage(t *testing.T) {
 		problem string
 	}{
 		{[]string{"-nope"}, "flag provided but not defined: -nope"},
-		{[]string{"-framing", "words"}, `invalid value "words" for flag -framing: framing must be fixed or line, not "words"`},
+		{[]string{"-framing", "words"}, `invalid value "words" for flag -framing: framing must be stream, line or fixed, not "words"`},
 		{[]string{"-size", "0"}, `invalid value "0" for flag -size: 0 is less than 1`},
 		{[]string{"-max-line", "x"}, `invalid value "x" for flag -max-line: "x" is not a whole number`},
 		{[]string{"extra"}, `unexpected argument "extra"`},
