@@ -1,13 +1,13 @@
 @interop
 Feature: Working with the tools people already have
   People test echo services with what is on their machine: nc (OpenBSD
-  netcat) and socat as clients, socat or xinetd as quick servers. Our
-  servers answer those clients byte for byte, and our clients work against
-  those servers, so a mixed setup tells the truth about the network in
-  between, not about which program is at either end.
+  netcat) and socat as clients, socat or xinetd as quick servers, a load
+  tool such as fortio. Our servers answer those clients byte for byte, and
+  our clients work against those servers, so a mixed setup tells the truth
+  about the network in between, not about which program is at either end.
 
-  A tool that is not installed skips its scenario and says which package
-  to install; CI installs them all.
+  A tool that is not installed skips its scenario and says how to install
+  it; CI installs them all.
 
   Scenario Outline: <tool> over TCP gets back exactly what it sent (<framing> server)
     Given a <framing> echo server
@@ -42,6 +42,20 @@ Feature: Working with the tools people already have
       | tool  |
       | nc    |
       | socat |
+
+  Scenario Outline: fortio, a load tool, gets every call answered over <proto>, each echo checked
+    fortio sends its payloads with no line end and never ends its stream,
+    and checks that each echo is the payload it sent: it needs an echo
+    that answers at once, as the default server does.
+
+    Given <server>
+    When fortio makes 400 calls of 128 bytes over <proto>, 4 connections at 1000 calls a second
+    Then fortio reports 400 calls, all OK, and got back every byte it sent
+
+    Examples:
+      | proto | server               |
+      | TCP   | an echo server       |
+      | UDP   | a UDP echo server    |
 
   Scenario: Our TCP client against socat's echo server
     Given socat's echo server over TCP

@@ -35,6 +35,7 @@ func InitializeScenario(sc *godog.ScenarioContext) {
 	streamSteps(sc)
 	promptSteps(sc)
 	interopSteps(sc)
+	fortioSteps(sc)
 	processSteps(sc)
 	environmentSteps(sc)
 	limitsSteps(sc)

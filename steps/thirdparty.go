@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"go/build"
 	"net"
 	"os"
 	"os/exec"
@@ -16,18 +17,37 @@ import (
 // errMissingTool says a tool that is not ours is not installed here.
 var errMissingTool = errors.New("not installed")
 
-// tools says how to install each tool that is not ours, on Debian.
-var tools = map[string]string{"nc": "netcat-openbsd", "socat": "socat", "xinetd": "xinetd"}
+// tools says how to install each tool that is not ours, on Debian. fortio
+// is pinned to a release whose dependencies the Go module proxy serves.
+var tools = map[string]string{
+	"nc":     "apt-get install netcat-openbsd",
+	"socat":  "apt-get install socat",
+	"xinetd": "apt-get install xinetd",
+	"fortio": "go install " + fortioModule,
+}
 
-// lookTool finds a tool that is not ours, in PATH or in /usr/sbin (where
-// xinetd lives, outside an ordinary user's PATH). nc must be OpenBSD's:
-// the other netcats take other flags.
+// fortioModule is the fortio release the interop scenarios run.
+const fortioModule = "fortio.org/fortio@v1.66.5"
+
+// lookTool finds a tool that is not ours, in PATH, in /usr/sbin (where
+// xinetd lives, outside an ordinary user's PATH) or where go install puts
+// binaries. nc must be OpenBSD's: the other netcats take other flags.
 func lookTool(name string) (string, error) {
 	path, err := exec.LookPath(name)
 	if err != nil {
-		path = filepath.Join("/usr/sbin", name)
-		if _, err := os.Stat(path); err != nil {
-			return "", fmt.Errorf("%s is %w (apt-get install %s)", name, errMissingTool, tools[name])
+		found := false
+		for _, dir := range []string{"/usr/sbin", os.Getenv("GOBIN"), filepath.Join(build.Default.GOPATH, "bin")} {
+			if dir == "" {
+				continue
+			}
+			path = filepath.Join(dir, name)
+			if _, err := os.Stat(path); err == nil {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return "", fmt.Errorf("%s is %w (%s)", name, errMissingTool, tools[name])
 		}
 	}
 	if name == "nc" {

@@ -52,6 +52,7 @@ type world struct {
 	udp *udpWorld
 
 	tool       *toolRun            // what nc or socat sent and printed
+	fortio     *fortioRun          // what fortio reported
 	thirdParty []*thirdPartyServer // servers that are not ours
 	dir        string              // a scratch folder, made when needed
 	fifo       string              // a FIFO the server writes its events to, if any

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The demo behind `make demo`: starts a fixed-buffer and a line TCP echo
-# server and a UDP echo server on free loopback ports, sends them a few
-# messages with tcpclient and udpclient, shows what each side saw, and stops
-# the servers the way an operator would.
+# The demo behind `make demo`: starts the three TCP echo servers (stream,
+# the default; line; fixed-buffer) and a UDP echo server on free loopback
+# ports, sends them a few messages with tcpclient and udpclient, shows what
+# each side saw, and stops the servers the way an operator would.
 set -euo pipefail
 
 bin=${BIN:-bin}
@@ -68,6 +68,8 @@ stop() {
 
 show() { sed 's/^/    /' "$@"; }
 
+start stream tcpserver
+stream=$addr stream_pid=$pid
 start fixed tcpserver -framing fixed -size 4
 fixed=$addr fixed_pid=$pid
 start line tcpserver -framing line
@@ -75,11 +77,16 @@ line=$addr line_pid=$pid
 start udp udpserver
 udp=$addr udp_pid=$pid
 
-echo "== fixed-buffer server (4-byte buffer) on $fixed"
+echo "== stream server, tcpserver's default, on $stream: each read echoed at once,"
+echo "   no line end or half-close needed (choose it to test networks, balancers, clients)"
+echo "\$ tcpclient -addr $stream -framing stream ping 你好，世界"
+"$bin/tcpclient" -addr "$stream" -framing stream ping 你好，世界 | show
+echo
+echo "== fixed-buffer server (4-byte buffer) on $fixed: to watch TCP deliver bytes in pieces"
 echo "\$ tcpclient -addr $fixed -framing fixed abc abcdefghij 你好，世界"
 "$bin/tcpclient" -addr "$fixed" -framing fixed abc abcdefghij 你好，世界 | show
 echo
-echo "== line server on $line"
+echo "== line server on $line: to see where a line protocol's messages begin and end"
 echo "\$ printf 'hello\\nworld\\n' | tcpclient -addr $line"
 printf 'hello\nworld\n' | "$bin/tcpclient" -addr "$line" | show
 echo "\$ tcpclient -addr $line 你好，世界"
@@ -90,19 +97,23 @@ echo "== UDP server on $udp"
 echo "\$ udpclient -addr $udp hi '' 你好，世界"
 "$bin/udpclient" -addr "$udp" hi '' 你好，世界 | show
 
+stop "$stream_pid"
 stop "$fixed_pid"
 stop "$line_pid"
 stop "$udp_pid"
 wait # for the log copies, which end with their servers
 
 echo
-echo "== what the fixed-buffer server logged (-v: every message)"
+echo "== what the stream server logged (-v: every message; here a message is one read)"
+show "$tmp/stream.log"
+echo
+echo "== what the fixed-buffer server logged (a message is at most 4 bytes)"
 show "$tmp/fixed.log"
 echo
-echo "== what the line server logged"
+echo "== what the line server logged (a message is a line)"
 show "$tmp/line.log"
 echo
 echo "== what the UDP server logged (an empty datagram is answered with an empty one)"
 show "$tmp/udp.log"
 echo
-echo "demo: all three servers answered every message and stopped cleanly on SIGTERM"
+echo "demo: all four servers answered every message and stopped cleanly on SIGTERM"

@@ -72,12 +72,13 @@ type benchCase struct {
 // parityRounds is the fewest rounds a case whose target is parity runs.
 const parityRounds = 21
 
-// framings are the two ways our TCP server frames, as the cases run them.
+// framings are the ways our TCP server frames, as the cases run them.
 var framings = []struct {
 	name  string
 	flags []string
 	line  bool
 }{
+	{"stream", []string{"-framing", "stream"}, false},
 	{"line", []string{"-framing", "line"}, true},
 	{"fixed -size 4", []string{"-framing", "fixed", "-size", "4"}, false},
 }

@@ -24,7 +24,7 @@ import (
 
 func main() { cli.Main(run) }
 
-const synopsis = `echobench -addr ADDR [-proto tcp|udp] [-mode pingpong|stream] [-c CONNS] [-size BYTES] [-line] [-d DURATION] [-timeout D]
+const synopsis = `echobench -addr ADDR [-proto tcp|udp] [-mode pingpong|stream] [-framing stream|line|fixed] [-c CONNS] [-size BYTES] [-line] [-d DURATION] [-timeout D]
        echobench -compare -bin DIR [-rounds N] [-d DURATION] [-run REGEXP]
        echobench -serve-baseline tcp|udp [-listen ADDR]`
 
@@ -38,7 +38,8 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 	fs.StringVar(&cfg.Mode, "mode", echobench.PingPong, "`mode`: pingpong (send a message, wait for its echo, again) or stream (write -size bytes while reading them back)")
 	conns := cli.PositiveInt(fs, "c", 1, "`N`: connections, or UDP sockets, at once")
 	fs.IntVar(&cfg.Size, "size", 0, "`bytes` in a ping-pong message (default 128), or sent by each stream (default 256 MiB)")
-	fs.BoolVar(&cfg.Line, "line", false, "end each message with a newline (and a stream's every 128 bytes), for line servers")
+	fs.BoolVar(&cfg.Line, "line", false, "end each message with a newline (and a stream's every 128 bytes), for line servers: the same as -framing line")
+	framing := fs.String("framing", "", "the server's `framing`: line (messages end in a newline, as -line) or stream or fixed (messages hold no newline; each is read back as sent)")
 	duration := cli.Duration(fs, "d", echobench.DefaultDuration, "the `duration` ping-pong runs for, and the most a stream may take")
 	timeout := cli.Duration(fs, "timeout", echobench.DefaultTimeout, "the `duration` one echo may take; a UDP datagram not back by then is lost")
 	compare := fs.Bool("compare", false, "run make bench's table: our servers against the stdlib baselines, alternating, on this machine")
@@ -51,6 +52,17 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 		return err
 	}
 	cfg.Conns, cfg.Duration, cfg.Timeout = *conns, *duration, *timeout
+	switch *framing {
+	case "":
+	case "line":
+		cfg.Line = true
+	case "stream", "fixed":
+		if cfg.Line {
+			return cli.Usagef(fs, "-line and -framing %s disagree: a %s server's messages hold no newline", *framing, *framing)
+		}
+	default:
+		return cli.Usagef(fs, "invalid value %q for flag -framing: framing must be stream, line or fixed", *framing)
+	}
 
 	switch {
 	case *baseline != "":

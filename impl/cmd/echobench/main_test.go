@@ -52,6 +52,8 @@ func TestBadUsage(t *testing.T) {
 		{[]string{"-c", "0"}, `invalid value "0" for flag -c: 0 is less than 1`},
 		{[]string{"-proto", "udp", "-mode", "stream"}, "echobench: UDP has no streams; use pingpong"},
 		{[]string{"-compare", "-run", "("}, "invalid value \"(\" for flag -run: error parsing regexp: missing closing ): `(`"},
+		{[]string{"-framing", "words"}, `invalid value "words" for flag -framing: framing must be stream, line or fixed`},
+		{[]string{"-framing", "stream", "-line"}, "-line and -framing stream disagree: a stream server's messages hold no newline"},
 	} {
 		clitest.BadUsage(t, run, "echobench", tc.args, tc.problem)
 	}
