@@ -112,11 +112,11 @@ Feature: Limits: the server stays up, bounded and fair, whatever a client does
     And tcpserver's peak resident memory stayed under 64 MiB
 
   @process @load
-  Scenario: 5000 clients each holding 60 KiB of an unfinished line, with tcpserver's defaults
+  Scenario: 5000 clients each holding 60 KiB of an unfinished line, with tcpserver -framing line's defaults
     300 MiB of unfinished lines, and the budget (-max-held 64 MiB) holds
     the server's memory down while everyone is still served.
 
-    Given tcpserver is running with its defaults and no event stream
+    Given tcpserver -framing line is running with its other defaults and no event stream
     When 5000 clients each send 60 KiB of a line without its newline
     Then a new client sends "hello\n" and receives it back within 1 second
     And each of them sends its newline and receives its whole line back

@@ -90,12 +90,12 @@ func holdingSteps(sc *godog.ScenarioContext) {
 		return nil
 	})
 
-	sc.Step(`^tcpserver is running with its defaults and no event stream$`, func(ctx context.Context) error {
+	sc.Step(`^tcpserver -framing (stream|line|fixed) is running with its other defaults and no event stream$`, func(ctx context.Context, framing string) error {
 		w := worldFrom(ctx)
 		if w.target.Mode != Process {
 			return skipScenario(ctx, "this scenario needs the binaries: make e2e")
 		}
-		p, err := startProcess(w.target.Bin, "tcpserver", nil, processOptions{events: "none"})
+		p, err := startProcess(w.target.Bin, "tcpserver", []string{"-framing", framing}, processOptions{events: "none"})
 		if err != nil {
 			return err
 		}

@@ -56,6 +56,10 @@ func benchmarkFraming(b *testing.B, s *Server, msg []byte, obs Observer) {
 
 var line = append(bytes.Repeat([]byte("a"), 127), '\n')
 
+func BenchmarkStreamFraming(b *testing.B) {
+	benchmarkFraming(b, &Server{Framing: FramingStream}, line, nil)
+}
+
 func BenchmarkLineFraming(b *testing.B) {
 	benchmarkFraming(b, &Server{Framing: FramingLine}, line, nil)
 }
@@ -65,6 +69,11 @@ func BenchmarkFixedFraming4(b *testing.B) {
 }
 
 // The same with an observer that wants every message: the split loop.
+// In the stream framing a message is one read: here a chunk of 32 lines.
+func BenchmarkStreamFramingObserved(b *testing.B) {
+	benchmarkFraming(b, &Server{Framing: FramingStream}, line, ObserverFunc(func(Event) {}))
+}
+
 func BenchmarkLineFramingObserved(b *testing.B) {
 	benchmarkFraming(b, &Server{Framing: FramingLine}, line, ObserverFunc(func(Event) {}))
 }
