@@ -9,7 +9,10 @@ Feature: The binaries as processes
   These scenarios need the binaries, so they run with make e2e only.
 
   Scenario Outline: <signal> with clients connected: exit 0, and every echo already sent arrives
-    Given tcpserver is running
+    A line server holds half a line until its newline comes; stopped, it
+    still sends it back.
+
+    Given tcpserver -framing line is running
     And client A sends "a whole line\n" and receives it back
     And client B sends "half a line" and the server has read it
     And client C is connected

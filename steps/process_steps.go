@@ -37,6 +37,16 @@ func processSteps(sc *godog.ScenarioContext) {
 		}
 		return w.startServer()
 	})
+	sc.Step(`^tcpserver -framing (stream|line|fixed) is running$`, func(ctx context.Context, framing string) error {
+		w := worldFrom(ctx)
+		if w.target.Mode != Process {
+			return skipScenario(ctx, "this scenario needs the binaries: make e2e")
+		}
+		if err := w.framing.UnmarshalText([]byte(framing)); err != nil {
+			return err
+		}
+		return w.startServer()
+	})
 	sc.Step(`^(tcpserver|udpserver) gets (SIGTERM|SIGINT|SIGHUP)$`, func(ctx context.Context, name, sig string) error {
 		return signalAndWait(ctx, name, signals[sig])
 	})
