@@ -71,114 +71,168 @@ func (c *conn) serve() {
 // MaxHeld budget; an unfinished line that the budget cannot take is echoed
 // on as it stands, as a line longer than MaxLine is.
 func (c *conn) echo(obs Observer, remote net.Addr) error {
-	var (
-		buf      []byte
-		r, w     int   // buf[r:w] holds bytes read but not yet taken as messages
-		scanned  int   // buf[r:r+scanned] is known to hold no message end
-		ending   error // set once no more bytes will be read; why
-		draining bool  // shutting down: read only what has arrived already
-		full     bool  // the last read filled the buffer: more is likely waiting
-		idle     = lazyDeadline{since: time.Now()}
-	)
+	s := echoLoop{c: c, obs: obs, remote: remote, idle: lazyDeadline{since: time.Now()}}
 	defer func() {
 		c.release()
-		putBuffer(buf)
+		putBuffer(s.buf)
 	}()
 	for {
-		start := r
-		if c.observeMessages {
-			for r < w {
-				n, sc := c.cfg.split(buf[r:w], ending != nil, scanned)
-				if n == 0 {
-					scanned = sc
-					break
-				}
-				obs.Observe(Event{Kind: MessageReceived, Conn: c.id, Remote: remote, Message: buf[r : r+n]})
-				r, scanned = r+n, 0
-			}
-		} else {
-			var n int
-			n, scanned = c.cfg.consume(buf[r:w], ending != nil, scanned)
-			r += n
+		if err := s.echoWhole(); err != nil {
+			return err
 		}
-		if r > start {
-			if err := c.write(buf, buf[start:r]); err != nil {
-				return err
-			}
+		if s.ending != nil {
+			return s.ending
 		}
-		if ending != nil {
-			return ending
+		if err := s.keep(); err != nil {
+			return err
 		}
-
-		if r < w && !draining && !c.hold(buf, w-r == len(buf)) {
-			// Over the budget: hold no more, and lose nothing either.
-			c.srv.heldOver(remote)
-			if c.observeMessages {
-				obs.Observe(Event{Kind: MessageReceived, Conn: c.id, Remote: remote, Message: buf[r:w]})
-			}
-			if err := c.write(buf, buf[r:w]); err != nil {
-				return err
-			}
-			r, scanned = w, 0
-		}
-
-		if !draining && c.cfg.idle > 0 {
-			idle.arm(c.rwc.SetReadDeadline, c.cfg.idle)
-			// Shutdown may have woken this connection just before the
-			// deadline above replaced its wake-up; it marked the server
-			// closing first, so look.
-			draining = c.srv.closing.Load()
-		}
-
-		var n int
-		var err error
-		switch {
-		case r == w && !full && !draining && c.waiter.ok():
-			// Nothing pending and nothing more likely at once: wait for
-			// the client without a buffer, so an idle connection costs
-			// little more than its goroutine.
-			c.release()
-			putBuffer(buf)
-			r, w, scanned = 0, 0, 0
-			buf, n, err = c.waiter.read(c.cfg.size)
-		default:
-			buf, r, w = room(buf, r, w, c.cfg)
-			if draining {
-				if n, err = c.waiter.readNow(c.rwc, buf[w:]); n == 0 && err == nil {
-					ending = ErrServerClosed
-				}
-			} else {
-				n, err = c.rwc.Read(buf[w:])
-			}
-		}
-		full = buf != nil && n == len(buf)-w
-		if n > 0 {
-			w += n
-			if c.cfg.idle > 0 {
-				idle.since = time.Now()
-			}
-			if c.observeReads {
-				obs.Observe(Event{Kind: DataRead, Conn: c.id, Remote: remote, Bytes: n})
-			}
-		}
-		switch {
-		case err == nil:
-		case errors.Is(err, io.EOF):
-			ending = ErrClientClosed
-		case c.srv.closing.Load() && errors.Is(err, os.ErrDeadlineExceeded):
-			// Shutdown woke this connection: echo what it holds and what
-			// has arrived already, then go.
-			draining = true
-		case c.cfg.idle > 0 && errors.Is(err, os.ErrDeadlineExceeded):
-			if idle.expired(c.rwc.SetReadDeadline, c.cfg.idle) {
-				ending = ErrIdleTimeout // echo what it holds, then go
-			}
-		case c.srv.closing.Load() && errors.Is(err, net.ErrClosed):
-			return ErrServerClosed
-		default:
-			return connError("read", err)
+		s.armIdle()
+		if err := s.readError(s.read()); err != nil {
+			return err
 		}
 	}
+}
+
+// echoLoop is where one connection's echo stands: its buffer, what in it
+// is not yet taken, and whether the connection is ending.
+type echoLoop struct {
+	c      *conn
+	obs    Observer
+	remote net.Addr
+
+	buf      []byte
+	r, w     int   // buf[r:w] holds bytes read but not yet taken as messages
+	scanned  int   // buf[r:r+scanned] is known to hold no message end
+	ending   error // set once no more bytes will be read; why
+	draining bool  // shutting down: read only what has arrived already
+	full     bool  // the last read filled the buffer: more is likely waiting
+	idle     lazyDeadline
+}
+
+// echoWhole takes every whole message the buffer holds and writes them
+// back in one write.
+func (s *echoLoop) echoWhole() error {
+	start := s.r
+	if s.c.observeMessages {
+		s.splitObserved()
+	} else {
+		// Nobody observes messages: take the batch in one step.
+		var n int
+		n, s.scanned = s.c.cfg.consume(s.buf[s.r:s.w], s.ending != nil, s.scanned)
+		s.r += n
+	}
+	if s.r == start {
+		return nil
+	}
+	return s.c.write(s.buf, s.buf[start:s.r])
+}
+
+// splitObserved takes whole messages one by one, telling the observer of
+// each.
+func (s *echoLoop) splitObserved() {
+	for s.r < s.w {
+		n, scanned := s.c.cfg.split(s.buf[s.r:s.w], s.ending != nil, s.scanned)
+		if n == 0 {
+			s.scanned = scanned
+			return
+		}
+		s.message(s.buf[s.r : s.r+n])
+		s.r, s.scanned = s.r+n, 0
+	}
+}
+
+func (s *echoLoop) message(m []byte) {
+	s.obs.Observe(Event{Kind: MessageReceived, Conn: s.c.id, Remote: s.remote, Message: m})
+}
+
+// keep keeps an unfinished message for the next read, charged to the
+// server's budget; over the budget, it holds no more and loses nothing
+// either: it echoes the message as it stands.
+func (s *echoLoop) keep() error {
+	if s.r == s.w || s.draining || s.c.hold(s.buf, s.w-s.r == len(s.buf)) {
+		return nil
+	}
+	s.c.srv.heldOver(s.remote)
+	if s.c.observeMessages {
+		s.message(s.buf[s.r:s.w])
+	}
+	if err := s.c.write(s.buf, s.buf[s.r:s.w]); err != nil {
+		return err
+	}
+	s.r, s.scanned = s.w, 0
+	return nil
+}
+
+// armIdle sets the idle deadline for the next read, if there is one.
+func (s *echoLoop) armIdle() {
+	if s.draining || s.c.cfg.idle <= 0 {
+		return
+	}
+	s.idle.arm(s.c.rwc.SetReadDeadline, s.c.cfg.idle)
+	// Shutdown may have woken this connection just before the deadline
+	// above replaced its wake-up; it marked the server closing first, so
+	// look.
+	s.draining = s.c.srv.closing.Load()
+}
+
+// read reads what comes next into the buffer and returns the read's error.
+func (s *echoLoop) read() error {
+	c := s.c
+	var n int
+	var err error
+	switch {
+	case s.r == s.w && !s.full && !s.draining && c.waiter.ok():
+		// Nothing pending and nothing more likely at once: wait for the
+		// client without a buffer, so an idle connection costs little
+		// more than its goroutine.
+		c.release()
+		putBuffer(s.buf)
+		s.r, s.w, s.scanned = 0, 0, 0
+		s.buf, n, err = c.waiter.read(c.cfg.size)
+	default:
+		s.buf, s.r, s.w = room(s.buf, s.r, s.w, c.cfg)
+		if !s.draining {
+			n, err = c.rwc.Read(s.buf[s.w:])
+		} else if n, err = c.waiter.readNow(c.rwc, s.buf[s.w:]); n == 0 && err == nil {
+			s.ending = ErrServerClosed
+		}
+	}
+	s.full = s.buf != nil && n == len(s.buf)-s.w
+	if n > 0 {
+		s.w += n
+		if c.cfg.idle > 0 {
+			s.idle.since = time.Now()
+		}
+		if c.observeReads {
+			s.obs.Observe(Event{Kind: DataRead, Conn: c.id, Remote: s.remote, Bytes: n})
+		}
+	}
+	return err
+}
+
+// readError says what a read's error means: nil to go on (which a shutdown
+// or the end of the stream may have turned into draining or ending: echo
+// what is held, then go), or why the connection ends at once.
+func (s *echoLoop) readError(err error) error {
+	c := s.c
+	switch {
+	case err == nil:
+	case errors.Is(err, io.EOF):
+		s.ending = ErrClientClosed
+	case c.srv.closing.Load() && errors.Is(err, os.ErrDeadlineExceeded):
+		// Shutdown woke this connection: echo what it holds and what has
+		// arrived already, then go.
+		s.draining = true
+	case c.cfg.idle > 0 && errors.Is(err, os.ErrDeadlineExceeded):
+		if s.idle.expired(c.rwc.SetReadDeadline, c.cfg.idle) {
+			s.ending = ErrIdleTimeout // echo what it holds, then go
+		}
+	case c.srv.closing.Load() && errors.Is(err, net.ErrClosed):
+		return ErrServerClosed
+	default:
+		return connError("read", err)
+	}
+	return nil
 }
 
 // hold charges the buffer kept for an unfinished message to the budget:
