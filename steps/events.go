@@ -23,7 +23,6 @@ const maxEvents = 1_000_000
 // event is a copy of a tcpecho.Event that outlives the call.
 type event struct {
 	kind    tcpecho.EventKind
-	conn    uint64
 	remote  string
 	bytes   int
 	message []byte
@@ -170,7 +169,6 @@ func streamEvents[E, R any](log *eventLog[E], read func([]byte) (R, error), conv
 func tcpEvent(e tcpecho.Event) event {
 	return event{
 		kind:    e.Kind,
-		conn:    e.Conn,
 		remote:  e.Remote.String(),
 		bytes:   e.Bytes,
 		message: bytes.Clone(e.Message),

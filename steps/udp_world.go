@@ -17,10 +17,9 @@ import (
 
 // udpEvent is a copy of a udpecho.Event that outlives the call.
 type udpEvent struct {
-	kind    udpecho.EventKind
-	source  netip.AddrPort
-	payload []byte
-	reason  error
+	kind   udpecho.EventKind
+	source netip.AddrPort
+	reason error
 }
 
 func udpSummary(events []udpEvent) string {
@@ -113,7 +112,7 @@ func udpEvents(log *eventLog[udpEvent]) func(line []byte) {
 }
 
 func udpEventOf(e udpecho.Event) udpEvent {
-	return udpEvent{kind: e.Kind, source: e.Source, payload: bytes.Clone(e.Payload), reason: e.Reason}
+	return udpEvent{kind: e.Kind, source: e.Source, reason: e.Reason}
 }
 
 func (u *udpWorld) close() error {

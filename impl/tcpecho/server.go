@@ -324,10 +324,6 @@ func (s *Server) untrackListener(l net.Listener) {
 	}
 }
 
-// Rejected returns how many connections were closed on arrival because
-// MaxConns were open.
-func (s *Server) Rejected() uint64 { return s.rejected.Load() }
-
 type admission int
 
 const (
