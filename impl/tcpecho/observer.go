@@ -1,6 +1,10 @@
 package tcpecho
 
-import "net"
+import (
+	"net"
+
+	"github.com/echospec/echo/impl/internal/observe"
+)
 
 // EventKind names what happened in an Event.
 type EventKind int
@@ -79,15 +83,7 @@ type Interests interface {
 }
 
 // wants tells whether obs wants events of kind k.
-func wants(obs Observer, k EventKind) bool {
-	if obs == nil {
-		return false
-	}
-	if i, ok := obs.(Interests); ok {
-		return i.Wants(k)
-	}
-	return true
-}
+func wants(obs Observer, k EventKind) bool { return observe.Wants[Event](obs, k) }
 
 // ObserverFunc lets an ordinary function be an Observer.
 type ObserverFunc func(Event)
@@ -95,41 +91,21 @@ type ObserverFunc func(Event)
 // Observe calls f(e).
 func (f ObserverFunc) Observe(e Event) { f(e) }
 
-// Observers returns an Observer that tells each of obs, in order, skipping
-// nil ones, or nil when none is left, so that a server told of nothing
-// still does no work for it.
-func Observers(obs ...Observer) Observer {
-	var all multiObserver
-	for _, o := range obs {
+// MultiObserver returns an Observer that tells each of obs, in order, of
+// the events it wants, skipping nil ones, as io.MultiWriter writes to each
+// writer; or nil when none is left, so that a server told of nothing still
+// does no work for it. It implements Interests: what any of them wants.
+func MultiObserver(obs ...Observer) Observer {
+	all := make([]observe.Observer[Event], len(obs))
+	for i, o := range obs {
 		if o != nil {
-			all = append(all, o)
+			all[i] = o
 		}
 	}
-	switch len(all) {
-	case 0:
-		return nil
-	case 1:
-		return all[0]
-	}
-	return all
+	return observe.Multi(func(e Event) EventKind { return e.Kind }, all...)
 }
 
-type multiObserver []Observer
-
-func (m multiObserver) Observe(e Event) {
-	for _, o := range m {
-		if wants(o, e.Kind) {
-			o.Observe(e)
-		}
-	}
-}
-
-// Wants implements Interests: what any of them wants.
-func (m multiObserver) Wants(k EventKind) bool {
-	for _, o := range m {
-		if wants(o, k) {
-			return true
-		}
-	}
-	return false
-}
+// Observers is MultiObserver.
+//
+// Deprecated: use MultiObserver, named like io.MultiWriter.
+func Observers(obs ...Observer) Observer { return MultiObserver(obs...) }

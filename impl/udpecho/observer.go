@@ -1,6 +1,10 @@
 package udpecho
 
-import "net/netip"
+import (
+	"net/netip"
+
+	"github.com/echospec/echo/impl/internal/observe"
+)
 
 // EventKind names what happened in an Event.
 type EventKind int
@@ -51,35 +55,37 @@ type Observer interface {
 	Observe(Event)
 }
 
+// Interests is what an Observer may also implement to say which kinds of
+// event it wants: a server does not make the others. Without it, an
+// Observer gets all.
+type Interests interface {
+	Wants(EventKind) bool
+}
+
+// wants tells whether obs wants events of kind k.
+func wants(obs Observer, k EventKind) bool { return observe.Wants[Event](obs, k) }
+
 // ObserverFunc lets an ordinary function be an Observer.
 type ObserverFunc func(Event)
 
 // Observe calls f(e).
 func (f ObserverFunc) Observe(e Event) { f(e) }
 
-// Observers returns an Observer that tells each of obs, in order, skipping
-// nil ones, or nil when none is left, so that a server told of nothing
-// still does no work for it.
-func Observers(obs ...Observer) Observer {
-	var all multiObserver
-	for _, o := range obs {
+// MultiObserver returns an Observer that tells each of obs, in order, of
+// the events it wants, skipping nil ones, as io.MultiWriter writes to each
+// writer; or nil when none is left, so that a server told of nothing still
+// does no work for it. It implements Interests: what any of them wants.
+func MultiObserver(obs ...Observer) Observer {
+	all := make([]observe.Observer[Event], len(obs))
+	for i, o := range obs {
 		if o != nil {
-			all = append(all, o)
+			all[i] = o
 		}
 	}
-	switch len(all) {
-	case 0:
-		return nil
-	case 1:
-		return all[0]
-	}
-	return all
+	return observe.Multi(func(e Event) EventKind { return e.Kind }, all...)
 }
 
-type multiObserver []Observer
-
-func (m multiObserver) Observe(e Event) {
-	for _, o := range m {
-		o.Observe(e)
-	}
-}
+// Observers is MultiObserver.
+//
+// Deprecated: use MultiObserver, named like io.MultiWriter.
+func Observers(obs ...Observer) Observer { return MultiObserver(obs...) }

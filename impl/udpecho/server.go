@@ -141,7 +141,7 @@ func (s *Server) admit(src netip.AddrPort, payload []byte) bool {
 			return false
 		}
 	}
-	if s.Observer != nil {
+	if wants(s.Observer, Received) {
 		s.Observer.Observe(Event{Kind: Received, Source: src, Payload: payload})
 	}
 	return true
@@ -207,7 +207,7 @@ func (s *Server) Close() error {
 
 func (s *Server) refuse(obs Observer, src netip.AddrPort, payload []byte, why error) {
 	total := s.refused.Add(1)
-	if obs != nil {
+	if wants(obs, Refused) {
 		obs.Observe(Event{Kind: Refused, Source: src, Payload: payload, Reason: why})
 	}
 	if ok, skipped := s.refusedLog.Allow(time.Now()); ok {
@@ -217,7 +217,7 @@ func (s *Server) refuse(obs Observer, src netip.AddrPort, payload []byte, why er
 }
 
 func (s *Server) fail(obs Observer, src netip.AddrPort, err error) {
-	if obs != nil {
+	if wants(obs, Failed) {
 		obs.Observe(Event{Kind: Failed, Source: src, Reason: err})
 	}
 	if ok, skipped := s.failedLog.Allow(time.Now()); ok {

@@ -83,7 +83,7 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 		IdleTimeout:   *idleTimeout,
 		WriteTimeout:  *writeTimeout,
 		Logger:        logger,
-		Observer:      tcpecho.Observers(tcpecho.LogObserver(logger, *verbose), stream),
+		Observer:      tcpecho.MultiObserver(tcpecho.LogObserver(logger, *verbose), stream),
 		Ready: func(addr net.Addr) {
 			// A contract, not a log line: scripts wait for it and read the
 			// port from it.

@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/echospec/echo/impl/internal/cli"
-	"github.com/echospec/echo/impl/internal/describe"
 	"github.com/echospec/echo/impl/udpecho"
 )
 
@@ -61,19 +60,12 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 		return err
 	}
 	defer eventStream.Close()
-	var stream, logged udpecho.Observer
+	var stream udpecho.Observer
 	if w := eventStream.Writer(); w != nil {
 		stream = udpecho.EventStream(w)
 	}
-	if *verbose {
-		logged = udpecho.ObserverFunc(func(e udpecho.Event) {
-			if e.Kind == udpecho.Received {
-				logger.Debug("datagram", "source", e.Source.String(), "bytes", len(e.Payload), "text", describe.Preview(e.Payload))
-			}
-		})
-	}
-	// Without -v or -events this is nil: no work per datagram.
-	srv.Observer = udpecho.Observers(logged, stream)
+	// Without -v or -events nobody wants a datagram: no work per datagram.
+	srv.Observer = udpecho.MultiObserver(udpecho.LogObserver(logger, *verbose), stream)
 	if err := cli.Serve(ctx, srv, udpecho.ErrServerClosed, *shutdownTimeout, logger); err != nil {
 		return err
 	}

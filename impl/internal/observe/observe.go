@@ -1,0 +1,71 @@
+// Package observe is what tcpecho and udpecho share about observers: an
+// observer may say which kinds of event it wants, and several observers
+// can be told as one, as io.MultiWriter writes to several writers.
+package observe
+
+// Observer is told of events of type E; tcpecho.Observer and
+// udpecho.Observer have its method set.
+type Observer[E any] interface {
+	Observe(E)
+}
+
+// Interests is what an observer may also implement to say which kinds of
+// event, K, it wants.
+type Interests[K comparable] interface {
+	Wants(K) bool
+}
+
+// Wants tells whether obs wants events of kind k: a nil observer wants
+// none, one without Interests wants all.
+func Wants[E any, K comparable](obs Observer[E], k K) bool {
+	if obs == nil {
+		return false
+	}
+	if i, ok := obs.(Interests[K]); ok {
+		return i.Wants(k)
+	}
+	return true
+}
+
+// Multi returns an observer that tells each of obs, in order, of the
+// events it wants (kind says of what kind an event is), skipping nil ones;
+// or nil when none is left, so that a server told of nothing does no work
+// for it; or the one left. Its Wants is what any of them wants.
+func Multi[E any, K comparable](kind func(E) K, obs ...Observer[E]) Observer[E] {
+	var all []Observer[E]
+	for _, o := range obs {
+		if o != nil {
+			all = append(all, o)
+		}
+	}
+	switch len(all) {
+	case 0:
+		return nil
+	case 1:
+		return all[0]
+	}
+	return multi[E, K]{all: all, kind: kind}
+}
+
+type multi[E any, K comparable] struct {
+	all  []Observer[E]
+	kind func(E) K
+}
+
+func (m multi[E, K]) Observe(e E) {
+	k := m.kind(e)
+	for _, o := range m.all {
+		if Wants(o, k) {
+			o.Observe(e)
+		}
+	}
+}
+
+func (m multi[E, K]) Wants(k K) bool {
+	for _, o := range m.all {
+		if Wants(o, k) {
+			return true
+		}
+	}
+	return false
+}
