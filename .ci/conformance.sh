@@ -81,33 +81,8 @@ if ! [[ $last =~ ^[1-9][0-9]*\ passed,\ 0\ failed,\ 4\ skipped\ \(no\ UDP\ addre
 fi
 
 port=$(free_port)
-sed "s/PORT/$port/" >"$tmp/xinetd.conf" <<'CONF'
-defaults
-{
-	instances = UNLIMITED
-	cps       = 100000 1
-}
-service echo
-{
-	type        = INTERNAL UNLISTED
-	id          = echo-stream
-	socket_type = stream
-	protocol    = tcp
-	port        = PORT
-	bind        = 127.0.0.1
-	wait        = no
-}
-service echo
-{
-	type        = INTERNAL UNLISTED
-	id          = echo-dgram
-	socket_type = dgram
-	protocol    = udp
-	port        = PORT
-	bind        = 127.0.0.1
-	wait        = yes
-}
-CONF
+# The same configuration the scenarios use (internal/xinetd).
+sed "s/PORT/$port/" internal/xinetd/echo.conf >"$tmp/xinetd.conf"
 start xinetd "Started working" /usr/sbin/xinetd -dontfork -filelog /dev/stderr -pidfile "$tmp/xinetd.pid" -f "$tmp/xinetd.conf"
 xinetd_addr=127.0.0.1:$port
 pass "xinetd's built-in echo, datagrams up to its 2048-byte limit" TCP="$xinetd_addr" UDP="$xinetd_addr" MAX_DATAGRAM=2048

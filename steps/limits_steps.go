@@ -15,8 +15,8 @@ import (
 	"github.com/cucumber/godog"
 	"github.com/stretchr/testify/assert"
 
-	"github.com/echospec/echo/impl/echobench"
 	"github.com/echospec/echo/impl/tcpecho"
+	"github.com/echospec/echo/internal/procmem"
 )
 
 // names turns "A, B and C" into "client A", "client B", "client C".
@@ -162,7 +162,7 @@ func limitsSteps(sc *godog.ScenarioContext) {
 		if w.process == nil {
 			return errors.New("tcpserver is not running as a process")
 		}
-		peak, err := echobench.Memory(w.process.cmd.Process.Pid, "VmHWM")
+		peak, err := procmem.Read(w.process.cmd.Process.Pid, "VmHWM")
 		if err != nil {
 			return err
 		}

@@ -11,9 +11,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
+
+	"github.com/echospec/echo/internal/lines"
 )
 
 // eventsBuffer is the -events-buffer server processes get: 256 MiB.
@@ -28,7 +29,7 @@ type serverProcess struct {
 	name   string
 	cmd    *exec.Cmd
 	addr   string
-	stderr *output
+	stderr *lines.Output
 	events chan struct{} // closed when the event stream ends
 	exited chan struct{} // closed when the process has exited
 	err    error         // what Wait returned, once exited is closed
@@ -78,7 +79,7 @@ func startProcess(bin, name string, args []string, opts processOptions) (*server
 	p := &serverProcess{
 		name:   name,
 		cmd:    exec.Command(filepath.Join(bin, name), append(flags, args...)...),
-		stderr: newOutput(),
+		stderr: lines.NewOutput(),
 		events: make(chan struct{}),
 		exited: make(chan struct{}),
 	}
@@ -137,30 +138,23 @@ func startProcess(bin, name string, args []string, opts processOptions) (*server
 
 	ctx, cancel := context.WithTimeout(context.Background(), patience)
 	defer cancel()
-	ready := make(chan struct{})
-	var err error
-	go func() {
-		defer close(ready)
-		p.addr, err = p.stderr.waitLine(ctx, "listening on ")
-	}()
-	select {
-	case <-ready:
-		if err != nil {
-			p.kill()
-			return nil, fmt.Errorf("%s did not say it was listening: %w", name, err)
-		}
-		return p, nil
-	case <-p.exited:
-		cancel()
-		<-ready
-		return nil, fmt.Errorf("%s exited (%v) before listening: %s", name, p.err, p.stderr.String())
+	addr, err := lines.Listening(ctx, p.stderr, p.exited)
+	switch {
+	case errors.Is(err, lines.ErrExited):
+		p.kill()
+		return nil, fmt.Errorf("%s (%v): %w", name, p.err, err)
+	case err != nil:
+		p.kill()
+		return nil, fmt.Errorf("%s did not say it was listening: %w", name, err)
 	}
+	p.addr = addr
+	return p, nil
 }
 
 // readLogUntilListening copies log lines to out up to the one that says
 // where the server listens; then, as mode says, it closes the pipe or
 // leaves it unread, so that the server's writes to it fill it.
-func readLogUntilListening(log *os.File, out *output, mode logReader) {
+func readLogUntilListening(log *os.File, out *lines.Output, mode logReader) {
 	r := bufio.NewReader(log)
 	for {
 		line, err := r.ReadString('\n')
@@ -236,61 +230,4 @@ func runClient(ctx context.Context, bin, name string, limit time.Duration, stdin
 		return run, fmt.Errorf("run %s: %w", name, err)
 	}
 	return run, nil
-}
-
-// output is a process's stderr that steps can wait on, line by line.
-type output struct {
-	mu      sync.Mutex
-	buf     bytes.Buffer
-	changed chan struct{}
-}
-
-func newOutput() *output { return &output{changed: make(chan struct{})} }
-
-func (o *output) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	close(o.changed)
-	o.changed = make(chan struct{})
-	return o.buf.Write(p)
-}
-
-func (o *output) String() string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.buf.String()
-}
-
-// waitLine waits for a complete line starting with prefix and returns the
-// rest of it.
-func (o *output) waitLine(ctx context.Context, prefix string) (string, error) {
-	return o.wait(ctx, func(line string) (string, bool) { return strings.CutPrefix(line, prefix) })
-}
-
-// waitContaining waits for a complete line that contains text, and
-// returns it.
-func (o *output) waitContaining(ctx context.Context, text string) (string, error) {
-	return o.wait(ctx, func(line string) (string, bool) { return line, strings.Contains(line, text) })
-}
-
-func (o *output) wait(ctx context.Context, match func(line string) (string, bool)) (string, error) {
-	for {
-		o.mu.Lock()
-		text, changed := o.buf.String(), o.changed
-		o.mu.Unlock()
-		for line := range strings.Lines(text) {
-			line, complete := strings.CutSuffix(line, "\n")
-			if !complete {
-				break
-			}
-			if got, ok := match(line); ok {
-				return got, nil
-			}
-		}
-		select {
-		case <-changed:
-		case <-ctx.Done():
-			return "", fmt.Errorf("not in the output so far: %q", text)
-		}
-	}
 }

@@ -12,6 +12,9 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/echospec/echo/internal/lines"
+	"github.com/echospec/echo/internal/xinetd"
 )
 
 // errMissingTool says a tool that is not ours is not installed here.
@@ -63,7 +66,7 @@ func lookTool(name string) (string, error) {
 // a test.
 type thirdPartyServer struct {
 	cmd    *exec.Cmd
-	stderr *output
+	stderr *lines.Output
 	done   chan struct{}
 }
 
@@ -75,7 +78,7 @@ func startThirdPartyServer(tool, ready string, args ...string) (*thirdPartyServe
 	if err != nil {
 		return nil, "", err
 	}
-	s := &thirdPartyServer{cmd: exec.Command(path, args...), stderr: newOutput(), done: make(chan struct{})}
+	s := &thirdPartyServer{cmd: exec.Command(path, args...), stderr: lines.NewOutput(), done: make(chan struct{})}
 	s.cmd.Stderr = s.stderr
 	if err := s.cmd.Start(); err != nil {
 		return nil, "", fmt.Errorf("start %s: %w", tool, err)
@@ -93,7 +96,7 @@ func startThirdPartyServer(tool, ready string, args ...string) (*thirdPartyServe
 		case <-ctx.Done():
 		}
 	}()
-	line, err := s.stderr.waitContaining(ctx, ready)
+	line, err := s.stderr.WaitContaining(ctx, ready)
 	if err != nil {
 		s.stop()
 		return nil, "", fmt.Errorf("%s did not say %q: %w", tool, ready, err)
@@ -131,42 +134,11 @@ func xinetdEcho(dir string) (*thirdPartyServer, string, error) {
 		return nil, "", err
 	}
 	conf := filepath.Join(dir, "xinetd.conf")
-	if err := os.WriteFile(conf, []byte(xinetdConf(port)), 0o644); err != nil {
+	if err := os.WriteFile(conf, []byte(xinetd.EchoConf(port)), 0o644); err != nil {
 		return nil, "", err
 	}
 	s, _, err := startThirdPartyServer("xinetd", "Started working", "-dontfork", "-filelog", "/dev/stderr", "-pidfile", filepath.Join(dir, "xinetd.pid"), "-f", conf)
 	return s, fmt.Sprintf("127.0.0.1:%d", port), err
-}
-
-// xinetdConf serves xinetd's built-in echo over TCP and UDP on port,
-// without its default rate limits, which would drop a test's datagrams.
-func xinetdConf(port int) string {
-	return fmt.Sprintf(`defaults
-{
-	instances = UNLIMITED
-	cps       = 100000 1
-}
-service echo
-{
-	type        = INTERNAL UNLISTED
-	id          = echo-stream
-	socket_type = stream
-	protocol    = tcp
-	port        = %[1]d
-	bind        = 127.0.0.1
-	wait        = no
-}
-service echo
-{
-	type        = INTERNAL UNLISTED
-	id          = echo-dgram
-	socket_type = dgram
-	protocol    = udp
-	port        = %[1]d
-	bind        = 127.0.0.1
-	wait        = yes
-}
-`, port)
 }
 
 // freePort returns a loopback port that was free for TCP and UDP a moment

@@ -9,7 +9,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/echospec/echo/impl/internal/describe"
+	"github.com/echospec/echo/internal/describe"
 )
 
 // datagrams is a UDP socket that sends its message and waits for the

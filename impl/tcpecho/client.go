@@ -12,7 +12,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/echospec/echo/impl/internal/describe"
+	"github.com/echospec/echo/internal/describe"
 )
 
 // DefaultTimeout bounds a dial and each exchange when Dialer.Timeout is 0.

@@ -4,7 +4,7 @@ import (
 	"context"
 	"log/slog"
 
-	"github.com/echospec/echo/impl/internal/describe"
+	"github.com/echospec/echo/internal/describe"
 )
 
 // LogObserver returns an Observer that logs each connection opening and

@@ -3,7 +3,7 @@ package tcpecho
 import (
 	"net"
 
-	"github.com/echospec/echo/impl/internal/observe"
+	"github.com/echospec/echo/internal/observe"
 )
 
 // EventKind names what happened in an Event.

@@ -12,8 +12,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/echospec/echo/impl/internal/describe"
-	"github.com/echospec/echo/impl/internal/ratelog"
+	"github.com/echospec/echo/internal/describe"
+	"github.com/echospec/echo/internal/ratelog"
 )
 
 // ErrServerClosed is returned by Serve and ListenAndServe once Shutdown or

@@ -10,7 +10,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/echospec/echo/impl/internal/describe"
+	"github.com/echospec/echo/internal/describe"
 )
 
 // DefaultTimeout is how long a client waits for each attempt's echo when

@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/echospec/echo/impl/internal/eventnote"
+	"github.com/echospec/echo/internal/eventnote"
 	"io"
 	"net/netip"
 	"sync"

@@ -3,7 +3,7 @@ package udpecho
 import (
 	"net/netip"
 
-	"github.com/echospec/echo/impl/internal/observe"
+	"github.com/echospec/echo/internal/observe"
 )
 
 // EventKind names what happened in an Event.

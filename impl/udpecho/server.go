@@ -11,8 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/echospec/echo/impl/internal/describe"
-	"github.com/echospec/echo/impl/internal/ratelog"
+	"github.com/echospec/echo/internal/describe"
+	"github.com/echospec/echo/internal/ratelog"
 )
 
 // DefaultAddr is where ListenAndServe listens when Server.Addr is empty.

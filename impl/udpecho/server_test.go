@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/echospec/echo/impl/internal/clitest"
+	"github.com/echospec/echo/internal/clitest"
 )
 
 // start serves s on a free loopback port and returns its address and what

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -16,6 +15,8 @@ import (
 	"time"
 
 	"github.com/echospec/echo/impl/echobench"
+	"github.com/echospec/echo/internal/lines"
+	"github.com/echospec/echo/internal/procmem"
 )
 
 // serveBaseline serves the stdlib baseline for proto, saying "listening on
@@ -260,7 +261,7 @@ func measure(ctx context.Context, c benchCase, bin, self string, rounds int, d t
 	defer baseSrv.stop()
 	o, b, ratios, err = alternate(ctx, c, oursSrv.addr, baseSrv.addr, rounds, d)
 	if err == nil && c.maxPeak > 0 {
-		peak, err = echobench.Memory(oursSrv.cmd.Process.Pid, "VmHWM")
+		peak, err = procmem.Read(oursSrv.cmd.Process.Pid, "VmHWM")
 	}
 	return o, b, ratios, peak, err
 }
@@ -331,7 +332,7 @@ func idleMemory(ctx context.Context, ours, self string, n, baseN int) (float64, 
 		if err != nil {
 			return 0, 0, err
 		}
-		before, err := echobench.Memory(s.cmd.Process.Pid, "VmRSS")
+		before, err := procmem.Read(s.cmd.Process.Pid, "VmRSS")
 		if err != nil {
 			s.stop()
 			return 0, 0, err
@@ -354,7 +355,7 @@ func idleMemory(ctx context.Context, ours, self string, n, baseN int) (float64, 
 			}
 			conns = append(conns, c)
 		}
-		after, err := echobench.Memory(s.cmd.Process.Pid, "VmRSS")
+		after, err := procmem.Read(s.cmd.Process.Pid, "VmRSS")
 		for _, c := range conns {
 			c.Close()
 		}
@@ -391,34 +392,25 @@ type server struct {
 // on HOST:PORT" line.
 func startServer(path string, args ...string) (*server, error) {
 	cmd := exec.Command(path, args...)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		return nil, err
-	}
+	out := lines.NewOutput()
+	cmd.Stderr = out
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
 	s := &server{cmd: cmd, done: make(chan struct{})}
-	ready := make(chan string, 1)
 	go func() {
 		defer close(s.done)
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			if addr, ok := strings.CutPrefix(sc.Text(), "listening on "); ok {
-				ready <- addr
-			}
-		}
 		cmd.Wait()
 	}()
-	select {
-	case s.addr = <-ready:
-		return s, nil
-	case <-s.done:
-		return nil, fmt.Errorf("%s exited before listening", path)
-	case <-time.After(10 * time.Second):
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	addr, err := lines.Listening(ctx, out, s.done)
+	if err != nil {
 		s.stop()
-		return nil, fmt.Errorf("%s did not say it was listening within 10s", path)
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	s.addr = addr
+	return s, nil
 }
 
 func (s *server) stop() {

@@ -19,7 +19,7 @@ import (
 	"time"
 
 	"github.com/echospec/echo/impl/echobench"
-	"github.com/echospec/echo/impl/internal/cli"
+	"github.com/echospec/echo/internal/cli"
 )
 
 func main() { cli.Main(run) }

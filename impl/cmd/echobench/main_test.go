@@ -11,8 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
-	"github.com/echospec/echo/impl/internal/clitest"
 	"github.com/echospec/echo/impl/tcpecho"
+	"github.com/echospec/echo/internal/clitest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

@@ -13,8 +13,8 @@ import (
 	"flag"
 	"io"
 
-	"github.com/echospec/echo/impl/internal/cli"
 	"github.com/echospec/echo/impl/tcpecho"
+	"github.com/echospec/echo/internal/cli"
 )
 
 func main() { cli.Main(run) }

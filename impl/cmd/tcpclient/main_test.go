@@ -13,9 +13,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/echospec/echo/impl/internal/cli"
-	"github.com/echospec/echo/impl/internal/clitest"
 	"github.com/echospec/echo/impl/tcpecho"
+	"github.com/echospec/echo/internal/cli"
+	"github.com/echospec/echo/internal/clitest"
 )
 
 func server(t *testing.T, framing tcpecho.Framing) string {
@@ -136,7 +136,7 @@ func TestAnInterruptExits130AfterTheEchoesSoFar(t *testing.T) {
 	go func() { done <- run(ctx, []string{"-addr", addr}, stdin, out, errs) }()
 	_, err := typing.Write([]byte("one\n"))
 	require.NoError(t, err)
-	_, err = out.WaitLine("one", 5*time.Second)
+	_, err = out.WaitLine(clitest.Within(t, 5*time.Second), "one")
 	require.NoError(t, err)
 	interrupt(cli.Signal{Signal: syscall.SIGINT})
 	select {

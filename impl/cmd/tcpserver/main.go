@@ -22,8 +22,8 @@ import (
 	"net"
 	"time"
 
-	"github.com/echospec/echo/impl/internal/cli"
 	"github.com/echospec/echo/impl/tcpecho"
+	"github.com/echospec/echo/internal/cli"
 )
 
 func main() { cli.Main(run) }

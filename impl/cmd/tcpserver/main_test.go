@@ -10,9 +10,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/echospec/echo/impl/internal/cli"
-	"github.com/echospec/echo/impl/internal/clitest"
 	"github.com/echospec/echo/impl/tcpecho"
+	"github.com/echospec/echo/internal/cli"
+	"github.com/echospec/echo/internal/clitest"
 )
 
 // serve runs tcpserver in-process on a free port.

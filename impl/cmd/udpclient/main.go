@@ -14,8 +14,8 @@ import (
 	"flag"
 	"io"
 
-	"github.com/echospec/echo/impl/internal/cli"
 	"github.com/echospec/echo/impl/udpecho"
+	"github.com/echospec/echo/internal/cli"
 )
 
 func main() { cli.Main(run) }

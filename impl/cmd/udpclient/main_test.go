@@ -10,8 +10,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/echospec/echo/impl/internal/clitest"
 	"github.com/echospec/echo/impl/udpecho"
+	"github.com/echospec/echo/internal/clitest"
 )
 
 func server(t *testing.T) string {

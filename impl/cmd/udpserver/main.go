@@ -18,8 +18,8 @@ import (
 	"net"
 	"time"
 
-	"github.com/echospec/echo/impl/internal/cli"
 	"github.com/echospec/echo/impl/udpecho"
+	"github.com/echospec/echo/internal/cli"
 )
 
 func main() { cli.Main(run) }

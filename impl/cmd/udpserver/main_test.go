@@ -10,9 +10,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/echospec/echo/impl/internal/cli"
-	"github.com/echospec/echo/impl/internal/clitest"
 	"github.com/echospec/echo/impl/udpecho"
+	"github.com/echospec/echo/internal/cli"
+	"github.com/echospec/echo/internal/clitest"
 )
 
 // serve runs udpserver in-process on a free port.
@@ -55,7 +55,7 @@ func TestGuardFlag(t *testing.T) {
 			assert.Equal(t, "loop?", string(buf[:n]))
 			assert.Contains(t, stderr.String(), "reflection guard off")
 		} else {
-			line, err := stderr.WaitContaining("refused a datagram", 5*time.Second)
+			line, err := stderr.WaitContaining(clitest.Within(t, 5*time.Second), "refused a datagram")
 			require.NoError(t, err)
 			assert.Contains(t, line, "source=127.0.0.3:2049")
 		}

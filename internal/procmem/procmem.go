@@ -1,4 +1,6 @@
-package echobench
+// Package procmem reads a process's memory figures, for the benchmark
+// table and for the scenarios that bound a server's memory.
+package procmem
 
 import (
 	"errors"
@@ -7,9 +9,9 @@ import (
 	"strings"
 )
 
-// Memory reads one of a process's memory figures from /proc (Linux), in
+// Read reads one of a process's memory figures from /proc (Linux), in
 // bytes: "VmRSS" for resident memory now, "VmHWM" for its peak.
-func Memory(pid int, field string) (int, error) {
+func Read(pid int, field string) (int, error) {
 	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, err

@@ -9,8 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/echospec/echo/impl/internal/eventnote"
-	"github.com/echospec/echo/impl/internal/sink"
+	"github.com/echospec/echo/internal/eventnote"
+	"github.com/echospec/echo/internal/sink"
 )
 
 // exitFlush bounds how long a command waits at exit for its stderr and

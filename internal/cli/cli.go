@@ -20,7 +20,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/echospec/echo/impl/internal/sink"
+	"github.com/echospec/echo/internal/sink"
 )
 
 // ErrUsage marks an error in how a command was called. The problem and the

@@ -3,7 +3,6 @@
 package clitest
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -12,75 +11,22 @@ import (
 	"testing"
 	"time"
 
-	"github.com/echospec/echo/impl/internal/cli"
+	"github.com/echospec/echo/internal/cli"
+	"github.com/echospec/echo/internal/lines"
 )
 
 // Output is a concurrency-safe stdout or stderr that tests can wait on.
-type Output struct {
-	mu      sync.Mutex
-	buf     bytes.Buffer
-	changed chan struct{}
-}
+type Output = lines.Output
 
 // NewOutput returns an empty Output.
-func NewOutput() *Output { return &Output{changed: make(chan struct{})} }
+func NewOutput() *Output { return lines.NewOutput() }
 
-// Write implements io.Writer.
-func (o *Output) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	n, err := o.buf.Write(p)
-	close(o.changed)
-	o.changed = make(chan struct{})
-	return n, err
-}
-
-// String returns everything written so far.
-func (o *Output) String() string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.buf.String()
-}
-
-// WaitLine waits up to timeout for a complete line starting with prefix and
-// returns the rest of it.
-func (o *Output) WaitLine(prefix string, timeout time.Duration) (string, error) {
-	return o.wait(fmt.Sprintf("a line starting %q", prefix), timeout, func(line string) (string, bool) {
-		return strings.CutPrefix(line, prefix)
-	})
-}
-
-// WaitContaining waits up to timeout for a complete line that contains text
-// and returns it.
-func (o *Output) WaitContaining(text string, timeout time.Duration) (string, error) {
-	return o.wait(fmt.Sprintf("a line containing %q", text), timeout, func(line string) (string, bool) {
-		return line, strings.Contains(line, text)
-	})
-}
-
-// wait waits for the first complete line that match accepts, woken by each
-// write rather than by polling.
-func (o *Output) wait(what string, timeout time.Duration, match func(line string) (string, bool)) (string, error) {
-	deadline := time.After(timeout)
-	for {
-		o.mu.Lock()
-		text, changed := o.buf.String(), o.changed
-		o.mu.Unlock()
-		for line := range strings.Lines(text) {
-			line, complete := strings.CutSuffix(line, "\n")
-			if !complete {
-				break
-			}
-			if got, ok := match(line); ok {
-				return got, nil
-			}
-		}
-		select {
-		case <-changed:
-		case <-deadline:
-			return "", fmt.Errorf("no %s within %v; output so far:\n%s", what, timeout, text)
-		}
-	}
+// Within returns a context that ends after d, for waiting on an Output in
+// a test; it is cancelled when the test ends.
+func Within(t testing.TB, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
 }
 
 // Serve runs a server command in-process, as its main would with args,
@@ -93,8 +39,12 @@ func Serve(t testing.TB, run cli.RunFunc, args ...string) (addr string, stderr *
 	ctx, cancel := context.WithCancel(context.Background())
 	stderr = NewOutput()
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, args, nil, io.Discard, stderr) }()
-	addr, err := stderr.WaitLine("listening on ", 5*time.Second)
+	exited := make(chan struct{})
+	go func() {
+		done <- run(ctx, args, nil, io.Discard, stderr)
+		close(exited)
+	}()
+	addr, err := lines.Listening(Within(t, 5*time.Second), stderr, exited)
 	if err != nil {
 		cancel()
 		t.Fatal(err)
