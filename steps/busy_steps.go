@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net"
 	"sync"
-	"syscall"
 
 	"github.com/cucumber/godog"
 )
@@ -18,27 +17,18 @@ func busySteps(sc *godog.ScenarioContext) {
 		if err := w.startServer(); err != nil {
 			return err
 		}
-		switch {
-		case w.process != nil:
-			// A stopped process is as busy as a process gets; the kernel
-			// still completes handshakes into the listen backlog.
-			return w.process.signal(syscall.SIGSTOP)
-		case w.accepts != nil:
-			w.accepts.hold()
-			return nil
+		err := w.svc.holdAccepts()
+		if errors.Is(err, errNotOurs) {
+			return skipScenario(ctx, "this scenario holds back our own server, not another's")
 		}
-		return skipScenario(ctx, "this scenario holds back our own server, not another's")
+		return err
 	})
 	sc.Step(`^the server accepts connections again$`, func(ctx context.Context) error {
 		w := worldFrom(ctx)
-		switch {
-		case w.process != nil:
-			return w.process.signal(syscall.SIGCONT)
-		case w.accepts != nil:
-			w.accepts.release()
-			return nil
+		if !w.started() {
+			return errors.New("the server was not held back")
 		}
-		return errors.New("the server was not held back")
+		return w.svc.resumeAccepts()
 	})
 }
 

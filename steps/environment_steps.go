@@ -140,9 +140,9 @@ func tail(text string, n int) string {
 // processNamed returns the scenario's tcpserver or udpserver process.
 func (w *world) processNamed(name string) *serverProcess {
 	if name == "udpserver" {
-		return w.udp.process
+		return w.udp.process()
 	}
-	return w.process
+	return w.process()
 }
 
 // startWithLog starts a server process whose log is read as mode says.
@@ -157,14 +157,14 @@ func startWithLog(ctx context.Context, name string, mode logReader, args ...stri
 		if err != nil {
 			return err
 		}
-		w.udp.process, w.udp.addr = p, p.addr
+		w.udp.use(&processService{p: p})
 		return nil
 	}
 	p, err := startProcess(w.target.Bin, name, args, processOptions{onEvent: tcpEvents(w.events), log: mode})
 	if err != nil {
 		return err
 	}
-	w.process, w.addr = p, p.addr
+	w.use(&processService{p: p})
 	return nil
 }
 
@@ -188,7 +188,8 @@ func startWithFIFO(ctx context.Context, args ...string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	w.process, w.addr, w.fifo = p, p.addr, fifo
+	w.use(&processService{p: p})
+	w.fifo = fifo
 	return fifo, nil
 }
 

@@ -99,7 +99,7 @@ func holdingSteps(sc *godog.ScenarioContext) {
 		if err != nil {
 			return err
 		}
-		w.process, w.addr = p, p.addr
+		w.use(&processService{p: p})
 		return nil
 	})
 	sc.Step(`^(\d+) clients each send (\d+) KiB of a line without its newline$`, func(ctx context.Context, n, kib int) error {

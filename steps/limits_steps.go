@@ -159,10 +159,11 @@ func limitsSteps(sc *godog.ScenarioContext) {
 	})
 	sc.Step(`^tcpserver's peak resident memory stayed under (\d+) MiB$`, func(ctx context.Context, mib int) error {
 		w := worldFrom(ctx)
-		if w.process == nil {
+		p := w.process()
+		if p == nil {
 			return errors.New("tcpserver is not running as a process")
 		}
-		peak, err := procmem.Read(w.process.cmd.Process.Pid, "VmHWM")
+		peak, err := procmem.Read(p.cmd.Process.Pid, "VmHWM")
 		if err != nil {
 			return err
 		}

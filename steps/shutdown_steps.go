@@ -2,10 +2,8 @@ package steps
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
-	"strings"
 	"syscall"
 	"time"
 
@@ -47,37 +45,14 @@ func shutdownSteps(sc *godog.ScenarioContext) {
 }
 
 // shutDown stops the running server with a grace period for busy
-// connections, and keeps what that returned: Shutdown's error in-process;
-// for a process, SIGTERM and its exit.
+// connections, and keeps how that went, for a Then step to judge.
 func shutDown(ctx context.Context, grace time.Duration) error {
 	w := worldFrom(ctx)
 	if err := w.startServer(); err != nil {
 		return err
 	}
 	w.shutdown.grace = grace
-	if w.process != nil {
-		if grace != processGrace {
-			return fmt.Errorf("server processes start with -shutdown-timeout %v, so a scenario cannot give them %v", processGrace, grace)
-		}
-		if err := w.process.signal(syscall.SIGTERM); err != nil {
-			return err
-		}
-		code, err := w.process.wait(grace + patience)
-		switch {
-		case err != nil:
-			return err
-		case code != 0:
-			w.shutdown.err = fmt.Errorf("tcpserver exited %d after SIGTERM: %s", code, w.process.stderr)
-		case strings.Contains(w.process.stderr.String(), "cut off"):
-			w.shutdown.err = fmt.Errorf("tcpserver needed its whole grace period: %s", w.process.stderr)
-		}
-		return nil
-	}
-	if w.server == nil {
-		return errors.New("only our own servers can be shut down by a scenario")
-	}
-	sctx, cancel := context.WithTimeout(ctx, grace)
-	defer cancel()
-	w.shutdown.err = w.server.Shutdown(sctx)
-	return nil
+	verdict, err := w.svc.stopGracefully(ctx, grace)
+	w.shutdown.err = verdict
+	return err
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/netip"
@@ -33,15 +32,13 @@ func udpSummary(events []udpEvent) string {
 // udpWorld is a scenario's UDP side: its echo server, raw clients, the
 // project's UDP client and the servers that are not ours.
 type udpWorld struct {
-	target   Target
-	guardOff bool
-	took     time.Duration // how long the UDP echo client's last send took
+	target Target
+	udpConfig
+	took time.Duration // how long the UDP echo client's last send took
 
-	server  *udpecho.Server // in Library mode
-	process *serverProcess  // in Process mode
-	addr    string
-	served  chan error
-	events  *eventLog[udpEvent]
+	svc    service // the UDP echo server, once started
+	addr   string  // where it listens
+	events *eventLog[udpEvent]
 
 	peers map[string]*udpPeer
 
@@ -63,47 +60,33 @@ func newUDPWorld(t Target) *udpWorld {
 // conformance UDP=host:port gives one); its scenarios skip.
 var errNoUDP = errors.New("no UDP address")
 
-func (u *udpWorld) started() bool { return u.addr != "" }
+func (u *udpWorld) started() bool { return u.svc != nil }
 
-// startServer starts the scenario's UDP echo server on a free loopback
-// port, unless it runs already: in-process, as a process, or, in
-// Conformance mode, the one at the address given.
+// startServer starts the scenario's UDP echo server, unless it runs
+// already: as the run's mode says, on a free loopback port or at the
+// address given.
 func (u *udpWorld) startServer() error {
 	if u.started() {
 		return nil
 	}
-	switch u.target.Mode {
-	case Conformance:
-		if u.target.UDP == "" {
-			return errNoUDP
-		}
-		u.addr = u.target.UDP
-		return nil
-	case Process:
-		args := []string{"-shutdown-timeout", processGrace.String()}
-		if u.guardOff {
-			args = append(args, "-guard=false")
-		}
-		p, err := startServerProcess(u.target.Bin, "udpserver", args, udpEvents(u.events))
-		if err != nil {
-			return err
-		}
-		u.process, u.addr = p, p.addr
-		return nil
-	}
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	svc, err := startUDP(u.target, u.udpConfig, u.events)
 	if err != nil {
-		return fmt.Errorf("listen for the UDP echo server: %w", err)
+		return err
 	}
-	u.server = &udpecho.Server{
-		DisableGuard: u.guardOff,
-		Logger:       slog.New(slog.DiscardHandler),
-		Observer:     udpecho.ObserverFunc(func(e udpecho.Event) { u.events.add(udpEventOf(e)) }),
-	}
-	u.addr = pc.LocalAddr().String()
-	u.served = make(chan error, 1)
-	go func() { u.served <- u.server.Serve(pc) }()
+	u.use(svc)
 	return nil
+}
+
+// use makes svc the scenario's UDP echo server.
+func (u *udpWorld) use(svc service) { u.svc, u.addr = svc, svc.address() }
+
+// process is the scenario's udpserver process, or nil when its server is
+// not one.
+func (u *udpWorld) process() *serverProcess {
+	if u.svc == nil {
+		return nil
+	}
+	return u.svc.process()
 }
 
 // udpEvents records the lines of a UDP server process's event stream.
@@ -125,22 +108,10 @@ func (u *udpWorld) close() error {
 	if u.silent != nil {
 		u.silent.close()
 	}
-	if u.process != nil {
-		u.process.kill()
-	}
-	if u.server == nil {
+	if u.svc == nil {
 		return nil
 	}
-	u.server.Close()
-	select {
-	case err := <-u.served:
-		if !errors.Is(err, udpecho.ErrServerClosed) {
-			return fmt.Errorf("the UDP echo server stopped with: %w", err)
-		}
-	case <-time.After(patience):
-		return fmt.Errorf("the UDP echo server did not stop within %v of Close", patience)
-	}
-	return nil
+	return u.svc.close()
 }
 
 // udpPeer is a client on a raw UDP socket, so that a scenario picks its

@@ -3,14 +3,8 @@ package steps
 import (
 	"context"
 	"errors"
-	"fmt"
-	"log/slog"
-	"net"
 	"os"
-	"strconv"
 	"time"
-
-	"github.com/echospec/echo/impl/tcpecho"
 )
 
 type worldKey struct{}
@@ -21,22 +15,12 @@ type world struct {
 	target Target
 
 	// How the scenario's echo server is configured. The server starts when a
-	// step first needs it, so Given steps can still change these.
-	framing      tcpecho.Framing
-	size         int
-	maxLine      int
-	maxConns     int
-	maxPerIP     int
-	maxHeld      int64
-	idleTimeout  time.Duration
-	writeTimeout time.Duration
+	// step first needs it, so Given steps can still change this.
+	tcpConfig
 
-	server  *tcpecho.Server // in Library mode
-	accepts *gatedListener  // its listener, which a scenario can hold back
-	process *serverProcess  // in Process mode
-	addr    string          // where the echo server listens, once started
-	served  chan error      // what Serve returned
-	events  *eventLog[event]
+	svc    service // the echo server, once started
+	addr   string  // where it listens
+	events *eventLog[event]
 
 	peers   map[string]*peer  // raw clients, by name
 	sources map[string]string // the loopback address a client connects from, if not 127.0.0.1
@@ -86,75 +70,32 @@ func worldFrom(ctx context.Context) *world {
 var errNoTCP = errors.New("no TCP address")
 
 // started reports whether the scenario's TCP echo service is up.
-func (w *world) started() bool { return w.addr != "" }
+func (w *world) started() bool { return w.svc != nil }
 
-// startServer starts the scenario's echo server on a free loopback port,
-// unless it runs already: in-process, as a process, or, in Conformance
-// mode, the one at the address given.
+// startServer starts the scenario's echo server, unless it runs already:
+// as the run's mode says, on a free loopback port or at the address given.
 func (w *world) startServer() error {
 	if w.started() {
 		return nil
 	}
-	switch w.target.Mode {
-	case Conformance:
-		if w.target.TCP == "" {
-			return errNoTCP
-		}
-		w.addr = w.target.TCP
-		return nil
-	case Process:
-		args := []string{"-framing", w.framing.String(), "-shutdown-timeout", processGrace.String()}
-		if w.size != 0 {
-			args = append(args, "-size", strconv.Itoa(w.size))
-		}
-		if w.maxLine != 0 {
-			args = append(args, "-max-line", strconv.Itoa(w.maxLine))
-		}
-		if w.maxConns != 0 {
-			args = append(args, "-max-conns", strconv.Itoa(w.maxConns))
-		}
-		if w.maxPerIP != 0 {
-			args = append(args, "-max-conns-per-ip", strconv.Itoa(w.maxPerIP))
-		}
-		if w.maxHeld != 0 {
-			args = append(args, "-max-held", strconv.FormatInt(w.maxHeld, 10))
-		}
-		if w.idleTimeout != 0 {
-			args = append(args, "-idle-timeout", w.idleTimeout.String())
-		}
-		if w.writeTimeout != 0 {
-			args = append(args, "-write-timeout", w.writeTimeout.String())
-		}
-		p, err := startServerProcess(w.target.Bin, "tcpserver", args, tcpEvents(w.events))
-		if err != nil {
-			return err
-		}
-		w.process, w.addr = p, p.addr
-		return nil
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	svc, err := startTCP(w.target, w.tcpConfig, w.events)
 	if err != nil {
-		return fmt.Errorf("listen for the echo server: %w", err)
+		return err
 	}
-	w.server = &tcpecho.Server{
-		Framing:       w.framing,
-		Size:          w.size,
-		MaxLine:       w.maxLine,
-		MaxConns:      w.maxConns,
-		MaxConnsPerIP: w.maxPerIP,
-		MaxHeld:       w.maxHeld,
-		IdleTimeout:   w.idleTimeout,
-		WriteTimeout:  w.writeTimeout,
-		Observer:      tcpObserver(w.events),
-		// The server logs only its own troubles, which the scenario's
-		// assertions catch; keep test output for the scenarios.
-		Logger: slog.New(slog.DiscardHandler),
-	}
-	w.addr = l.Addr().String()
-	w.served = make(chan error, 1)
-	w.accepts = &gatedListener{Listener: l}
-	go func() { w.served <- w.server.Serve(w.accepts) }()
+	w.use(svc)
 	return nil
+}
+
+// use makes svc the scenario's TCP echo server.
+func (w *world) use(svc service) { w.svc, w.addr = svc, svc.address() }
+
+// process is the scenario's tcpserver process, or nil when its server is
+// not one.
+func (w *world) process() *serverProcess {
+	if w.svc == nil {
+		return nil
+	}
+	return w.svc.process()
 }
 
 // tempDir returns the scenario's scratch folder, removed when it ends.
@@ -168,9 +109,6 @@ func (w *world) tempDir() (string, error) {
 	}
 	return w.dir, nil
 }
-
-// processGrace is the -shutdown-timeout server processes are started with.
-const processGrace = 5 * time.Second
 
 // configure runs change on the server's configuration, which must happen
 // before the server starts.
@@ -202,20 +140,8 @@ func (w *world) close() error {
 		os.RemoveAll(w.dir)
 	}
 	udpErr := w.udp.close()
-	if w.process != nil {
-		w.process.kill()
-	}
-	if w.server == nil {
+	if w.svc == nil {
 		return udpErr
 	}
-	w.server.Close()
-	select {
-	case err := <-w.served:
-		if !errors.Is(err, tcpecho.ErrServerClosed) {
-			return fmt.Errorf("the echo server stopped with: %w", err)
-		}
-	case <-time.After(patience):
-		return fmt.Errorf("the echo server did not stop within %v of Close", patience)
-	}
-	return udpErr
+	return errors.Join(w.svc.close(), udpErr)
 }
