@@ -1,14 +1,11 @@
 package steps
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"net"
 	"os"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -20,20 +17,18 @@ import (
 	"github.com/echospec/echo/steps/articlebugs"
 )
 
-// echoClient is the project's own client as a scenario drives it.
+// echoClient is the project's TCP client as a scenario drives it: how it
+// is set up, and what its last action returned.
 type echoClient struct {
 	dialer tcpecho.Dialer
-	client *tcpecho.Client
+	c      tcpEchoer // once it has sent a message
 	got    []byte
-	err    error // what the last action returned
-	// run is what the tcpclient process did, in Process mode, where one
-	// run sends the message and finishes.
-	run *clientRun
+	err    error
 }
 
 func (e *echoClient) close() {
-	if e.client != nil {
-		e.client.Abort()
+	if e.c != nil {
+		e.c.close()
 	}
 }
 
@@ -86,35 +81,26 @@ func clientSteps(sc *godog.ScenarioContext) {
 			return err
 		}
 		w := worldFrom(ctx)
-		addr := w.elsewhere
-		if addr == "" {
-			if err := w.startServer(); err != nil {
-				return err
+		if w.echo.c == nil {
+			addr := w.elsewhere
+			if addr == "" {
+				if err := w.startServer(); err != nil {
+					return err
+				}
+				addr = w.addr
 			}
-			addr = w.addr
+			w.echo.c = newTCPEchoer(w.target, w.echo.dialer, addr)
 		}
-		if w.target.Mode == Process {
-			return w.echo.runProcess(ctx, w.target.Bin, addr, msg)
-		}
-		if w.echo.client == nil {
-			w.echo.client, w.echo.err = w.echo.dialer.Dial(ctx, addr)
-			if w.echo.err != nil {
-				return nil // what the client reports is for a Then step to judge
-			}
-		}
-		w.echo.got, w.echo.err = w.echo.client.Echo(msg)
+		// What the client reports is for a Then step to judge.
+		w.echo.got, w.echo.err = w.echo.c.echo(ctx, msg)
 		return nil
 	})
 	sc.Step(`^the echo client finishes$`, func(ctx context.Context) error {
-		w := worldFrom(ctx)
-		if w.echo.run != nil {
-			return nil // the process finished when it had sent its message
+		e := &worldFrom(ctx).echo
+		if e.err != nil || e.c == nil {
+			return fmt.Errorf("the echo client cannot finish; it has not sent a message successfully (%v)", e.err)
 		}
-		if w.echo.err != nil || w.echo.client == nil {
-			return fmt.Errorf("the echo client cannot finish; it has not sent a message successfully (%v)", w.echo.err)
-		}
-		w.echo.err = w.echo.client.Close()
-		w.echo.client = nil
+		e.err = e.c.finish()
 		return nil
 	})
 
@@ -125,60 +111,26 @@ func clientSteps(sc *godog.ScenarioContext) {
 		}
 		e := &worldFrom(ctx).echo
 		t := godog.T(ctx)
-		if e.run != nil {
-			require.Equal(t, 0, e.run.code, "tcpclient's exit status; stderr: %s", e.run.stderr)
-			assert.Equal(t, show(bytes.TrimSuffix(want, []byte{'\n'})), show([]byte(strings.TrimSuffix(e.run.stdout, "\n"))), "what tcpclient printed")
-			return nil
-		}
 		require.NoError(t, e.err)
 		assert.Equal(t, show(want), show(e.got))
 		return nil
 	})
 	sc.Step(`^the echo client reports that (the echo differs|it timed out|the connection was refused)$`, func(ctx context.Context, what string) error {
-		report := clientReports[what]
 		e := &worldFrom(ctx).echo
-		t := godog.T(ctx)
-		if e.run != nil {
-			assert.Equal(t, 1, e.run.code, "tcpclient's exit status")
-			assert.Contains(t, e.run.stderr, report.says, "what tcpclient wrote on stderr")
-			return nil
-		}
 		if e.err == nil {
 			return errors.New("the echo client reported no problem")
 		}
-		assert.ErrorIs(t, e.err, report.is, "the echo client reported: %v", e.err)
+		assert.ErrorIs(godog.T(ctx), e.err, clientReports[what], "the echo client reported: %v", e.err)
 		return nil
 	})
 }
 
 // clientReports maps how a feature says the client reported a problem to
-// the error the library returns and the words the binary writes.
-var clientReports = map[string]struct {
-	is   error
-	says string
-}{
-	"the echo differs":           {tcpecho.ErrEchoDiffers, "echo differs from what was sent"},
-	"it timed out":               {os.ErrDeadlineExceeded, "timed out"},
-	"the connection was refused": {syscall.ECONNREFUSED, "connection refused"},
-}
-
-// runProcess runs tcpclient once, with the dialer's settings as flags, to
-// send msg and finish.
-func (e *echoClient) runProcess(ctx context.Context, bin, addr string, msg []byte) error {
-	timeout := e.dialer.Timeout
-	if timeout == 0 {
-		timeout = tcpecho.DefaultTimeout
-	}
-	args := []string{"-addr", addr, "-framing", e.dialer.Framing.String(), "-timeout", timeout.String()}
-	if e.dialer.Size != 0 {
-		args = append(args, "-size", strconv.Itoa(e.dialer.Size))
-	}
-	run, err := runClient(ctx, bin, "tcpclient", 2*timeout+patience, "", append(args, string(msg))...)
-	if err != nil {
-		return err
-	}
-	e.run = &run
-	return nil
+// the error the library returns, which a client process's exit carries too.
+var clientReports = map[string]error{
+	"the echo differs":           tcpecho.ErrEchoDiffers,
+	"it timed out":               os.ErrDeadlineExceeded,
+	"the connection was refused": syscall.ECONNREFUSED,
 }
 
 // useFake starts a fake server and points the echo client at it.

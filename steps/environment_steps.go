@@ -148,8 +148,8 @@ func (w *world) processNamed(name string) *serverProcess {
 // startWithLog starts a server process whose log is read as mode says.
 func startWithLog(ctx context.Context, name string, mode logReader, args ...string) error {
 	w := worldFrom(ctx)
-	if w.target.Mode != Process {
-		return skipScenario(ctx, "this scenario needs the binaries: make e2e")
+	if err := needBinaries(ctx); err != nil {
+		return err
 	}
 	args = append(args, "-shutdown-timeout", processGrace.String())
 	if name == "udpserver" {
@@ -172,8 +172,8 @@ func startWithLog(ctx context.Context, name string, mode logReader, args ...stri
 // which nobody has opened yet, and returns the FIFO's path.
 func startWithFIFO(ctx context.Context, args ...string) (string, error) {
 	w := worldFrom(ctx)
-	if w.target.Mode != Process {
-		return "", skipScenario(ctx, "this scenario needs the binaries: make e2e")
+	if err := needBinaries(ctx); err != nil {
+		return "", err
 	}
 	dir, err := w.tempDir()
 	if err != nil {

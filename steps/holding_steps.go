@@ -92,8 +92,8 @@ func holdingSteps(sc *godog.ScenarioContext) {
 
 	sc.Step(`^tcpserver -framing (stream|line|fixed) is running with its other defaults and no event stream$`, func(ctx context.Context, framing string) error {
 		w := worldFrom(ctx)
-		if w.target.Mode != Process {
-			return skipScenario(ctx, "this scenario needs the binaries: make e2e")
+		if err := needBinaries(ctx); err != nil {
+			return err
 		}
 		p, err := startProcess(w.target.Bin, "tcpserver", []string{"-framing", framing}, processOptions{events: "none"})
 		if err != nil {

@@ -29,8 +29,8 @@ var signals = map[string]syscall.Signal{"SIGTERM": syscall.SIGTERM, "SIGINT": sy
 func processSteps(sc *godog.ScenarioContext) {
 	sc.Step(`^(tcpserver|udpserver) is running$`, func(ctx context.Context, name string) error {
 		w := worldFrom(ctx)
-		if w.target.Mode != Process {
-			return skipScenario(ctx, "this scenario needs the binaries: make e2e")
+		if err := needBinaries(ctx); err != nil {
+			return err
 		}
 		if name == "udpserver" {
 			return w.udp.startServer()
@@ -39,8 +39,8 @@ func processSteps(sc *godog.ScenarioContext) {
 	})
 	sc.Step(`^tcpserver -framing (stream|line|fixed) is running$`, func(ctx context.Context, framing string) error {
 		w := worldFrom(ctx)
-		if w.target.Mode != Process {
-			return skipScenario(ctx, "this scenario needs the binaries: make e2e")
+		if err := needBinaries(ctx); err != nil {
+			return err
 		}
 		if err := w.framing.UnmarshalText([]byte(framing)); err != nil {
 			return err
@@ -106,8 +106,8 @@ func processSteps(sc *godog.ScenarioContext) {
 // must within patience, and keeps what it did.
 func startBinary(ctx context.Context, name string, args ...string) error {
 	w := worldFrom(ctx)
-	if w.target.Mode != Process {
-		return skipScenario(ctx, "this scenario needs the binaries: make e2e")
+	if err := needBinaries(ctx); err != nil {
+		return err
 	}
 	run, err := runClient(ctx, w.target.Bin, name, patience, "", args...)
 	if err != nil {

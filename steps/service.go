@@ -42,6 +42,16 @@ type service interface {
 // our own can be made to do.
 var errNotOurs = errors.New("this is not our server: a scenario can hold back or stop only its own")
 
+// needBinaries skips the scenario unless the run has our binaries to start:
+// what only a process has (signals, exit statuses, its log) cannot be
+// checked otherwise.
+func needBinaries(ctx context.Context) error {
+	if targetFrom(ctx).Mode != Process {
+		return skipScenario(ctx, "this scenario needs the binaries: make e2e")
+	}
+	return nil
+}
+
 // processGrace is the -shutdown-timeout server processes are started with.
 const processGrace = 5 * time.Second
 

@@ -8,8 +8,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -230,19 +228,15 @@ func udpClientSteps(sc *godog.ScenarioContext) {
 			}
 			addr = u.addr
 		}
+		c := newUDPEchoer(u.target, u.dialer, addr)
+		u.closers = append(u.closers, c.close)
 		start := time.Now()
-		defer func() { u.took = time.Since(start) }()
-		if u.target.Mode == Process {
-			run, err := runUDPClient(ctx, u.target.Bin, addr, u.dialer, msg)
-			u.run = &run
-			return err
+		got, err := c.echo(ctx, msg)
+		u.took = time.Since(start)
+		u.got, u.err = nil, err // what the client reports is for a Then step to judge
+		if len(got) > 0 {
+			u.got = got[0]
 		}
-		c, err := u.dialer.Dial(ctx, addr)
-		if err != nil {
-			return err
-		}
-		u.closers = append(u.closers, func() { c.Close() })
-		u.got, u.err = c.Echo(msg)
 		return nil
 	})
 	sc.Step(`^the UDP echo client took at least (\d+) milliseconds$`, func(ctx context.Context, ms int) error {
@@ -257,11 +251,6 @@ func udpClientSteps(sc *godog.ScenarioContext) {
 		}
 		u := worldFrom(ctx).udp
 		t := godog.T(ctx)
-		if u.run != nil {
-			require.Equal(t, 0, u.run.code, "udpclient's exit status; stderr: %s", u.run.stderr)
-			assert.Equal(t, string(want)+"\n", u.run.stdout, "what udpclient printed")
-			return nil
-		}
 		require.NoError(t, u.err)
 		assert.Equal(t, show(want), show(u.got))
 		return nil
@@ -269,28 +258,13 @@ func udpClientSteps(sc *godog.ScenarioContext) {
 	sc.Step(`^the UDP echo client reports no echo after (\d+) attempts(?: because (nothing came in time|the host refused))?$`, func(ctx context.Context, attempts int, because string) error {
 		u := worldFrom(ctx).udp
 		t := godog.T(ctx)
-		cause := map[string]struct {
-			is   error
-			says string
-		}{
-			"nothing came in time": {os.ErrDeadlineExceeded, "i/o timeout"},
-			"the host refused":     {syscall.ECONNREFUSED, "connection refused"},
-		}[because]
-		if u.run != nil {
-			assert.Equal(t, 1, u.run.code, "udpclient's exit status")
-			assert.Contains(t, u.run.stderr, fmt.Sprintf("no echo from %s after %d attempts", u.elsewhere, attempts))
-			if because != "" {
-				assert.Contains(t, u.run.stderr, cause.says)
-			}
-			return nil
-		}
 		if u.err == nil {
 			return errors.New("the UDP echo client reported no problem")
 		}
 		assert.ErrorIs(t, u.err, udpecho.ErrNoEcho)
 		assert.Contains(t, u.err.Error(), fmt.Sprintf("after %d attempts", attempts))
 		if because != "" {
-			assert.ErrorIs(t, u.err, cause.is)
+			assert.ErrorIs(t, u.err, udpReports[because], "the UDP echo client reported: %v", u.err)
 		}
 		return nil
 	})
@@ -343,18 +317,11 @@ func sources(events []udpEvent) map[netip.AddrPort]bool {
 	return seen
 }
 
-// runUDPClient runs udpclient once with the dialer's settings as flags.
-func runUDPClient(ctx context.Context, bin, addr string, d udpecho.Dialer, msgs ...[]byte) (clientRun, error) {
-	timeout := d.Timeout
-	if timeout == 0 {
-		timeout = udpecho.DefaultTimeout
-	}
-	args := []string{"-addr", addr, "-timeout", timeout.String(), "-retries", strconv.Itoa(d.Retries)}
-	for _, m := range msgs {
-		args = append(args, string(m))
-	}
-	limit := time.Duration(len(msgs)*(d.Retries+1))*timeout + patience
-	return runClient(ctx, bin, "udpclient", limit, "", args...)
+// udpReports maps why a feature says the UDP client got no echo to the
+// error the library returns, which a client process's exit carries too.
+var udpReports = map[string]error{
+	"nothing came in time": os.ErrDeadlineExceeded,
+	"the host refused":     syscall.ECONNREFUSED,
 }
 
 // udpCrowdSends runs n of the project's UDP clients at once, each with the
@@ -376,40 +343,13 @@ func udpCrowdSends(ctx context.Context, n, messages int) error {
 	var wg sync.WaitGroup
 	for i := range u.crowd {
 		m := &u.crowd[i]
-		if u.target.Mode == Process {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				<-start
-				run, err := runUDPClient(ctx, u.target.Bin, u.addr, d, m.want...)
-				switch {
-				case err != nil:
-					m.err = err
-				case run.code != 0:
-					m.err = fmt.Errorf("udpclient exited %d: %s", run.code, run.stderr)
-				}
-				for line := range strings.Lines(run.stdout) {
-					m.got = append(m.got, []byte(strings.TrimSuffix(line, "\n")))
-				}
-			}()
-			continue
-		}
-		c, err := d.Dial(ctx, u.addr)
-		if err != nil {
-			return fmt.Errorf("UDP echo client %d: %w", i+1, err)
-		}
-		u.closers = append(u.closers, func() { c.Close() })
+		c := newUDPEchoer(u.target, d, u.addr)
+		u.closers = append(u.closers, c.close)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			<-start
-			for _, msg := range m.want {
-				var got []byte
-				if got, m.err = c.Echo(msg); m.err != nil {
-					return
-				}
-				m.got = append(m.got, got)
-			}
+			m.got, m.err = c.echo(ctx, m.want...)
 		}()
 	}
 	close(start)

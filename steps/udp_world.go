@@ -45,7 +45,6 @@ type udpWorld struct {
 	dialer    udpecho.Dialer
 	got       []byte
 	err       error
-	run       *clientRun // what the udpclient process did, in Process mode
 	crowd     []udpCrowdMember
 	silent    *silentServer
 	elsewhere string // where the UDP echo client sends instead of our server

@@ -1,0 +1,248 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/echospec/echo/impl/tcpecho"
+	"github.com/echospec/echo/impl/udpecho"
+)
+
+// tcpEchoer is the project's TCP echo client as a scenario drives it: the
+// package's Client in library mode, the tcpclient binary in process mode.
+// Either way a failure is the error the library returns, so steps judge
+// both alike; newTCPEchoer is the one place that picks.
+type tcpEchoer interface {
+	// echo sends msg and returns its echo.
+	echo(ctx context.Context, msg []byte) ([]byte, error)
+	// finish ends the conversation as the client does: half-closes, and
+	// checks that nothing more comes back.
+	finish() error
+	close()
+}
+
+// newTCPEchoer returns the run's echo client, with d's settings, for the
+// server at addr.
+func newTCPEchoer(t Target, d tcpecho.Dialer, addr string) tcpEchoer {
+	if t.Mode == Process {
+		return &tcpProcessClient{bin: t.Bin, d: d, addr: addr}
+	}
+	return &tcpLibraryClient{d: d, addr: addr}
+}
+
+// tcpLibraryClient is tcpecho.Client, connected at the first echo.
+type tcpLibraryClient struct {
+	d    tcpecho.Dialer
+	addr string
+	c    *tcpecho.Client
+}
+
+func (l *tcpLibraryClient) echo(ctx context.Context, msg []byte) ([]byte, error) {
+	if l.c == nil {
+		c, err := l.d.Dial(ctx, l.addr)
+		if err != nil {
+			return nil, err
+		}
+		l.c = c
+	}
+	return l.c.Echo(msg)
+}
+
+func (l *tcpLibraryClient) finish() error {
+	if l.c == nil {
+		return errors.New("the echo client cannot finish: it is not connected")
+	}
+	err := l.c.Close()
+	l.c = nil
+	return err
+}
+
+func (l *tcpLibraryClient) close() {
+	if l.c != nil {
+		l.c.Abort()
+	}
+}
+
+// tcpProcessClient runs tcpclient once per message: it connects, sends the
+// message, prints the echo and finishes.
+type tcpProcessClient struct {
+	bin  string
+	d    tcpecho.Dialer
+	addr string
+	// finished is how the last run finished, once its echo had come:
+	// tcpclient prints an echo before it finishes, and fails after it if
+	// the server sends more.
+	finished error
+}
+
+// tcpClientErrors are the library's errors that tcpclient's one line of
+// failure names, and how.
+var tcpClientErrors = []knownError{
+	{tcpecho.ErrEchoDiffers, "echo differs from what was sent"},
+	{os.ErrDeadlineExceeded, "timed out"},
+	{syscall.ECONNREFUSED, "connection refused"},
+}
+
+func (p *tcpProcessClient) echo(ctx context.Context, msg []byte) ([]byte, error) {
+	timeout := p.d.Timeout
+	if timeout == 0 {
+		timeout = tcpecho.DefaultTimeout
+	}
+	args := []string{"-addr", p.addr, "-framing", p.d.Framing.String(), "-timeout", timeout.String()}
+	if p.d.Size != 0 {
+		args = append(args, "-size", strconv.Itoa(p.d.Size))
+	}
+	run, err := runClient(ctx, p.bin, "tcpclient", 2*timeout+patience, "", append(args, string(msg))...)
+	if err != nil {
+		return nil, err
+	}
+	err = run.failure("tcpclient", tcpClientErrors)
+	if err != nil && run.stdout == "" {
+		return nil, err // the echo itself failed
+	}
+	p.finished = err
+	// tcpclient prints each echo on a line of its own: a line echo with
+	// its newline, any other with one added.
+	got := []byte(strings.TrimSuffix(run.stdout, "\n"))
+	if p.d.Framing == tcpecho.FramingLine {
+		got = append(got, '\n')
+	}
+	return got, nil
+}
+
+// finish: the process finished when it had sent its message; this is how.
+func (p *tcpProcessClient) finish() error { return p.finished }
+func (p *tcpProcessClient) close()        {}
+
+// udpEchoer is the project's UDP echo client as a scenario drives it: the
+// package's Client in library mode, the udpclient binary in process mode,
+// its failures the library's errors either way.
+type udpEchoer interface {
+	// echo sends each message in turn and returns their echoes.
+	echo(ctx context.Context, msgs ...[]byte) ([][]byte, error)
+	close()
+}
+
+// newUDPEchoer returns the run's UDP echo client, with d's settings, for
+// the server at addr.
+func newUDPEchoer(t Target, d udpecho.Dialer, addr string) udpEchoer {
+	if t.Mode == Process {
+		return &udpProcessClient{bin: t.Bin, d: d, addr: addr}
+	}
+	return &udpLibraryClient{d: d, addr: addr}
+}
+
+// udpLibraryClient is udpecho.Client, opened at the first echo.
+type udpLibraryClient struct {
+	d    udpecho.Dialer
+	addr string
+	c    *udpecho.Client
+}
+
+func (l *udpLibraryClient) echo(ctx context.Context, msgs ...[]byte) ([][]byte, error) {
+	if l.c == nil {
+		c, err := l.d.Dial(ctx, l.addr)
+		if err != nil {
+			return nil, err
+		}
+		l.c = c
+	}
+	var got [][]byte
+	for _, msg := range msgs {
+		echo, err := l.c.Echo(msg)
+		if err != nil {
+			return got, err
+		}
+		got = append(got, echo)
+	}
+	return got, nil
+}
+
+func (l *udpLibraryClient) close() {
+	if l.c != nil {
+		l.c.Close()
+	}
+}
+
+// udpProcessClient runs udpclient once for all the messages.
+type udpProcessClient struct {
+	bin  string
+	d    udpecho.Dialer
+	addr string
+}
+
+// udpClientErrors are the library's errors that udpclient's one line of
+// failure names, and how.
+var udpClientErrors = []knownError{
+	{udpecho.ErrNoEcho, "no echo from"},
+	{os.ErrDeadlineExceeded, "i/o timeout"},
+	{syscall.ECONNREFUSED, "connection refused"},
+}
+
+func (p *udpProcessClient) echo(ctx context.Context, msgs ...[]byte) ([][]byte, error) {
+	timeout := p.d.Timeout
+	if timeout == 0 {
+		timeout = udpecho.DefaultTimeout
+	}
+	args := []string{"-addr", p.addr, "-timeout", timeout.String(), "-retries", strconv.Itoa(p.d.Retries)}
+	for _, m := range msgs {
+		args = append(args, string(m))
+	}
+	limit := time.Duration(len(msgs)*(p.d.Retries+1))*timeout + patience
+	run, err := runClient(ctx, p.bin, "udpclient", limit, "", args...)
+	if err != nil {
+		return nil, err
+	}
+	var got [][]byte
+	for line := range strings.Lines(run.stdout) {
+		got = append(got, []byte(strings.TrimSuffix(line, "\n")))
+	}
+	return got, run.failure("udpclient", udpClientErrors)
+}
+
+func (p *udpProcessClient) close() {}
+
+// knownError is one of the library's errors and the words a client binary
+// writes for it.
+type knownError struct {
+	is   error
+	says string
+}
+
+// clientExit is a client process's failure: its exit status and its one
+// line on stderr, wrapping the library's errors that line names, so that
+// errors.Is judges a process as it judges the library.
+type clientExit struct {
+	code int
+	line string
+	is   []error
+}
+
+func (e *clientExit) Error() string   { return fmt.Sprintf("exit status %d: %s", e.code, e.line) }
+func (e *clientExit) Unwrap() []error { return e.is }
+
+// failure is nil for a run that exited 0, and otherwise the clientExit it
+// makes. Only exit status 1 names a failure of the exchange: any other
+// status wraps nothing.
+func (r clientRun) failure(name string, known []knownError) error {
+	if r.code == 0 {
+		return nil
+	}
+	line, _, _ := strings.Cut(strings.TrimSpace(r.stderr), "\n")
+	line = strings.TrimPrefix(line, name+": ")
+	e := &clientExit{code: r.code, line: line}
+	if r.code == 1 {
+		for _, k := range known {
+			if strings.Contains(line, k.says) {
+				e.is = append(e.is, k.is)
+			}
+		}
+	}
+	return e
+}
