@@ -5,31 +5,28 @@ import (
 	"errors"
 	"net"
 	"sync"
-
-	"github.com/cucumber/godog"
 )
 
-// busySteps make the server too busy to accept for a while, so that what
-// a client does meanwhile reaches the server before its first read.
-func busySteps(sc *godog.ScenarioContext) {
-	sc.Step(`^the server is too busy to accept connections$`, func(ctx context.Context) error {
-		w := worldFrom(ctx)
-		if err := w.startServer(); err != nil {
-			return err
-		}
-		err := w.svc.holdAccepts()
-		if errors.Is(err, errNotOurs) {
-			return skipScenario(ctx, "this scenario holds back our own server, not another's")
-		}
+// serverIsTooBusyAcceptConnections is the step `^the server is too busy to accept connections$`.
+func serverIsTooBusyAcceptConnections(ctx context.Context) error {
+	w := worldFrom(ctx)
+	if err := w.startServer(); err != nil {
 		return err
-	})
-	sc.Step(`^the server accepts connections again$`, func(ctx context.Context) error {
-		w := worldFrom(ctx)
-		if !w.started() {
-			return errors.New("the server was not held back")
-		}
-		return w.svc.resumeAccepts()
-	})
+	}
+	err := w.svc.holdAccepts()
+	if errors.Is(err, errNotOurs) {
+		return skipScenario(ctx, "this scenario holds back our own server, not another's")
+	}
+	return err
+}
+
+// serverAcceptsConnectionsAgain is the step `^the server accepts connections again$`.
+func serverAcceptsConnectionsAgain(ctx context.Context) error {
+	w := worldFrom(ctx)
+	if !w.started() {
+		return errors.New("the server was not held back")
+	}
+	return w.svc.resumeAccepts()
 }
 
 // gatedListener is a listener whose Accept a scenario can hold back.

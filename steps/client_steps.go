@@ -32,97 +32,113 @@ func (e *echoClient) close() {
 	}
 }
 
-func clientSteps(sc *godog.ScenarioContext) {
-	sc.Step(`^the echo client uses (line|fixed) framing and waits at most (\d+) seconds? for an echo$`, func(ctx context.Context, framing string, s int) error {
-		w := worldFrom(ctx)
-		if err := w.echo.dialer.Framing.UnmarshalText([]byte(framing)); err != nil {
-			return err
-		}
-		w.echo.dialer.Timeout = time.Duration(s) * time.Second
-		return nil
-	})
-	sc.Step(`^the echo client uses fixed framing with pieces of at most (\d+) bytes$`, func(ctx context.Context, n int) error {
-		w := worldFrom(ctx)
-		w.echo.dialer.Framing, w.echo.dialer.Size = tcpecho.FramingFixed, n
-		return nil
-	})
-	sc.Step(`^the echo client waits at most (\d+) milliseconds for an echo$`, func(ctx context.Context, ms int) error {
-		worldFrom(ctx).echo.dialer.Timeout = time.Duration(ms) * time.Millisecond
-		return nil
-	})
+// echoClientUsesFramingWaitsAtMostN is the step `^the echo client uses (line|fixed) framing and waits at most (\d+) seconds? for an echo$`.
+func echoClientUsesFramingWaitsAtMostN(ctx context.Context, framing string, s int) error {
+	w := worldFrom(ctx)
+	if err := w.echo.dialer.Framing.UnmarshalText([]byte(framing)); err != nil {
+		return err
+	}
+	w.echo.dialer.Timeout = time.Duration(s) * time.Second
+	return nil
+}
 
-	sc.Step(`^a broken server that answers every line with `+quoted+`$`, func(ctx context.Context, text string) error {
-		reply, err := unquote(text)
-		if err != nil {
-			return err
-		}
-		return useFake(ctx, answerEveryLine(reply))
-	})
-	sc.Step(`^a server that accepts connections but never answers$`, func(ctx context.Context) error {
-		return useFake(ctx, neverAnswer)
-	})
-	sc.Step(`^the article's fixed-buffer server$`, func(ctx context.Context) error {
-		return useFake(ctx, func(c net.Conn) { articlebugs.HandleConn(articlebugs.StaleBuffer, c) })
-	})
-	sc.Step(`^an address where no server listens$`, func(ctx context.Context) error {
-		// A port that was just free and is closed again: connecting to it
-		// is refused.
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return err
-		}
-		worldFrom(ctx).elsewhere = l.Addr().String()
-		return l.Close()
-	})
+// echoClientUsesFixedFramingWithPiecesAt is the step `^the echo client uses fixed framing with pieces of at most (\d+) bytes$`.
+func echoClientUsesFixedFramingWithPiecesAt(ctx context.Context, n int) error {
+	w := worldFrom(ctx)
+	w.echo.dialer.Framing, w.echo.dialer.Size = tcpecho.FramingFixed, n
+	return nil
+}
 
-	sc.Step(`^the echo client sends the message `+quoted+`$`, func(ctx context.Context, text string) error {
-		msg, err := unquote(text)
-		if err != nil {
-			return err
-		}
-		w := worldFrom(ctx)
-		if w.echo.c == nil {
-			addr := w.elsewhere
-			if addr == "" {
-				if err := w.startServer(); err != nil {
-					return err
-				}
-				addr = w.addr
+// echoClientWaitsAtMostNMillisecondsFor is the step `^the echo client waits at most (\d+) milliseconds for an echo$`.
+func echoClientWaitsAtMostNMillisecondsFor(ctx context.Context, ms int) error {
+	worldFrom(ctx).echo.dialer.Timeout = time.Duration(ms) * time.Millisecond
+	return nil
+}
+
+// brokenServerThatAnswersEveryLineWithText is the step `^a broken server that answers every line with `+quoted+`$`.
+func brokenServerThatAnswersEveryLineWithText(ctx context.Context, text string) error {
+	reply, err := unquote(text)
+	if err != nil {
+		return err
+	}
+	return useFake(ctx, answerEveryLine(reply))
+}
+
+// serverThatAcceptsConnectionsButNeverAnswers is the step `^a server that accepts connections but never answers$`.
+func serverThatAcceptsConnectionsButNeverAnswers(ctx context.Context) error {
+	return useFake(ctx, neverAnswer)
+}
+
+// articleFixedBufferServer is the step `^the article's fixed-buffer server$`.
+func articleFixedBufferServer(ctx context.Context) error {
+	return useFake(ctx, func(c net.Conn) { articlebugs.HandleConn(articlebugs.StaleBuffer, c) })
+}
+
+// addressWhereNoServerListens is the step `^an address where no server listens$`.
+func addressWhereNoServerListens(ctx context.Context) error {
+	// A port that was just free and is closed again: connecting to it
+	// is refused.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	worldFrom(ctx).elsewhere = l.Addr().String()
+	return l.Close()
+}
+
+// echoClientSendsMessageText is the step `^the echo client sends the message `+quoted+`$`.
+func echoClientSendsMessageText(ctx context.Context, text string) error {
+	msg, err := unquote(text)
+	if err != nil {
+		return err
+	}
+	w := worldFrom(ctx)
+	if w.echo.c == nil {
+		addr := w.elsewhere
+		if addr == "" {
+			if err := w.startServer(); err != nil {
+				return err
 			}
-			w.echo.c = newTCPEchoer(w.target, w.echo.dialer, addr)
+			addr = w.addr
 		}
-		// What the client reports is for a Then step to judge.
-		w.echo.got, w.echo.err = w.echo.c.echo(ctx, msg)
-		return nil
-	})
-	sc.Step(`^the echo client finishes$`, func(ctx context.Context) error {
-		e := &worldFrom(ctx).echo
-		if e.err != nil || e.c == nil {
-			return fmt.Errorf("the echo client cannot finish; it has not sent a message successfully (%v)", e.err)
-		}
-		e.err = e.c.finish()
-		return nil
-	})
+		w.echo.c = newTCPEchoer(w.target, w.echo.dialer, addr)
+	}
+	// What the client reports is for a Then step to judge.
+	w.echo.got, w.echo.err = w.echo.c.echo(ctx, msg)
+	return nil
+}
 
-	sc.Step(`^the echo client gets `+quoted+` back$`, func(ctx context.Context, text string) error {
-		want, err := unquote(text)
-		if err != nil {
-			return err
-		}
-		e := &worldFrom(ctx).echo
-		t := godog.T(ctx)
-		require.NoError(t, e.err)
-		assert.Equal(t, show(want), show(e.got))
-		return nil
-	})
-	sc.Step(`^the echo client reports that (the echo differs|it timed out|the connection was refused)$`, func(ctx context.Context, what string) error {
-		e := &worldFrom(ctx).echo
-		if e.err == nil {
-			return errors.New("the echo client reported no problem")
-		}
-		assert.ErrorIs(godog.T(ctx), e.err, clientReports[what], "the echo client reported: %v", e.err)
-		return nil
-	})
+// echoClientFinishes is the step `^the echo client finishes$`.
+func echoClientFinishes(ctx context.Context) error {
+	e := &worldFrom(ctx).echo
+	if e.err != nil || e.c == nil {
+		return fmt.Errorf("the echo client cannot finish; it has not sent a message successfully (%v)", e.err)
+	}
+	e.err = e.c.finish()
+	return nil
+}
+
+// echoClientGetsTextBack is the step `^the echo client gets `+quoted+` back$`.
+func echoClientGetsTextBack(ctx context.Context, text string) error {
+	want, err := unquote(text)
+	if err != nil {
+		return err
+	}
+	e := &worldFrom(ctx).echo
+	t := godog.T(ctx)
+	require.NoError(t, e.err)
+	assert.Equal(t, show(want), show(e.got))
+	return nil
+}
+
+// echoClientReportsThat is the step `^the echo client reports that (the echo differs|it timed out|the connection was refused)$`.
+func echoClientReportsThat(ctx context.Context, what string) error {
+	e := &worldFrom(ctx).echo
+	if e.err == nil {
+		return errors.New("the echo client reported no problem")
+	}
+	assert.ErrorIs(godog.T(ctx), e.err, clientReports[what], "the echo client reported: %v", e.err)
+	return nil
 }
 
 // clientReports maps how a feature says the client reported a problem to

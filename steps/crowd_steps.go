@@ -19,51 +19,56 @@ type crowdMember struct {
 	err       error
 }
 
-func crowdSteps(sc *godog.ScenarioContext) {
-	sc.Step(`^(\d+) clients each send (\d+) lines at the same time(?:, all within (\d+) seconds)?$`, func(ctx context.Context, n, lines int, within string) error {
-		limit := patience
-		if within != "" {
-			var s int
-			fmt.Sscan(within, &s)
-			limit = time.Duration(s) * time.Second
+// nClientsEachSendNLinesAtSame is the step `^(\d+) clients each send (\d+) lines at the same time(?:, all within (\d+) seconds)?$`.
+func nClientsEachSendNLinesAtSame(ctx context.Context, n, lines int, within string) error {
+	limit := patience
+	if within != "" {
+		var s int
+		fmt.Sscan(within, &s)
+		limit = time.Duration(s) * time.Second
+	}
+	return crowdSends(ctx, n, lines, limit)
+}
+
+// everyIdleClientSendsLineReadsEcho is the step `^every idle client sends a line and reads its echo$`.
+func everyIdleClientSendsLineReadsEcho(ctx context.Context) error {
+	w := worldFrom(ctx)
+	var conns []net.Conn
+	for i := 1; ; i++ {
+		p, ok := w.peers[fmt.Sprintf("idle client %d", i)]
+		if !ok {
+			break
 		}
-		return crowdSends(ctx, n, lines, limit)
-	})
-	sc.Step(`^every idle client sends a line and reads its echo$`, func(ctx context.Context) error {
-		w := worldFrom(ctx)
-		var conns []net.Conn
-		for i := 1; ; i++ {
-			p, ok := w.peers[fmt.Sprintf("idle client %d", i)]
-			if !ok {
-				break
-			}
-			conns = append(conns, p.conn)
+		conns = append(conns, p.conn)
+	}
+	if len(conns) == 0 {
+		return errors.New("no idle clients")
+	}
+	w.crowd = talkAtOnce(conns, 1, patience)
+	return nil
+}
+
+// everyClientReceivesExactlyOwnLinesInOrder is the step `^every client receives exactly its own lines, in order$`.
+func everyClientReceivesExactlyOwnLinesInOrder(ctx context.Context) error {
+	w := worldFrom(ctx)
+	t := godog.T(ctx)
+	for i, m := range w.crowd {
+		if assert.NoError(t, m.err, "client %d", i+1) {
+			assert.Equal(t, string(m.want), string(m.got), "what client %d received", i+1)
 		}
-		if len(conns) == 0 {
-			return errors.New("no idle clients")
+	}
+	return nil
+}
+
+// nClientsAreConnectedIdle is the step `^(\d+) clients are connected and idle$`.
+func nClientsAreConnectedIdle(ctx context.Context, n int) error {
+	w := worldFrom(ctx)
+	for i := range n {
+		if _, err := w.connected(ctx, fmt.Sprintf("idle client %d", i+1)); err != nil {
+			return err
 		}
-		w.crowd = talkAtOnce(conns, 1, patience)
-		return nil
-	})
-	sc.Step(`^every client receives exactly its own lines, in order$`, func(ctx context.Context) error {
-		w := worldFrom(ctx)
-		t := godog.T(ctx)
-		for i, m := range w.crowd {
-			if assert.NoError(t, m.err, "client %d", i+1) {
-				assert.Equal(t, string(m.want), string(m.got), "what client %d received", i+1)
-			}
-		}
-		return nil
-	})
-	sc.Step(`^(\d+) clients are connected and idle$`, func(ctx context.Context, n int) error {
-		w := worldFrom(ctx)
-		for i := range n {
-			if _, err := w.connected(ctx, fmt.Sprintf("idle client %d", i+1)); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	}
+	return nil
 }
 
 // crowdSends connects n clients, then lets them all go at once; each sends

@@ -20,113 +20,134 @@ import (
 	"github.com/echospec/echo/impl/tcpecho"
 )
 
-// environmentSteps are about what surrounds a server process: the reader
-// of its log, the reader of its event stream, the signals it gets.
-func environmentSteps(sc *godog.ScenarioContext) {
-	sc.Step(`^(tcpserver|udpserver) is running with -v, and the reader of its log leaves after the line that says where it listens$`, func(ctx context.Context, name string) error {
-		return startWithLog(ctx, name, logLeaves, "-v")
-	})
-	sc.Step(`^(tcpserver|udpserver) is running with -v, and nobody reads its log after the line that says where it listens$`, func(ctx context.Context, name string) error {
-		return startWithLog(ctx, name, logStalls, "-v")
-	})
-	sc.Step(`^tcpserver is running with its events going to a FIFO that nobody opens$`, func(ctx context.Context) error {
-		_, err := startWithFIFO(ctx)
+// serverRunsWithVAndItsLogReaderLeaves is the step `^(tcpserver|udpserver) is running with -v, and the reader of its log leaves after the line that says where it listens$`.
+func serverRunsWithVAndItsLogReaderLeaves(ctx context.Context, name string) error {
+	return startWithLog(ctx, name, logLeaves, "-v")
+}
+
+// serverRunsWithVAndNobodyReadsItsLog is the step `^(tcpserver|udpserver) is running with -v, and nobody reads its log after the line that says where it listens$`.
+func serverRunsWithVAndNobodyReadsItsLog(ctx context.Context, name string) error {
+	return startWithLog(ctx, name, logStalls, "-v")
+}
+
+// tcpserverIsRunningWithEventsGoingFifoThat is the step `^tcpserver is running with its events going to a FIFO that nobody opens$`.
+func tcpserverIsRunningWithEventsGoingFifoThat(ctx context.Context) error {
+	_, err := startWithFIFO(ctx)
+	return err
+}
+
+// tcpserverIsRunningWithEventsGoingFifoWhose is the step `^tcpserver is running with "([^"]*)" and its events going to a FIFO whose reader never reads$`.
+func tcpserverIsRunningWithEventsGoingFifoWhose(ctx context.Context, args string) error {
+	fifo, err := startWithFIFO(ctx, strings.Fields(args)...)
+	if err != nil {
 		return err
-	})
-	sc.Step(`^tcpserver is running with "([^"]*)" and its events going to a FIFO whose reader never reads$`, func(ctx context.Context, args string) error {
-		fifo, err := startWithFIFO(ctx, strings.Fields(args)...)
+	}
+	// Opened for reading, never read: the pipe fills and stays full.
+	f, err := os.OpenFile(fifo, os.O_RDONLY, 0)
+	if err != nil {
+		return err
+	}
+	w := worldFrom(ctx)
+	w.closers = append(w.closers, func() { f.Close() })
+	return nil
+}
+
+// tcpserverIsRunningWithEventsGoingFifo is the step `^tcpserver is running with its events going to a FIFO$`.
+func tcpserverIsRunningWithEventsGoingFifo(ctx context.Context) error {
+	_, err := startWithFIFO(ctx)
+	return err
+}
+
+// readerFifoSeesClientConnectLeaves is the step `^a reader of the FIFO sees `+client+` connect, and leaves$`.
+func readerFifoSeesClientConnectLeaves(ctx context.Context, name string) error {
+	_, err := readFIFOUntil(ctx, name, tcpecho.ConnOpened)
+	return err
+}
+
+// newReaderFifoSeesClientConnectionOpenClose is the step `^a new reader of the FIFO sees `+client+`'s connection open and close$`.
+func newReaderFifoSeesClientConnectionOpenClose(ctx context.Context, name string) error {
+	if _, err := readFIFOUntil(ctx, name, tcpecho.ConnClosed); err != nil {
+		return fmt.Errorf("the new reader: %w", err)
+	}
+	return nil
+}
+
+// nClientsInTurnEachSendLineReceive is the step `^(\d+) clients in turn each send a line and receive it back$`.
+func nClientsInTurnEachSendLineReceive(ctx context.Context, n int) error {
+	w := worldFrom(ctx)
+	if err := w.startServer(); err != nil {
+		return err
+	}
+	for i := range n {
+		c, err := net.DialTimeout("tcp", w.addr, patience)
 		if err != nil {
-			return err
+			return fmt.Errorf("client %d of %d cannot connect: %w", i+1, n, err)
 		}
-		// Opened for reading, never read: the pipe fills and stays full.
-		f, err := os.OpenFile(fifo, os.O_RDONLY, 0)
+		p := &peer{conn: c.(*net.TCPConn)}
+		err = p.exchange(fmt.Appendf(nil, "client %d\n", i+1))
+		c.Close()
 		if err != nil {
-			return err
+			return fmt.Errorf("client %d of %d: %w", i+1, n, err)
 		}
-		w := worldFrom(ctx)
-		w.closers = append(w.closers, func() { f.Close() })
+	}
+	return nil
+}
+
+// serverProcessIsStillRunning is the step `^(tcpserver|udpserver) is still running$`.
+func serverProcessIsStillRunning(ctx context.Context, name string) error {
+	p := worldFrom(ctx).processNamed(name)
+	if p == nil {
+		return fmt.Errorf("%s was not started", name)
+	}
+	select {
+	case <-p.exited:
+		return fmt.Errorf("%s has exited: %v", name, p.err)
+	default:
 		return nil
-	})
-	sc.Step(`^tcpserver is running with its events going to a FIFO$`, func(ctx context.Context) error {
-		_, err := startWithFIFO(ctx)
+	}
+}
+
+// whenSignalledExitsWithStatus is the step `^when (tcpserver|udpserver) gets (SIGTERM|SIGINT|SIGHUP) it exits with status (\d+)$`.
+func whenSignalledExitsWithStatus(ctx context.Context, name, sig string, code int) error {
+	if err := signalAndWait(ctx, name, signals[sig]); err != nil {
 		return err
-	})
-	sc.Step(`^a reader of the FIFO sees `+client+` connect, and leaves$`, func(ctx context.Context, name string) error {
-		_, err := readFIFOUntil(ctx, name, tcpecho.ConnOpened)
-		return err
-	})
-	sc.Step(`^a new reader of the FIFO sees `+client+`'s connection open and close$`, func(ctx context.Context, name string) error {
-		if _, err := readFIFOUntil(ctx, name, tcpecho.ConnClosed); err != nil {
-			return fmt.Errorf("the new reader: %w", err)
-		}
-		return nil
-	})
-	sc.Step(`^(\d+) clients in turn each send a line and receive it back$`, func(ctx context.Context, n int) error {
-		w := worldFrom(ctx)
-		if err := w.startServer(); err != nil {
-			return err
-		}
-		for i := range n {
-			c, err := net.DialTimeout("tcp", w.addr, patience)
-			if err != nil {
-				return fmt.Errorf("client %d of %d cannot connect: %w", i+1, n, err)
-			}
-			p := &peer{conn: c.(*net.TCPConn)}
-			err = p.exchange(fmt.Appendf(nil, "client %d\n", i+1))
-			c.Close()
-			if err != nil {
-				return fmt.Errorf("client %d of %d: %w", i+1, n, err)
-			}
-		}
-		return nil
-	})
-	sc.Step(`^(tcpserver|udpserver) is still running$`, func(ctx context.Context, name string) error {
-		p := worldFrom(ctx).processNamed(name)
-		if p == nil {
-			return fmt.Errorf("%s was not started", name)
-		}
-		select {
-		case <-p.exited:
-			return fmt.Errorf("%s has exited: %v", name, p.err)
-		default:
-			return nil
-		}
-	})
-	sc.Step(`^when (tcpserver|udpserver) gets (SIGTERM|SIGINT|SIGHUP) it exits with status (\d+)$`, func(ctx context.Context, name, sig string, code int) error {
-		if err := signalAndWait(ctx, name, signals[sig]); err != nil {
-			return err
-		}
-		e := worldFrom(ctx).exited
-		assert.Equal(godog.T(ctx), code, e.code, "%s's exit status; it wrote:\n%s", e.name, e.stderr)
-		return nil
-	})
-	sc.Step(`^it exited within (\d+) seconds? of the signal$`, func(ctx context.Context, s int) error {
-		e := worldFrom(ctx).exited
-		if e == nil {
-			return errors.New("no binary has exited in this scenario")
-		}
-		assert.Less(godog.T(ctx), e.after, time.Duration(s)*time.Second, "%s took %v to exit after its signal", e.name, e.after)
-		return nil
-	})
-	sc.Step(`^its last log line counts the events it dropped$`, func(ctx context.Context) error {
-		e := worldFrom(ctx).exited
-		if e == nil {
-			return errors.New("no binary has exited in this scenario")
-		}
-		m := droppedEvents.FindStringSubmatch(e.stderr)
-		if m == nil {
-			return fmt.Errorf("%s's last lines say nothing of dropped events:\n%s", e.name, tail(e.stderr, 3))
-		}
-		if n, _ := strconv.Atoi(m[1]); n == 0 {
-			return fmt.Errorf("%s says it dropped no events, though nobody read them:\n%s", e.name, tail(e.stderr, 3))
-		}
-		return nil
-	})
-	sc.Step(`^the server's event stream says that its log failed$`, func(ctx context.Context) error {
-		w := worldFrom(ctx)
-		_, err := w.events.waitForNotice(ctx, "stderr failed")
-		return err
-	})
+	}
+	e := worldFrom(ctx).exited
+	assert.Equal(godog.T(ctx), code, e.code, "%s's exit status; it wrote:\n%s", e.name, e.stderr)
+	return nil
+}
+
+// exitedWithinNSecondsSignal is the step `^it exited within (\d+) seconds? of the signal$`.
+func exitedWithinNSecondsSignal(ctx context.Context, s int) error {
+	e := worldFrom(ctx).exited
+	if e == nil {
+		return errors.New("no binary has exited in this scenario")
+	}
+	assert.Less(godog.T(ctx), e.after, time.Duration(s)*time.Second, "%s took %v to exit after its signal", e.name, e.after)
+	return nil
+}
+
+// lastLogLineCountsEventsDropped is the step `^its last log line counts the events it dropped$`.
+func lastLogLineCountsEventsDropped(ctx context.Context) error {
+	e := worldFrom(ctx).exited
+	if e == nil {
+		return errors.New("no binary has exited in this scenario")
+	}
+	m := droppedEvents.FindStringSubmatch(e.stderr)
+	if m == nil {
+		return fmt.Errorf("%s's last lines say nothing of dropped events:\n%s", e.name, tail(e.stderr, 3))
+	}
+	if n, _ := strconv.Atoi(m[1]); n == 0 {
+		return fmt.Errorf("%s says it dropped no events, though nobody read them:\n%s", e.name, tail(e.stderr, 3))
+	}
+	return nil
+}
+
+// serverEventStreamSaysThatLogFailed is the step `^the server's event stream says that its log failed$`.
+func serverEventStreamSaysThatLogFailed(ctx context.Context) error {
+	w := worldFrom(ctx)
+	_, err := w.events.waitForNotice(ctx, "stderr failed")
+	return err
 }
 
 // droppedEvents finds the count in the line a server writes as it stops.

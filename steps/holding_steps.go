@@ -17,204 +17,226 @@ import (
 // clientList is "clients A, B and C": each a client of the scenario.
 const clientList = `clients ([A-Z](?:, [A-Z])* and [A-Z])`
 
-// holdingSteps are about what clients make the server hold, how many
-// connections one address may have, and when a client that stopped
-// reading is let go.
-func holdingSteps(sc *godog.ScenarioContext) {
-	sc.Step(`^the server holds at most (\d+) KiB for all clients together$`, func(ctx context.Context, kib int) error {
-		w := worldFrom(ctx)
-		return w.configure(func() { w.maxHeld = int64(kib) << 10 })
-	})
-	sc.Step(`^`+clientList+` each send (\d+) KiB of a line without its newline, and the server has read it$`, func(ctx context.Context, list string, kib int) error {
-		w := worldFrom(ctx)
-		for i, name := range names(list) {
-			if _, err := w.sendUnfinishedLine(name, i, kib); err != nil {
-				return err
-			}
-		}
-		for _, name := range names(list) {
-			if err := w.serverHasRead(ctx, w.peers[name]); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	sc.Step(`^`+clientList+` each send its newline$`, func(ctx context.Context, list string) error {
-		for _, name := range names(list) {
-			p := worldFrom(ctx).peers[name]
-			if p == nil || p.line == nil {
-				return fmt.Errorf("%s has sent no line to finish", name)
-			}
-			p.line = append(p.line, '\n')
-			if err := p.send([]byte("\n")); err != nil {
-				return fmt.Errorf("%s: %w", name, err)
-			}
-		}
-		return nil
-	})
-	sc.Step(`^`+clientList+` each receive their whole line back$`, func(ctx context.Context, list string) error {
-		for _, name := range names(list) {
-			p := worldFrom(ctx).peers[name]
-			got, err := p.receive(len(p.line))
-			if err != nil {
-				return fmt.Errorf("%s: %w", name, err)
-			}
-			if !bytes.Equal(got, p.line) {
-				return fmt.Errorf("%s: %s", name, difference(p.line, got))
-			}
-		}
-		return nil
-	})
-	sc.Step(`^the server echoed (\d+) unfinished lines? before (?:its|their) newline came, to stay within the budget$`, func(ctx context.Context, n int) error {
-		w := worldFrom(ctx)
-		// A line that the budget made the server echo early shows as a
-		// message without a newline that is shorter than the longest line.
-		maxLine := w.maxLine
-		if maxLine == 0 {
-			maxLine = tcpecho.DefaultMaxLine
-		}
-		early := func(events []event) int {
-			k := 0
-			for _, e := range events {
-				if e.kind == tcpecho.MessageReceived && !bytes.HasSuffix(e.message, []byte("\n")) && len(e.message) < maxLine {
-					k++
-				}
-			}
-			return k
-		}
-		events, err := w.events.waitFor(ctx, fmt.Sprintf("%d lines echoed before their newline", n), func(events []event) bool { return early(events) >= n })
-		if err != nil {
-			return err
-		}
-		assert.Equal(godog.T(ctx), n, early(events), "unfinished lines echoed early")
-		return nil
-	})
+// serverHoldsAtMostNKibForAll is the step `^the server holds at most (\d+) KiB for all clients together$`.
+func serverHoldsAtMostNKibForAll(ctx context.Context, kib int) error {
+	w := worldFrom(ctx)
+	return w.configure(func() { w.maxHeld = int64(kib) << 10 })
+}
 
-	sc.Step(`^tcpserver -framing (stream|line|fixed) is running with its other defaults and no event stream$`, func(ctx context.Context, framing string) error {
-		w := worldFrom(ctx)
-		if err := needBinaries(ctx); err != nil {
+// clientsEachSendNKibLineWithoutNewline is the step `^`+clientList+` each send (\d+) KiB of a line without its newline, and the server has read it$`.
+func clientsEachSendNKibLineWithoutNewline(ctx context.Context, list string, kib int) error {
+	w := worldFrom(ctx)
+	for i, name := range names(list) {
+		if _, err := w.sendUnfinishedLine(name, i, kib); err != nil {
 			return err
 		}
-		p, err := startProcess(w.target.Bin, "tcpserver", []string{"-framing", framing}, processOptions{events: "none"})
+	}
+	for _, name := range names(list) {
+		if err := w.serverHasRead(ctx, w.peers[name]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// clientsEachSendNewline is the step `^`+clientList+` each send its newline$`.
+func clientsEachSendNewline(ctx context.Context, list string) error {
+	for _, name := range names(list) {
+		p := worldFrom(ctx).peers[name]
+		if p == nil || p.line == nil {
+			return fmt.Errorf("%s has sent no line to finish", name)
+		}
+		p.line = append(p.line, '\n')
+		if err := p.send([]byte("\n")); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// clientsEachReceiveTheirWholeLineBack is the step `^`+clientList+` each receive their whole line back$`.
+func clientsEachReceiveTheirWholeLineBack(ctx context.Context, list string) error {
+	for _, name := range names(list) {
+		p := worldFrom(ctx).peers[name]
+		got, err := p.receive(len(p.line))
 		if err != nil {
-			return err
+			return fmt.Errorf("%s: %w", name, err)
 		}
-		w.use(&processService{p: p})
-		return nil
-	})
-	sc.Step(`^(\d+) clients each send (\d+) KiB of a line without its newline$`, func(ctx context.Context, n, kib int) error {
-		w := worldFrom(ctx)
-		for i := range n {
-			p, err := w.sendUnfinishedLine(fmt.Sprintf("holding client %d", i+1), i, kib)
-			if err != nil {
-				return err
-			}
-			w.holders = append(w.holders, p)
+		if !bytes.Equal(got, p.line) {
+			return fmt.Errorf("%s: %s", name, difference(p.line, got))
 		}
-		return nil
-	})
-	sc.Step(`^a new client sends `+quoted+` and receives it back within (\d+) seconds?$`, func(ctx context.Context, text string, s int) error {
-		w := worldFrom(ctx)
-		start := time.Now()
-		p, err := w.peer("a new client")
-		if err != nil {
-			return err
-		}
-		msg, err := unquote(text)
-		if err != nil {
-			return err
-		}
-		if err := p.exchange(msg); err != nil {
-			return err
-		}
-		took := time.Since(start)
-		godog.Logf(ctx, "the new client was served in %v", took)
-		assert.Less(godog.T(ctx), took, time.Duration(s)*time.Second, "how long the new client waited for its echo")
-		return nil
-	})
-	sc.Step(`^each of them sends its newline and receives its whole line back$`, func(ctx context.Context) error {
-		for i, p := range worldFrom(ctx).holders {
-			p.line = append(p.line, '\n')
-			if err := p.send([]byte("\n")); err != nil {
-				return fmt.Errorf("holding client %d: %w", i+1, err)
-			}
-			got, err := p.receive(len(p.line))
-			if err != nil {
-				return fmt.Errorf("holding client %d: %w", i+1, err)
-			}
-			if !bytes.Equal(got, p.line) {
-				return fmt.Errorf("holding client %d: %s", i+1, difference(p.line, got))
+	}
+	return nil
+}
+
+// serverEchoedNUnfinishedLinesBeforeNewlineCame is the step `^the server echoed (\d+) unfinished lines? before (?:its|their) newline came, to stay within the budget$`.
+func serverEchoedNUnfinishedLinesBeforeNewlineCame(ctx context.Context, n int) error {
+	w := worldFrom(ctx)
+	// A line that the budget made the server echo early shows as a
+	// message without a newline that is shorter than the longest line.
+	maxLine := w.maxLine
+	if maxLine == 0 {
+		maxLine = tcpecho.DefaultMaxLine
+	}
+	early := func(events []event) int {
+		k := 0
+		for _, e := range events {
+			if e.kind == tcpecho.MessageReceived && !bytes.HasSuffix(e.message, []byte("\n")) && len(e.message) < maxLine {
+				k++
 			}
 		}
-		return nil
-	})
-	sc.Step(`^the server accepts at most (\d+) connections from one address$`, func(ctx context.Context, n int) error {
-		w := worldFrom(ctx)
-		return w.configure(func() { w.maxPerIP = n })
-	})
-	sc.Step(`^`+clientList+` are connected from (127\.\d+\.\d+\.\d+)$`, func(ctx context.Context, list, ip string) error {
-		w := worldFrom(ctx)
-		for _, name := range names(list) {
-			w.sources[name] = ip
-			if _, err := w.connected(ctx, name); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	sc.Step(`^client ([A-Z]) connects from (127\.\d+\.\d+\.\d+)$`, func(ctx context.Context, name, ip string) error {
-		w := worldFrom(ctx)
-		w.sources["client "+name] = ip
-		return connects(ctx, name)
-	})
-	sc.Step(`^the server saw (\d+) connections? rejected for too many from one address$`, func(ctx context.Context, n int) error {
-		_, err := worldFrom(ctx).events.waitFor(ctx, fmt.Sprintf("%d connections rejected for their address", n), func(events []event) bool {
-			return countFor(events, tcpecho.ConnRejected, tcpecho.ErrTooManyFromSource) == n
-		})
+		return k
+	}
+	events, err := w.events.waitFor(ctx, fmt.Sprintf("%d lines echoed before their newline", n), func(events []event) bool { return early(events) >= n })
+	if err != nil {
 		return err
-	})
+	}
+	assert.Equal(godog.T(ctx), n, early(events), "unfinished lines echoed early")
+	return nil
+}
 
-	sc.Step(`^client ([A-Z]) sends lines without end, reading the echo for (\d+) milliseconds, then stops reading$`, func(ctx context.Context, name string, ms int) error {
-		w := worldFrom(ctx)
-		// A small receive buffer, so that once the client stops reading,
-		// its kernel soon stops taking bytes for it too.
-		p, err := w.peerWith("client "+name, smallReceiveBuffer)
+// tcpserverFramingIsRunningWithOtherDefaultsNo is the step `^tcpserver -framing (stream|line|fixed) is running with its other defaults and no event stream$`.
+func tcpserverFramingIsRunningWithOtherDefaultsNo(ctx context.Context, framing string) error {
+	w := worldFrom(ctx)
+	if err := needBinaries(ctx); err != nil {
+		return err
+	}
+	p, err := startProcess(w.target.Bin, "tcpserver", []string{"-framing", framing}, processOptions{events: "none"})
+	if err != nil {
+		return err
+	}
+	w.use(&processService{p: p})
+	return nil
+}
+
+// nClientsEachSendNKibLineWithout is the step `^(\d+) clients each send (\d+) KiB of a line without its newline$`.
+func nClientsEachSendNKibLineWithout(ctx context.Context, n, kib int) error {
+	w := worldFrom(ctx)
+	for i := range n {
+		p, err := w.sendUnfinishedLine(fmt.Sprintf("holding client %d", i+1), i, kib)
 		if err != nil {
 			return err
 		}
-		stopped, done := p.stopReadingAfter(time.Duration(ms) * time.Millisecond)
-		w.closers = append(w.closers, func() { p.conn.Close(); <-done })
-		p.lastRead = stopped
-		return nil
-	})
-	sc.Step(`^the server let client ([A-Z]) go because it stopped reading, (\d+) to (\d+) milliseconds after its last read$`, func(ctx context.Context, name string, from, to int) error {
-		w := worldFrom(ctx)
-		p := w.peers["client "+name]
-		if p == nil || p.lastRead == nil {
-			return fmt.Errorf("client %s has not stopped reading", name)
+		w.holders = append(w.holders, p)
+	}
+	return nil
+}
+
+// newClientSendsTextReceivesBackWithinN is the step `^a new client sends `+quoted+` and receives it back within (\d+) seconds?$`.
+func newClientSendsTextReceivesBackWithinN(ctx context.Context, text string, s int) error {
+	w := worldFrom(ctx)
+	start := time.Now()
+	p, err := w.peer("a new client")
+	if err != nil {
+		return err
+	}
+	msg, err := unquote(text)
+	if err != nil {
+		return err
+	}
+	if err := p.exchange(msg); err != nil {
+		return err
+	}
+	took := time.Since(start)
+	godog.Logf(ctx, "the new client was served in %v", took)
+	assert.Less(godog.T(ctx), took, time.Duration(s)*time.Second, "how long the new client waited for its echo")
+	return nil
+}
+
+// eachThemSendsNewlineReceivesWholeLineBack is the step `^each of them sends its newline and receives its whole line back$`.
+func eachThemSendsNewlineReceivesWholeLineBack(ctx context.Context) error {
+	for i, p := range worldFrom(ctx).holders {
+		p.line = append(p.line, '\n')
+		if err := p.send([]byte("\n")); err != nil {
+			return fmt.Errorf("holding client %d: %w", i+1, err)
 		}
-		local := p.local()
-		events, err := w.events.waitFor(ctx, "client "+name+"'s connection to end", func(events []event) bool {
-			return closedEvent(events, local) != nil
-		})
+		got, err := p.receive(len(p.line))
 		if err != nil {
+			return fmt.Errorf("holding client %d: %w", i+1, err)
+		}
+		if !bytes.Equal(got, p.line) {
+			return fmt.Errorf("holding client %d: %s", i+1, difference(p.line, got))
+		}
+	}
+	return nil
+}
+
+// serverAcceptsAtMostNConnectionsFromOne is the step `^the server accepts at most (\d+) connections from one address$`.
+func serverAcceptsAtMostNConnectionsFromOne(ctx context.Context, n int) error {
+	w := worldFrom(ctx)
+	return w.configure(func() { w.maxPerIP = n })
+}
+
+// clientsAreConnectedFromN is the step `^`+clientList+` are connected from (127\.\d+\.\d+\.\d+)$`.
+func clientsAreConnectedFromN(ctx context.Context, list, ip string) error {
+	w := worldFrom(ctx)
+	for _, name := range names(list) {
+		w.sources[name] = ip
+		if _, err := w.connected(ctx, name); err != nil {
 			return err
 		}
-		closed := closedEvent(events, local)
-		if !errors.Is(closed.reason, tcpecho.ErrWriteTimeout) {
-			return fmt.Errorf("client %s's connection ended because %v, not because it stopped reading", name, closed.reason)
-		}
-		var last time.Time
-		select {
-		case last = <-p.lastRead:
-		case <-time.After(patience):
-			return fmt.Errorf("client %s never stopped reading", name)
-		}
-		after := closed.at.Sub(last)
-		assert.GreaterOrEqual(godog.T(ctx), after, time.Duration(from)*time.Millisecond, "how long after its last read client %s was let go", name)
-		assert.LessOrEqual(godog.T(ctx), after, time.Duration(to)*time.Millisecond, "how long after its last read client %s was let go", name)
-		return nil
+	}
+	return nil
+}
+
+// clientConnectsFromN is the step `^client ([A-Z]) connects from (127\.\d+\.\d+\.\d+)$`.
+func clientConnectsFromN(ctx context.Context, name, ip string) error {
+	w := worldFrom(ctx)
+	w.sources["client "+name] = ip
+	return connects(ctx, name)
+}
+
+// serverSawNConnectionsRejectedForTooMany is the step `^the server saw (\d+) connections? rejected for too many from one address$`.
+func serverSawNConnectionsRejectedForTooMany(ctx context.Context, n int) error {
+	_, err := worldFrom(ctx).events.waitFor(ctx, fmt.Sprintf("%d connections rejected for their address", n), func(events []event) bool {
+		return countFor(events, tcpecho.ConnRejected, tcpecho.ErrTooManyFromSource) == n
 	})
+	return err
+}
+
+// clientSendsLinesWithoutEndReadingEchoFor is the step `^client ([A-Z]) sends lines without end, reading the echo for (\d+) milliseconds, then stops reading$`.
+func clientSendsLinesWithoutEndReadingEchoFor(ctx context.Context, name string, ms int) error {
+	w := worldFrom(ctx)
+	// A small receive buffer, so that once the client stops reading,
+	// its kernel soon stops taking bytes for it too.
+	p, err := w.peerWith("client "+name, smallReceiveBuffer)
+	if err != nil {
+		return err
+	}
+	stopped, done := p.stopReadingAfter(time.Duration(ms) * time.Millisecond)
+	w.closers = append(w.closers, func() { p.conn.Close(); <-done })
+	p.lastRead = stopped
+	return nil
+}
+
+// serverLetClientGoBecauseStoppedReadingN is the step `^the server let client ([A-Z]) go because it stopped reading, (\d+) to (\d+) milliseconds after its last read$`.
+func serverLetClientGoBecauseStoppedReadingN(ctx context.Context, name string, from, to int) error {
+	w := worldFrom(ctx)
+	p := w.peers["client "+name]
+	if p == nil || p.lastRead == nil {
+		return fmt.Errorf("client %s has not stopped reading", name)
+	}
+	local := p.local()
+	events, err := w.events.waitFor(ctx, "client "+name+"'s connection to end", func(events []event) bool {
+		return closedEvent(events, local) != nil
+	})
+	if err != nil {
+		return err
+	}
+	closed := closedEvent(events, local)
+	if !errors.Is(closed.reason, tcpecho.ErrWriteTimeout) {
+		return fmt.Errorf("client %s's connection ended because %v, not because it stopped reading", name, closed.reason)
+	}
+	var last time.Time
+	select {
+	case last = <-p.lastRead:
+	case <-time.After(patience):
+		return fmt.Errorf("client %s never stopped reading", name)
+	}
+	after := closed.at.Sub(last)
+	assert.GreaterOrEqual(godog.T(ctx), after, time.Duration(from)*time.Millisecond, "how long after its last read client %s was let go", name)
+	assert.LessOrEqual(godog.T(ctx), after, time.Duration(to)*time.Millisecond, "how long after its last read client %s was let go", name)
+	return nil
 }
 
 // sendUnfinishedLine has the named client, the i-th of its kind, send kib

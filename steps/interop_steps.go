@@ -5,60 +5,66 @@ import (
 	"errors"
 	"fmt"
 	"net"
-
-	"github.com/cucumber/godog"
 )
 
-// interopSteps drive tools that are not ours: nc and socat as clients of
-// our servers, socat and xinetd as servers for our clients.
-func interopSteps(sc *godog.ScenarioContext) {
-	sc.Step(`^(nc|socat) sends `+quoted+` over TCP$`, func(ctx context.Context, tool, text string) error {
-		b, err := unquote(text)
-		if err != nil {
-			return err
-		}
-		return toolSends(ctx, tool, "tcp", b)
-	})
-	sc.Step(`^(nc|socat) sends (\d+) (KiB|MiB) of random bytes over TCP$`, func(ctx context.Context, tool string, n int, unit string) error {
-		return toolSends(ctx, tool, "tcp", randomBytes(n*units[unit]))
-	})
-	sc.Step(`^(nc|socat) sends the datagram `+quoted+` over UDP$`, func(ctx context.Context, tool, text string) error {
-		b, err := unquote(text)
-		if err != nil {
-			return err
-		}
-		return toolSends(ctx, tool, "udp", b)
-	})
-	sc.Step(`^(nc|socat) prints exactly `+quoted+`$`, func(ctx context.Context, tool, text string) error {
-		want, err := unquote(text)
-		if err != nil {
-			return err
-		}
-		return worldFrom(ctx).tool.check(want)
-	})
-	sc.Step(`^(nc|socat) prints exactly what it sent$`, func(ctx context.Context, tool string) error {
-		w := worldFrom(ctx)
-		return w.tool.check(w.tool.sent)
-	})
+// toolSendsTextOverTCP is the step `^(nc|socat) sends `+quoted+` over TCP$`.
+func toolSendsTextOverTCP(ctx context.Context, tool, text string) error {
+	b, err := unquote(text)
+	if err != nil {
+		return err
+	}
+	return toolSends(ctx, tool, "tcp", b)
+}
 
-	sc.Step(`^socat's echo server over (TCP|UDP)$`, func(ctx context.Context, proto string) error {
-		w := worldFrom(ctx)
-		if proto == "TCP" {
-			s, addr, err := socatEcho("tcp")
-			return w.useThirdParty(ctx, s, err, func() { w.elsewhere = addr })
-		}
-		s, addr, err := socatEcho("udp")
-		return w.useThirdParty(ctx, s, err, func() { w.udp.elsewhere = addr })
-	})
-	sc.Step(`^xinetd's built-in echo$`, func(ctx context.Context) error {
-		w := worldFrom(ctx)
-		dir, err := w.tempDir()
-		if err != nil {
-			return err
-		}
-		s, addr, err := xinetdEcho(dir)
-		return w.useThirdParty(ctx, s, err, func() { w.elsewhere, w.udp.elsewhere = addr, addr })
-	})
+// toolSendsRandomBytesOverTCP is the step `^(nc|socat) sends (\d+) (KiB|MiB) of random bytes over TCP$`.
+func toolSendsRandomBytesOverTCP(ctx context.Context, tool string, n int, unit string) error {
+	return toolSends(ctx, tool, "tcp", randomBytes(n*units[unit]))
+}
+
+// toolSendsDatagramOverUDP is the step `^(nc|socat) sends the datagram `+quoted+` over UDP$`.
+func toolSendsDatagramOverUDP(ctx context.Context, tool, text string) error {
+	b, err := unquote(text)
+	if err != nil {
+		return err
+	}
+	return toolSends(ctx, tool, "udp", b)
+}
+
+// toolPrintsExactlyText is the step `^(nc|socat) prints exactly `+quoted+`$`.
+func toolPrintsExactlyText(ctx context.Context, tool, text string) error {
+	want, err := unquote(text)
+	if err != nil {
+		return err
+	}
+	return worldFrom(ctx).tool.check(want)
+}
+
+// toolPrintsExactlyWhatItSent is the step `^(nc|socat) prints exactly what it sent$`.
+func toolPrintsExactlyWhatItSent(ctx context.Context, tool string) error {
+	w := worldFrom(ctx)
+	return w.tool.check(w.tool.sent)
+}
+
+// socatEchoServerOver is the step `^socat's echo server over (TCP|UDP)$`.
+func socatEchoServerOver(ctx context.Context, proto string) error {
+	w := worldFrom(ctx)
+	if proto == "TCP" {
+		s, addr, err := socatEcho("tcp")
+		return w.useThirdParty(ctx, s, err, func() { w.elsewhere = addr })
+	}
+	s, addr, err := socatEcho("udp")
+	return w.useThirdParty(ctx, s, err, func() { w.udp.elsewhere = addr })
+}
+
+// xinetdBuiltInEcho is the step `^xinetd's built-in echo$`.
+func xinetdBuiltInEcho(ctx context.Context) error {
+	w := worldFrom(ctx)
+	dir, err := w.tempDir()
+	if err != nil {
+		return err
+	}
+	s, addr, err := xinetdEcho(dir)
+	return w.useThirdParty(ctx, s, err, func() { w.elsewhere, w.udp.elsewhere = addr, addr })
 }
 
 // toolRun is what a client tool that is not ours sent and printed.

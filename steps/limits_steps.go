@@ -28,149 +28,172 @@ func names(list string) []string {
 	return out
 }
 
-func limitsSteps(sc *godog.ScenarioContext) {
-	sc.Step(`^the server accepts at most (\d+) connections at once$`, func(ctx context.Context, n int) error {
-		w := worldFrom(ctx)
-		return w.configure(func() { w.maxConns = n })
-	})
-	sc.Step(`^the server closes connections idle for (\d+) milliseconds$`, func(ctx context.Context, ms int) error {
-		w := worldFrom(ctx)
-		return w.configure(func() { w.idleTimeout = time.Duration(ms) * time.Millisecond })
-	})
-	sc.Step(`^the server gives up on a client that reads none of its echo for (\d+) milliseconds$`, func(ctx context.Context, ms int) error {
-		w := worldFrom(ctx)
-		return w.configure(func() { w.writeTimeout = time.Duration(ms) * time.Millisecond })
-	})
-	sc.Step(`^clients ([A-Z](?:, [A-Z])* and [A-Z]) are connected$`, func(ctx context.Context, list string) error {
-		for _, name := range names(list) {
-			if _, err := worldFrom(ctx).connected(ctx, name); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	sc.Step(`^client ([A-Z]) connects$`, connects)
-	sc.Step(`^client ([A-Z]) finds its connection closed by the server$`, func(ctx context.Context, name string) error {
-		w := worldFrom(ctx)
-		if slices.Contains(w.resetOnConnect, "client "+name) {
-			return nil
-		}
-		p, err := w.peer("client " + name)
-		if err != nil {
-			return err
-		}
-		p.conn.SetReadDeadline(time.Now().Add(patience))
-		n, err := p.conn.Read(make([]byte, 1))
-		switch {
-		case n > 0:
-			return fmt.Errorf("client %s got data, not the end of its connection", name)
-		case errors.Is(err, io.EOF), errors.Is(err, syscall.ECONNRESET):
-			return nil
-		}
-		return fmt.Errorf("client %s's connection was not closed: %w", name, err)
-	})
-	sc.Step(`^the server saw (\d+) connections? rejected for being over the limit$`, func(ctx context.Context, n int) error {
-		_, err := worldFrom(ctx).events.waitFor(ctx, fmt.Sprintf("%d connections rejected", n), func(events []event) bool {
-			return count(events, tcpecho.ConnRejected) == n
-		})
-		return err
-	})
-	sc.Step(`^clients ([A-Z](?:, [A-Z])* and [A-Z]) are still served$`, func(ctx context.Context, list string) error {
-		for _, name := range names(list) {
-			p, err := worldFrom(ctx).peer(name)
-			if err != nil {
-				return err
-			}
-			if err := p.exchange([]byte("still there?\n")); err != nil {
-				return fmt.Errorf("%s: %w", name, err)
-			}
-		}
-		return nil
-	})
-	sc.Step(`^the server closed client ([A-Z])'s connection after at least (\d+) milliseconds, because it was idle$`, func(ctx context.Context, name string, ms int) error {
-		w := worldFrom(ctx)
-		p, err := w.peer("client " + name)
-		if err != nil {
-			return err
-		}
-		local := p.local()
-		events, err := w.events.waitFor(ctx, "client "+name+"'s connection to end", func(events []event) bool {
-			return closedReason(events, local) != nil
-		})
-		if err != nil {
-			return err
-		}
-		// A deadline cannot fire early, so this lower bound cannot flake.
-		elapsed := time.Since(p.connected)
-		assert.GreaterOrEqual(godog.T(ctx), elapsed, time.Duration(ms)*time.Millisecond, "when the server closed it")
-		assert.ErrorIs(godog.T(ctx), closedReason(events, local), tcpecho.ErrIdleTimeout)
-		return nil
-	})
-	sc.Step(`^client ([A-Z])'s connection is still open$`, func(ctx context.Context, name string) error {
-		w := worldFrom(ctx)
-		p, err := w.peer("client " + name)
-		if err != nil {
-			return err
-		}
-		// Still open means one more exchange works.
-		return p.exchange([]byte("still open?\n"))
-	})
+// serverAcceptsAtMostNConnectionsAtOnce is the step `^the server accepts at most (\d+) connections at once$`.
+func serverAcceptsAtMostNConnectionsAtOnce(ctx context.Context, n int) error {
+	w := worldFrom(ctx)
+	return w.configure(func() { w.maxConns = n })
+}
 
-	sc.Step(`^client ([A-Z]), which never reads, sends (\d+) MiB$`, func(ctx context.Context, name string, mib int) error {
-		p, err := worldFrom(ctx).peerWith("client "+name, smallReceiveBuffer)
-		if err != nil {
+// serverClosesConnectionsIdleForNMilliseconds is the step `^the server closes connections idle for (\d+) milliseconds$`.
+func serverClosesConnectionsIdleForNMilliseconds(ctx context.Context, ms int) error {
+	w := worldFrom(ctx)
+	return w.configure(func() { w.idleTimeout = time.Duration(ms) * time.Millisecond })
+}
+
+// serverGivesUpOnClientThatReadsNone is the step `^the server gives up on a client that reads none of its echo for (\d+) milliseconds$`.
+func serverGivesUpOnClientThatReadsNone(ctx context.Context, ms int) error {
+	w := worldFrom(ctx)
+	return w.configure(func() { w.writeTimeout = time.Duration(ms) * time.Millisecond })
+}
+
+// clientsAreConnected is the step `^clients ([A-Z](?:, [A-Z])* and [A-Z]) are connected$`.
+func clientsAreConnected(ctx context.Context, list string) error {
+	for _, name := range names(list) {
+		if _, err := worldFrom(ctx).connected(ctx, name); err != nil {
 			return err
 		}
-		p.flood = startFlood(p.conn, mib<<20)
+	}
+	return nil
+}
+
+// clientFindsConnectionClosedByServer is the step `^client ([A-Z]) finds its connection closed by the server$`.
+func clientFindsConnectionClosedByServer(ctx context.Context, name string) error {
+	w := worldFrom(ctx)
+	if slices.Contains(w.resetOnConnect, "client "+name) {
 		return nil
-	})
-	sc.Step(`^the server has read (\d+) MiB from client ([A-Z])$`, func(ctx context.Context, mib int, name string) error {
-		w := worldFrom(ctx)
-		p, err := w.peer("client " + name)
-		if err != nil {
-			return err
-		}
-		local := p.local()
-		_, err = w.events.waitFor(ctx, fmt.Sprintf("the server to read %d MiB from client %s", mib, name), func(events []event) bool {
-			return bytesRead(events, local) >= mib<<20
-		})
+	}
+	p, err := w.peer("client " + name)
+	if err != nil {
 		return err
-	})
-	sc.Step(`^the server took in less than (\d+) MiB of the (\d+) MiB client ([A-Z]) sent$`, func(ctx context.Context, most, sent int, name string) error {
-		w := worldFrom(ctx)
-		p, err := w.peer("client " + name)
-		if err != nil {
-			return err
-		}
-		got := bytesRead(w.events.snapshot(), p.local())
-		assert.Less(godog.T(ctx), got, most<<20, "bytes the server read from client %s", name)
-		if p.flood != nil {
-			<-p.flood.done
-			assert.Less(godog.T(ctx), p.flood.written, sent<<20, "client %s could not write all it wanted: the server pushed back", name)
-		}
+	}
+	p.conn.SetReadDeadline(time.Now().Add(patience))
+	n, err := p.conn.Read(make([]byte, 1))
+	switch {
+	case n > 0:
+		return fmt.Errorf("client %s got data, not the end of its connection", name)
+	case errors.Is(err, io.EOF), errors.Is(err, syscall.ECONNRESET):
 		return nil
+	}
+	return fmt.Errorf("client %s's connection was not closed: %w", name, err)
+}
+
+// serverSawNConnectionsRejectedForBeingOver is the step `^the server saw (\d+) connections? rejected for being over the limit$`.
+func serverSawNConnectionsRejectedForBeingOver(ctx context.Context, n int) error {
+	_, err := worldFrom(ctx).events.waitFor(ctx, fmt.Sprintf("%d connections rejected", n), func(events []event) bool {
+		return count(events, tcpecho.ConnRejected) == n
 	})
-	sc.Step(`^client ([A-Z]) sends (\d+) MiB of random bytes, reading the echo slowly, and finishes sending$`, func(ctx context.Context, name string, mib int) error {
-		p, err := worldFrom(ctx).peer("client " + name)
+	return err
+}
+
+// clientsAreStillServed is the step `^clients ([A-Z](?:, [A-Z])* and [A-Z]) are still served$`.
+func clientsAreStillServed(ctx context.Context, list string) error {
+	for _, name := range names(list) {
+		p, err := worldFrom(ctx).peer(name)
 		if err != nil {
 			return err
 		}
-		return p.startSlowStream(randomBytes(mib << 20))
-	})
-	sc.Step(`^tcpserver's peak resident memory stayed under (\d+) MiB$`, func(ctx context.Context, mib int) error {
-		w := worldFrom(ctx)
-		p := w.process()
-		if p == nil {
-			return errors.New("tcpserver is not running as a process")
+		if err := p.exchange([]byte("still there?\n")); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
 		}
-		peak, err := procmem.Read(p.cmd.Process.Pid, "VmHWM")
-		if err != nil {
-			return err
-		}
-		godog.Logf(ctx, "tcpserver's peak resident memory: %d KiB", peak>>10)
-		assert.Less(godog.T(ctx), peak, mib<<20, "tcpserver's peak resident memory (VmHWM)")
-		return nil
+	}
+	return nil
+}
+
+// serverClosedClientConnectionAfterAtLeastN is the step `^the server closed client ([A-Z])'s connection after at least (\d+) milliseconds, because it was idle$`.
+func serverClosedClientConnectionAfterAtLeastN(ctx context.Context, name string, ms int) error {
+	w := worldFrom(ctx)
+	p, err := w.peer("client " + name)
+	if err != nil {
+		return err
+	}
+	local := p.local()
+	events, err := w.events.waitFor(ctx, "client "+name+"'s connection to end", func(events []event) bool {
+		return closedReason(events, local) != nil
 	})
+	if err != nil {
+		return err
+	}
+	// A deadline cannot fire early, so this lower bound cannot flake.
+	elapsed := time.Since(p.connected)
+	assert.GreaterOrEqual(godog.T(ctx), elapsed, time.Duration(ms)*time.Millisecond, "when the server closed it")
+	assert.ErrorIs(godog.T(ctx), closedReason(events, local), tcpecho.ErrIdleTimeout)
+	return nil
+}
+
+// clientConnectionIsStillOpen is the step `^client ([A-Z])'s connection is still open$`.
+func clientConnectionIsStillOpen(ctx context.Context, name string) error {
+	w := worldFrom(ctx)
+	p, err := w.peer("client " + name)
+	if err != nil {
+		return err
+	}
+	// Still open means one more exchange works.
+	return p.exchange([]byte("still open?\n"))
+}
+
+// clientWhichNeverReadsSendsNMib is the step `^client ([A-Z]), which never reads, sends (\d+) MiB$`.
+func clientWhichNeverReadsSendsNMib(ctx context.Context, name string, mib int) error {
+	p, err := worldFrom(ctx).peerWith("client "+name, smallReceiveBuffer)
+	if err != nil {
+		return err
+	}
+	p.flood = startFlood(p.conn, mib<<20)
+	return nil
+}
+
+// serverHasReadNMibFromClient is the step `^the server has read (\d+) MiB from client ([A-Z])$`.
+func serverHasReadNMibFromClient(ctx context.Context, mib int, name string) error {
+	w := worldFrom(ctx)
+	p, err := w.peer("client " + name)
+	if err != nil {
+		return err
+	}
+	local := p.local()
+	_, err = w.events.waitFor(ctx, fmt.Sprintf("the server to read %d MiB from client %s", mib, name), func(events []event) bool {
+		return bytesRead(events, local) >= mib<<20
+	})
+	return err
+}
+
+// serverTookInLessThanNMibN is the step `^the server took in less than (\d+) MiB of the (\d+) MiB client ([A-Z]) sent$`.
+func serverTookInLessThanNMibN(ctx context.Context, most, sent int, name string) error {
+	w := worldFrom(ctx)
+	p, err := w.peer("client " + name)
+	if err != nil {
+		return err
+	}
+	got := bytesRead(w.events.snapshot(), p.local())
+	assert.Less(godog.T(ctx), got, most<<20, "bytes the server read from client %s", name)
+	if p.flood != nil {
+		<-p.flood.done
+		assert.Less(godog.T(ctx), p.flood.written, sent<<20, "client %s could not write all it wanted: the server pushed back", name)
+	}
+	return nil
+}
+
+// clientSendsNMibRandomBytesReadingEcho is the step `^client ([A-Z]) sends (\d+) MiB of random bytes, reading the echo slowly, and finishes sending$`.
+func clientSendsNMibRandomBytesReadingEcho(ctx context.Context, name string, mib int) error {
+	p, err := worldFrom(ctx).peer("client " + name)
+	if err != nil {
+		return err
+	}
+	return p.startSlowStream(randomBytes(mib << 20))
+}
+
+// tcpserverPeakResidentMemoryStayedUnderNMib is the step `^tcpserver's peak resident memory stayed under (\d+) MiB$`.
+func tcpserverPeakResidentMemoryStayedUnderNMib(ctx context.Context, mib int) error {
+	w := worldFrom(ctx)
+	p := w.process()
+	if p == nil {
+		return errors.New("tcpserver is not running as a process")
+	}
+	peak, err := procmem.Read(p.cmd.Process.Pid, "VmHWM")
+	if err != nil {
+		return err
+	}
+	godog.Logf(ctx, "tcpserver's peak resident memory: %d KiB", peak>>10)
+	assert.Less(godog.T(ctx), peak, mib<<20, "tcpserver's peak resident memory (VmHWM)")
+	return nil
 }
 
 // bytesRead adds up what the server read from the client at remote.

@@ -24,82 +24,95 @@ type exited struct {
 
 var signals = map[string]syscall.Signal{"SIGTERM": syscall.SIGTERM, "SIGINT": syscall.SIGINT, "SIGHUP": syscall.SIGHUP}
 
-// processSteps are about what only a process has: signals, exit statuses
-// and the lines it writes.
-func processSteps(sc *godog.ScenarioContext) {
-	sc.Step(`^(tcpserver|udpserver) is running$`, func(ctx context.Context, name string) error {
-		w := worldFrom(ctx)
-		if err := needBinaries(ctx); err != nil {
-			return err
-		}
-		if name == "udpserver" {
-			return w.udp.startServer()
-		}
-		return w.startServer()
-	})
-	sc.Step(`^tcpserver -framing (stream|line|fixed) is running$`, func(ctx context.Context, framing string) error {
-		w := worldFrom(ctx)
-		if err := needBinaries(ctx); err != nil {
-			return err
-		}
-		if err := w.framing.UnmarshalText([]byte(framing)); err != nil {
-			return err
-		}
-		return w.startServer()
-	})
-	sc.Step(`^(tcpserver|udpserver) gets (SIGTERM|SIGINT|SIGHUP)$`, func(ctx context.Context, name, sig string) error {
-		return signalAndWait(ctx, name, signals[sig])
-	})
-	sc.Step(`^an address that is taken$`, func(ctx context.Context) error {
-		// Taken for TCP and UDP alike, so that either server finds it so.
-		w := worldFrom(ctx)
-		port, err := freePort()
-		if err != nil {
-			return err
-		}
-		addr := fmt.Sprintf("127.0.0.1:%d", port)
-		l, err := net.Listen("tcp", addr)
-		if err != nil {
-			return err
-		}
-		pc, err := net.ListenPacket("udp", addr)
-		if err != nil {
-			l.Close()
-			return err
-		}
-		w.taken, w.closers = addr, append(w.closers, func() { l.Close(); pc.Close() })
-		return nil
-	})
-	sc.Step(`^(tcpserver|udpserver) is started on that address$`, func(ctx context.Context, name string) error {
-		return startBinary(ctx, name, "-listen", worldFrom(ctx).taken)
-	})
-	sc.Step(`^(tcpserver|udpserver|tcpclient|udpclient) is started with "([^"]*)"$`, func(ctx context.Context, name, args string) error {
-		return startBinary(ctx, name, strings.Fields(args)...)
-	})
-	sc.Step(`^it exits with status (\d+)$`, func(ctx context.Context, code int) error {
-		e := worldFrom(ctx).exited
-		if e == nil {
-			return errors.New("no binary has exited in this scenario")
-		}
-		assert.Equal(godog.T(ctx), code, e.code, "%s's exit status; it wrote:\n%s", e.name, e.stderr)
-		return nil
-	})
-	sc.Step(`^its only output is the line "([^"]*)"$`, func(ctx context.Context, line string) error {
-		w := worldFrom(ctx)
-		require.NotNil(godog.T(ctx), w.exited)
-		want := strings.ReplaceAll(line, "THAT ADDRESS", w.taken) + "\n"
-		assert.Equal(godog.T(ctx), want, w.exited.stderr)
-		return nil
-	})
-	sc.Step(`^its first line is "(.*)", then its usage$`, func(ctx context.Context, line string) error {
-		w := worldFrom(ctx)
-		require.NotNil(godog.T(ctx), w.exited)
-		lines := strings.Split(w.exited.stderr, "\n")
-		require.GreaterOrEqual(godog.T(ctx), len(lines), 2, "what %s wrote: %q", w.exited.name, w.exited.stderr)
-		assert.Equal(godog.T(ctx), line, lines[0])
-		assert.True(godog.T(ctx), strings.HasPrefix(lines[1], "usage: "+w.exited.name+" "), "the usage after the problem: %q", lines[1])
-		return nil
-	})
+// serverProcessIsRunning is the step `^(tcpserver|udpserver) is running$`.
+func serverProcessIsRunning(ctx context.Context, name string) error {
+	w := worldFrom(ctx)
+	if err := needBinaries(ctx); err != nil {
+		return err
+	}
+	if name == "udpserver" {
+		return w.udp.startServer()
+	}
+	return w.startServer()
+}
+
+// tcpserverFramingIsRunning is the step `^tcpserver -framing (stream|line|fixed) is running$`.
+func tcpserverFramingIsRunning(ctx context.Context, framing string) error {
+	w := worldFrom(ctx)
+	if err := needBinaries(ctx); err != nil {
+		return err
+	}
+	if err := w.framing.UnmarshalText([]byte(framing)); err != nil {
+		return err
+	}
+	return w.startServer()
+}
+
+// serverProcessGetsSignal is the step `^(tcpserver|udpserver) gets (SIGTERM|SIGINT|SIGHUP)$`.
+func serverProcessGetsSignal(ctx context.Context, name, sig string) error {
+	return signalAndWait(ctx, name, signals[sig])
+}
+
+// addressThatIsTaken is the step `^an address that is taken$`.
+func addressThatIsTaken(ctx context.Context) error {
+	// Taken for TCP and UDP alike, so that either server finds it so.
+	w := worldFrom(ctx)
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	pc, err := net.ListenPacket("udp", addr)
+	if err != nil {
+		l.Close()
+		return err
+	}
+	w.taken, w.closers = addr, append(w.closers, func() { l.Close(); pc.Close() })
+	return nil
+}
+
+// serverProcessIsStartedOnThatAddress is the step `^(tcpserver|udpserver) is started on that address$`.
+func serverProcessIsStartedOnThatAddress(ctx context.Context, name string) error {
+	return startBinary(ctx, name, "-listen", worldFrom(ctx).taken)
+}
+
+// binaryIsStartedWith is the step `^(tcpserver|udpserver|tcpclient|udpclient) is started with "([^"]*)"$`.
+func binaryIsStartedWith(ctx context.Context, name, args string) error {
+	return startBinary(ctx, name, strings.Fields(args)...)
+}
+
+// binaryExitsWithStatus is the step `^it exits with status (\d+)$`.
+func binaryExitsWithStatus(ctx context.Context, code int) error {
+	e := worldFrom(ctx).exited
+	if e == nil {
+		return errors.New("no binary has exited in this scenario")
+	}
+	assert.Equal(godog.T(ctx), code, e.code, "%s's exit status; it wrote:\n%s", e.name, e.stderr)
+	return nil
+}
+
+// binaryOnlyOutputIsLine is the step `^its only output is the line "([^"]*)"$`.
+func binaryOnlyOutputIsLine(ctx context.Context, line string) error {
+	w := worldFrom(ctx)
+	require.NotNil(godog.T(ctx), w.exited)
+	want := strings.ReplaceAll(line, "THAT ADDRESS", w.taken) + "\n"
+	assert.Equal(godog.T(ctx), want, w.exited.stderr)
+	return nil
+}
+
+// binaryFirstLineIsThenUsage is the step `^its first line is "(.*)", then its usage$`.
+func binaryFirstLineIsThenUsage(ctx context.Context, line string) error {
+	w := worldFrom(ctx)
+	require.NotNil(godog.T(ctx), w.exited)
+	lines := strings.Split(w.exited.stderr, "\n")
+	require.GreaterOrEqual(godog.T(ctx), len(lines), 2, "what %s wrote: %q", w.exited.name, w.exited.stderr)
+	assert.Equal(godog.T(ctx), line, lines[0])
+	assert.True(godog.T(ctx), strings.HasPrefix(lines[1], "usage: "+w.exited.name+" "), "the usage after the problem: %q", lines[1])
+	return nil
 }
 
 // startBinary runs one of our binaries with args until it exits, which it

@@ -8,43 +8,41 @@ import (
 	"io"
 	"os"
 	"time"
-
-	"github.com/cucumber/godog"
 )
 
-// promptSteps are about when an echo comes back: RFC 862's server sends
-// data back as it receives it, so a client that sends bytes with no line
-// end and keeps its side open must get them back, not wait.
-func promptSteps(sc *godog.ScenarioContext) {
-	sc.Step(`^`+client+` sends `+quoted+` and keeps its side open$`, func(ctx context.Context, name, text string) error {
-		b, err := unquote(text)
-		if err != nil {
-			return err
+// clientSendsTextKeepsSideOpen is the step `^`+client+` sends `+quoted+` and keeps its side open$`.
+func clientSendsTextKeepsSideOpen(ctx context.Context, name, text string) error {
+	b, err := unquote(text)
+	if err != nil {
+		return err
+	}
+	if bytes.IndexByte(b, '\n') >= 0 {
+		return fmt.Errorf("%q has a line end; this step is for data without one", text)
+	}
+	return sendAndKeepOpen(ctx, clientName(name), b)
+}
+
+// clientSendsNRandomBytesWithNoLine is the step `^`+client+` sends (\d+) (KiB|MiB) of random bytes with no line end and keeps its side open$`.
+func clientSendsNRandomBytesWithNoLine(ctx context.Context, name string, n int, unit string) error {
+	b := randomBytes(n * units[unit])
+	for i := range b {
+		if b[i] == '\n' {
+			b[i] = '\r'
 		}
-		if bytes.IndexByte(b, '\n') >= 0 {
-			return fmt.Errorf("%q has a line end; this step is for data without one", text)
-		}
-		return sendAndKeepOpen(ctx, clientName(name), b)
-	})
-	sc.Step(`^`+client+` sends (\d+) (KiB|MiB) of random bytes with no line end and keeps its side open$`, func(ctx context.Context, name string, n int, unit string) error {
-		b := randomBytes(n * units[unit])
-		for i := range b {
-			if b[i] == '\n' {
-				b[i] = '\r'
-			}
-		}
-		return sendAndKeepOpen(ctx, clientName(name), b)
-	})
-	sc.Step(`^`+client+` receives them back within (\d+) seconds?$`, func(ctx context.Context, name string, s int) error {
-		p, err := worldFrom(ctx).peer(clientName(name))
-		if err != nil {
-			return err
-		}
-		if p.prompt == nil {
-			return errNothing
-		}
-		return p.prompt.within(time.Duration(s) * time.Second)
-	})
+	}
+	return sendAndKeepOpen(ctx, clientName(name), b)
+}
+
+// clientReceivesThemBackWithinNSeconds is the step `^`+client+` receives them back within (\d+) seconds?$`.
+func clientReceivesThemBackWithinNSeconds(ctx context.Context, name string, s int) error {
+	p, err := worldFrom(ctx).peer(clientName(name))
+	if err != nil {
+		return err
+	}
+	if p.prompt == nil {
+		return errNothing
+	}
+	return p.prompt.within(time.Duration(s) * time.Second)
 }
 
 // promptEcho is bytes a client sent, its side left open, and what came

@@ -14,89 +14,94 @@ import (
 	"github.com/echospec/echo/impl/tcpecho"
 )
 
-// serverSteps are the steps about the echo server and raw clients of it.
-func serverSteps(sc *godog.ScenarioContext) {
-	sc.Step(`^an echo server$`, func(ctx context.Context) error { return nil })
-	sc.Step(`^a (stream|fixed-buffer|line) echo server$`, useFraming)
-	sc.Step(`^the server uses (stream|fixed-buffer|line) framing$`, useFraming)
-	sc.Step(`^the server's buffer holds (\d+) bytes?$`, func(ctx context.Context, n int) error {
-		w := worldFrom(ctx)
-		return w.configure(func() { w.size = n })
-	})
-	sc.Step(`^the server's longest line is (\d+) bytes$`, func(ctx context.Context, n int) error {
-		w := worldFrom(ctx)
-		return w.configure(func() { w.maxLine = n })
-	})
+// echoServer is the step `^an echo server$`.
+func echoServer(ctx context.Context) error { return nil }
 
-	sc.Step(`^`+client+` is connected$`, func(ctx context.Context, name string) error {
-		_, err := worldFrom(ctx).connected(ctx, clientName(name))
+// serverBufferHoldsNBytes is the step `^the server's buffer holds (\d+) bytes?$`.
+func serverBufferHoldsNBytes(ctx context.Context, n int) error {
+	w := worldFrom(ctx)
+	return w.configure(func() { w.size = n })
+}
+
+// serverLongestLineIsNBytes is the step `^the server's longest line is (\d+) bytes$`.
+func serverLongestLineIsNBytes(ctx context.Context, n int) error {
+	w := worldFrom(ctx)
+	return w.configure(func() { w.maxLine = n })
+}
+
+// clientIsConnected is the step `^`+client+` is connected$`.
+func clientIsConnected(ctx context.Context, name string) error {
+	_, err := worldFrom(ctx).connected(ctx, clientName(name))
+	return err
+}
+
+// clientSendsText is the step `^`+client+` sends `+quoted+`$`.
+func clientSendsText(ctx context.Context, name, text string) error {
+	_, err := sendText(ctx, name, text)
+	return err
+}
+
+// clientSendsTextServerHasRead is the step `^`+client+` sends `+quoted+` and the server has read it$`.
+func clientSendsTextServerHasRead(ctx context.Context, name, text string) error {
+	p, err := sendText(ctx, name, text)
+	if err != nil {
 		return err
-	})
-	sc.Step(`^`+client+` sends `+quoted+`$`, func(ctx context.Context, name, text string) error {
-		_, err := sendText(ctx, name, text)
+	}
+	return worldFrom(ctx).serverHasRead(ctx, p)
+}
+
+// clientFinishesSending is the step `^`+client+` finishes sending$`.
+func clientFinishesSending(ctx context.Context, name string) error {
+	p, err := worldFrom(ctx).peer(clientName(name))
+	if err != nil {
 		return err
-	})
-	sc.Step(`^`+client+` sends `+quoted+` and the server has read it$`, func(ctx context.Context, name, text string) error {
-		p, err := sendText(ctx, name, text)
-		if err != nil {
-			return err
-		}
-		return worldFrom(ctx).serverHasRead(ctx, p)
-	})
-	sc.Step(`^`+client+` sends `+quotedList+`, each arriving on its own$`, sendPieces)
-	sc.Step(`^`+client+` sends a line of (\d+) bytes and its newline$`, sendLongLine)
-	sc.Step(`^`+client+` finishes sending$`, func(ctx context.Context, name string) error {
-		p, err := worldFrom(ctx).peer(clientName(name))
-		if err != nil {
-			return err
-		}
-		return p.conn.CloseWrite()
-	})
-	sc.Step(`^`+client+` disconnects$`, func(ctx context.Context, name string) error {
-		p, err := worldFrom(ctx).peer(clientName(name))
-		if err != nil {
-			return err
-		}
-		return p.conn.Close()
-	})
-	sc.Step(`^`+client+` resets its connection$`, func(ctx context.Context, name string) error {
-		p, err := worldFrom(ctx).peer(clientName(name))
-		if err != nil {
-			return err
-		}
-		return p.reset()
-	})
+	}
+	return p.conn.CloseWrite()
+}
 
-	sc.Step(`^`+client+` receives `+quoted+`$`, receives)
-	sc.Step(`^`+client+` receives `+quoted+` and then the end of the stream$`, receivesThenEnd)
-	sc.Step(`^`+client+` receives that line back$`, receivesThatLine)
-	sc.Step(`^`+client+` sees the end of the stream, nothing before it$`, func(ctx context.Context, name string) error {
-		return receivesThenEnd(ctx, name, "")
-	})
-	sc.Step(`^`+client+` sends `+quoted+` and receives it back$`, func(ctx context.Context, name, text string) error {
-		p, b, err := peerAndText(ctx, name, text)
-		if err != nil {
-			return err
-		}
-		return p.exchange(b)
-	})
+// clientDisconnects is the step `^`+client+` disconnects$`.
+func clientDisconnects(ctx context.Context, name string) error {
+	p, err := worldFrom(ctx).peer(clientName(name))
+	if err != nil {
+		return err
+	}
+	return p.conn.Close()
+}
 
-	sc.Step(`^the server saw the messages? `+quotedList+`$`, sawMessages)
-	sc.Step(`^the server saw (\d+) messages? of at most (\d+) bytes$`, sawMessagesOfAtMost)
-	sc.Step(`^the server saw messages of `+numberList+` bytes$`, sawMessageSizes)
-	sc.Step(`^the server saw no message larger than (\d+) bytes$`, sawNoMessageLargerThan)
-	sc.Step(`^the server saw `+client+`'s connection end because (the client closed it|it was reset|the server shut down|it was idle|it stopped reading)$`, sawConnectionEnd)
-	sc.Step(`^the server saw (\d+) connections$`, func(ctx context.Context, n int) error {
-		_, err := worldFrom(ctx).events.waitFor(ctx, fmt.Sprintf("%d connections", n), func(events []event) bool {
-			return count(events, tcpecho.ConnOpened) >= n
-		})
-		if err != nil {
-			return err
-		}
-		events := worldFrom(ctx).events.snapshot()
-		assert.Equal(godog.T(ctx), n, count(events, tcpecho.ConnOpened), "connections the server accepted")
-		return nil
+// clientResetsConnection is the step `^`+client+` resets its connection$`.
+func clientResetsConnection(ctx context.Context, name string) error {
+	p, err := worldFrom(ctx).peer(clientName(name))
+	if err != nil {
+		return err
+	}
+	return p.reset()
+}
+
+// clientSeesEndStreamNothingBefore is the step `^`+client+` sees the end of the stream, nothing before it$`.
+func clientSeesEndStreamNothingBefore(ctx context.Context, name string) error {
+	return receivesThenEnd(ctx, name, "")
+}
+
+// clientSendsTextReceivesBack is the step `^`+client+` sends `+quoted+` and receives it back$`.
+func clientSendsTextReceivesBack(ctx context.Context, name, text string) error {
+	p, b, err := peerAndText(ctx, name, text)
+	if err != nil {
+		return err
+	}
+	return p.exchange(b)
+}
+
+// serverSawNConnections is the step `^the server saw (\d+) connections$`.
+func serverSawNConnections(ctx context.Context, n int) error {
+	_, err := worldFrom(ctx).events.waitFor(ctx, fmt.Sprintf("%d connections", n), func(events []event) bool {
+		return count(events, tcpecho.ConnOpened) >= n
 	})
+	if err != nil {
+		return err
+	}
+	events := worldFrom(ctx).events.snapshot()
+	assert.Equal(godog.T(ctx), n, count(events, tcpecho.ConnOpened), "connections the server accepted")
+	return nil
 }
 
 func useFraming(ctx context.Context, name string) error {

@@ -14,34 +14,41 @@ import (
 	"github.com/echospec/echo/impl/tcpecho"
 )
 
-func shutdownSteps(sc *godog.ScenarioContext) {
-	sc.Step(`^the server shuts down$`, func(ctx context.Context) error {
-		return shutDown(ctx, patience)
+// serverShutsDown is the step `^the server shuts down$`.
+func serverShutsDown(ctx context.Context) error {
+	return shutDown(ctx, patience)
+}
+
+// serverShutsDownGivingBusyConnectionsNSeconds is the step `^the server shuts down, giving busy connections (\d+) seconds$`.
+func serverShutsDownGivingBusyConnectionsNSeconds(ctx context.Context, s int) error {
+	return shutDown(ctx, time.Duration(s)*time.Second)
+}
+
+// shutdownFinishedWithoutNeedingThatTime is the step `^the shutdown finished without needing that time$`.
+func shutdownFinishedWithoutNeedingThatTime(ctx context.Context) error {
+	w := worldFrom(ctx)
+	require.NoError(godog.T(ctx), w.shutdown.err, "shutdown with a grace period of %v", w.shutdown.grace)
+	return nil
+}
+
+// serverSawNConnectionsEndBecauseServerShut is the step `^the server saw (\d+) connections end because the server shut down$`.
+func serverSawNConnectionsEndBecauseServerShut(ctx context.Context, n int) error {
+	_, err := worldFrom(ctx).events.waitFor(ctx, fmt.Sprintf("%d connections to end because of the shutdown", n), func(events []event) bool {
+		return countFor(events, tcpecho.ConnClosed, tcpecho.ErrServerClosed) == n
 	})
-	sc.Step(`^the server shuts down, giving busy connections (\d+) seconds$`, func(ctx context.Context, s int) error {
-		return shutDown(ctx, time.Duration(s)*time.Second)
-	})
-	sc.Step(`^the shutdown finished without needing that time$`, func(ctx context.Context) error {
-		w := worldFrom(ctx)
-		require.NoError(godog.T(ctx), w.shutdown.err, "shutdown with a grace period of %v", w.shutdown.grace)
-		return nil
-	})
-	sc.Step(`^the server saw (\d+) connections end because the server shut down$`, func(ctx context.Context, n int) error {
-		_, err := worldFrom(ctx).events.waitFor(ctx, fmt.Sprintf("%d connections to end because of the shutdown", n), func(events []event) bool {
-			return countFor(events, tcpecho.ConnClosed, tcpecho.ErrServerClosed) == n
-		})
-		return err
-	})
-	sc.Step(`^a new client cannot connect$`, func(ctx context.Context) error {
-		w := worldFrom(ctx)
-		c, err := net.DialTimeout("tcp", w.addr, patience)
-		if err == nil {
-			c.Close()
-			return fmt.Errorf("a new client connected to %s after the shutdown", w.addr)
-		}
-		assert.ErrorIs(godog.T(ctx), err, syscall.ECONNREFUSED)
-		return nil
-	})
+	return err
+}
+
+// newClientCannotConnect is the step `^a new client cannot connect$`.
+func newClientCannotConnect(ctx context.Context) error {
+	w := worldFrom(ctx)
+	c, err := net.DialTimeout("tcp", w.addr, patience)
+	if err == nil {
+		c.Close()
+		return fmt.Errorf("a new client connected to %s after the shutdown", w.addr)
+	}
+	assert.ErrorIs(godog.T(ctx), err, syscall.ECONNREFUSED)
+	return nil
 }
 
 // shutDown stops the running server with a grace period for busy

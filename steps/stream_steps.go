@@ -15,77 +15,85 @@ import (
 	"github.com/stretchr/testify/assert"
 )
 
-// streamSteps are the steps that need no framing: a client streams bytes,
-// finishes sending, and expects them all back before the server closes.
-func streamSteps(sc *godog.ScenarioContext) {
-	sc.Step(`^an echo service over (TCP|UDP)$`, func(ctx context.Context, proto string) error {
-		w := worldFrom(ctx)
-		err := w.startServer()
-		if proto == "UDP" {
-			err = w.udp.startServer()
-		}
-		if errors.Is(err, errNoTCP) || errors.Is(err, errNoUDP) {
-			return skipScenario(ctx, "%v", err)
-		}
-		return err
-	})
-	sc.Step(`^`+client+` sends `+quoted+` and finishes sending$`, func(ctx context.Context, name, text string) error {
-		b, err := unquote(text)
-		if err != nil {
-			return err
-		}
-		return streamFrom(ctx, clientName(name), b, 0)
-	})
-	sc.Step(`^`+client+` sends every byte value from 0 to 255, (\d+) times over, and finishes sending$`, func(ctx context.Context, name string, times int) error {
-		every := make([]byte, 256)
-		for i := range every {
-			every[i] = byte(i)
-		}
-		return streamFrom(ctx, clientName(name), bytes.Repeat(every, times), 0)
-	})
-	sc.Step(`^`+client+` sends (\d+) (KiB|MiB) of random bytes(?: in writes of 1 to (\d+) bytes)? and finishes sending$`, func(ctx context.Context, name string, n int, unit string, pieces string) error {
-		maxWrite := 0
-		if pieces != "" {
-			fmt.Sscan(pieces, &maxWrite)
-		}
-		return streamFrom(ctx, clientName(name), randomBytes(n*units[unit]), maxWrite)
-	})
-	sc.Step(`^`+client+` receives exactly what it sent and then the end of the stream$`, func(ctx context.Context, name string) error {
-		p, err := worldFrom(ctx).peer(clientName(name))
-		if err != nil {
-			return err
-		}
-		return p.stream.check()
-	})
+// echoServiceOver is the step `^an echo service over (TCP|UDP)$`.
+func echoServiceOver(ctx context.Context, proto string) error {
+	w := worldFrom(ctx)
+	err := w.startServer()
+	if proto == "UDP" {
+		err = w.udp.startServer()
+	}
+	if errors.Is(err, errNoTCP) || errors.Is(err, errNoUDP) {
+		return skipScenario(ctx, "%v", err)
+	}
+	return err
+}
 
-	sc.Step(`^(\d+) clients each send (\d+) (KiB|MiB) of their own random bytes at the same time and finish sending$`, func(ctx context.Context, n, size int, unit string) error {
-		w := worldFrom(ctx)
-		var wg sync.WaitGroup
-		errs := make([]error, n)
-		for i := range n {
-			p, err := w.peer(fmt.Sprintf("client %d of %d", i+1, n))
-			if err != nil {
-				return err
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				errs[i] = p.startStream(randomBytes(size*units[unit]), 0)
-			}()
+// clientSendsTextFinishesSending is the step `^`+client+` sends `+quoted+` and finishes sending$`.
+func clientSendsTextFinishesSending(ctx context.Context, name, text string) error {
+	b, err := unquote(text)
+	if err != nil {
+		return err
+	}
+	return streamFrom(ctx, clientName(name), b, 0)
+}
+
+// clientSendsEveryByteValueFrom0255 is the step `^`+client+` sends every byte value from 0 to 255, (\d+) times over, and finishes sending$`.
+func clientSendsEveryByteValueFrom0255(ctx context.Context, name string, times int) error {
+	every := make([]byte, 256)
+	for i := range every {
+		every[i] = byte(i)
+	}
+	return streamFrom(ctx, clientName(name), bytes.Repeat(every, times), 0)
+}
+
+// clientSendsNRandomBytesInWrites1 is the step `^`+client+` sends (\d+) (KiB|MiB) of random bytes(?: in writes of 1 to (\d+) bytes)? and finishes sending$`.
+func clientSendsNRandomBytesInWrites1(ctx context.Context, name string, n int, unit string, pieces string) error {
+	maxWrite := 0
+	if pieces != "" {
+		fmt.Sscan(pieces, &maxWrite)
+	}
+	return streamFrom(ctx, clientName(name), randomBytes(n*units[unit]), maxWrite)
+}
+
+// clientReceivesExactlyWhatSentThenEndStream is the step `^`+client+` receives exactly what it sent and then the end of the stream$`.
+func clientReceivesExactlyWhatSentThenEndStream(ctx context.Context, name string) error {
+	p, err := worldFrom(ctx).peer(clientName(name))
+	if err != nil {
+		return err
+	}
+	return p.stream.check()
+}
+
+// nClientsEachSendNTheirOwnRandom is the step `^(\d+) clients each send (\d+) (KiB|MiB) of their own random bytes at the same time and finish sending$`.
+func nClientsEachSendNTheirOwnRandom(ctx context.Context, n, size int, unit string) error {
+	w := worldFrom(ctx)
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		p, err := w.peer(fmt.Sprintf("client %d of %d", i+1, n))
+		if err != nil {
+			return err
 		}
-		wg.Wait()
-		return errors.Join(errs...)
-	})
-	sc.Step(`^every client receives exactly what it sent and then the end of the stream$`, func(ctx context.Context) error {
-		w := worldFrom(ctx)
-		t := godog.T(ctx)
-		for name, p := range w.peers {
-			if p.stream != nil {
-				assert.NoError(t, p.stream.check(), name)
-			}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = p.startStream(randomBytes(size*units[unit]), 0)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// everyClientReceivesExactlyWhatSentThenEnd is the step `^every client receives exactly what it sent and then the end of the stream$`.
+func everyClientReceivesExactlyWhatSentThenEnd(ctx context.Context) error {
+	w := worldFrom(ctx)
+	t := godog.T(ctx)
+	for name, p := range w.peers {
+		if p.stream != nil {
+			assert.NoError(t, p.stream.check(), name)
 		}
-		return nil
-	})
+	}
+	return nil
 }
 
 var units = map[string]int{"KiB": 1 << 10, "MiB": 1 << 20}

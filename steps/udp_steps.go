@@ -19,127 +19,150 @@ import (
 	"github.com/echospec/echo/impl/udpecho"
 )
 
-func udpSteps(sc *godog.ScenarioContext) {
-	sc.Step(`^a UDP echo server$`, func(ctx context.Context) error { return nil })
-	sc.Step(`^the reflection guard is turned off$`, func(ctx context.Context) error {
-		u := worldFrom(ctx).udp
-		if u.started() {
-			return errors.New("the UDP server is already running; configure it before any client sends")
-		}
-		u.guardOff = true
-		return nil
-	})
+// udpEchoServer is the step `^a UDP echo server$`.
+func udpEchoServer(ctx context.Context) error { return nil }
 
-	sc.Step(`^`+client+` sends the datagram `+quoted+`$`, func(ctx context.Context, name, text string) error {
-		b, err := unquote(text)
-		if err != nil {
-			return err
-		}
-		return sendDatagram(ctx, clientName(name), b)
-	})
-	sc.Step(`^`+client+` sends an empty datagram$`, func(ctx context.Context, name string) error {
-		return sendDatagram(ctx, clientName(name), []byte{})
-	})
-	sc.Step(`^`+client+` sends a datagram of (\d+) bytes$`, func(ctx context.Context, name string, n int) error {
-		return sendDatagram(ctx, clientName(name), patterned(n))
-	})
-	sc.Step(`^`+client+` sends the largest datagram$`, func(ctx context.Context, name string) error {
-		return sendDatagram(ctx, clientName(name), patterned(worldFrom(ctx).target.MaxDatagram))
-	})
-	sc.Step(`^`+client+` receives the datagram `+quoted+`$`, func(ctx context.Context, name, text string) error {
-		want, err := unquote(text)
-		if err != nil {
-			return err
-		}
-		return receivesDatagrams(ctx, clientName(name), [][]byte{want})
-	})
-	sc.Step(`^`+client+` receives the datagrams `+quotedList+`$`, func(ctx context.Context, name, list string) error {
-		want, err := unquoteList(list)
-		if err != nil {
-			return err
-		}
-		return receivesDatagrams(ctx, clientName(name), want)
-	})
-	sc.Step(`^`+client+` receives an empty datagram$`, func(ctx context.Context, name string) error {
-		return receivesDatagrams(ctx, clientName(name), [][]byte{{}})
-	})
-	sc.Step(`^`+client+` receives that datagram back$`, func(ctx context.Context, name string) error {
-		p, err := worldFrom(ctx).udp.peer(clientName(name))
-		if err != nil {
-			return err
-		}
-		return receivesDatagrams(ctx, clientName(name), [][]byte{p.sent})
-	})
+// reflectionGuardIsTurnedOff is the step `^the reflection guard is turned off$`.
+func reflectionGuardIsTurnedOff(ctx context.Context) error {
+	u := worldFrom(ctx).udp
+	if u.started() {
+		return errors.New("the UDP server is already running; configure it before any client sends")
+	}
+	u.guardOff = true
+	return nil
+}
 
-	sc.Step(`^a client on port (\d+) sends the datagram `+quoted+`$`, func(ctx context.Context, port int, text string) error {
-		b, err := unquote(text)
-		if err != nil {
-			return err
-		}
-		u := worldFrom(ctx).udp
-		p, err := u.peerOnPort(port)
-		if errors.Is(err, errNeedsPrivilege) {
-			return skipScenario(ctx, "%v; port 2049 checks the guard without privileges", err)
-		}
-		if err != nil {
-			return err
-		}
-		return p.send(u.addr, b)
-	})
-	sc.Step(`^the server refuses the datagram from port (\d+) because (it is a service port|it is the NFS port)$`, func(ctx context.Context, port int, because string) error {
-		want := map[string]error{"it is a service port": udpecho.ErrServicePort, "it is the NFS port": udpecho.ErrNFSPort}[because]
-		events, err := worldFrom(ctx).udp.events.waitFor(ctx, fmt.Sprintf("the datagram from port %d to be refused", port), func(events []udpEvent) bool {
-			return refusedFrom(events, port) != nil
-		})
-		if err != nil {
-			return err
-		}
-		assert.ErrorIs(godog.T(ctx), refusedFrom(events, port).reason, want)
-		return nil
-	})
-	sc.Step(`^a client on an ordinary port still gets `+quoted+` back$`, func(ctx context.Context, text string) error {
-		b, err := unquote(text)
-		if err != nil {
-			return err
-		}
-		if err := sendDatagram(ctx, "a client on an ordinary port", b); err != nil {
-			return err
-		}
-		return receivesDatagrams(ctx, "a client on an ordinary port", [][]byte{b})
-	})
-	sc.Step(`^the client on port (\d+) receives the datagram `+quoted+`$`, func(ctx context.Context, port int, text string) error {
-		want, err := unquote(text)
-		if err != nil {
-			return err
-		}
-		u := worldFrom(ctx).udp
-		p, err := u.peerOnPort(port)
-		if err != nil {
-			return err
-		}
-		got, err := p.receive(u.addr)
-		require.NoError(godog.T(ctx), err)
-		assert.Equal(godog.T(ctx), show(want), show(got))
-		return nil
-	})
-	sc.Step(`^the client on port (\d+) received nothing$`, func(ctx context.Context, port int) error {
-		// The server answers datagrams in order, so once a later datagram's
-		// echo is back, any answer to this client would be waiting already.
-		p, err := worldFrom(ctx).udp.peerOnPort(port)
-		if err != nil {
-			return err
-		}
-		waiting, err := p.pending()
-		if err != nil {
-			return err
-		}
-		if waiting {
-			return fmt.Errorf("a datagram came back to the client on port %d", port)
-		}
-		return nil
-	})
+// clientSendsDatagramText is the step `^`+client+` sends the datagram `+quoted+`$`.
+func clientSendsDatagramText(ctx context.Context, name, text string) error {
+	b, err := unquote(text)
+	if err != nil {
+		return err
+	}
+	return sendDatagram(ctx, clientName(name), b)
+}
 
-	udpClientSteps(sc)
+// clientSendsEmptyDatagram is the step `^`+client+` sends an empty datagram$`.
+func clientSendsEmptyDatagram(ctx context.Context, name string) error {
+	return sendDatagram(ctx, clientName(name), []byte{})
+}
+
+// clientSendsDatagramNBytes is the step `^`+client+` sends a datagram of (\d+) bytes$`.
+func clientSendsDatagramNBytes(ctx context.Context, name string, n int) error {
+	return sendDatagram(ctx, clientName(name), patterned(n))
+}
+
+// clientSendsLargestDatagram is the step `^`+client+` sends the largest datagram$`.
+func clientSendsLargestDatagram(ctx context.Context, name string) error {
+	return sendDatagram(ctx, clientName(name), patterned(worldFrom(ctx).target.MaxDatagram))
+}
+
+// clientReceivesDatagramText is the step `^`+client+` receives the datagram `+quoted+`$`.
+func clientReceivesDatagramText(ctx context.Context, name, text string) error {
+	want, err := unquote(text)
+	if err != nil {
+		return err
+	}
+	return receivesDatagrams(ctx, clientName(name), [][]byte{want})
+}
+
+// clientReceivesDatagramsTexts is the step `^`+client+` receives the datagrams `+quotedList+`$`.
+func clientReceivesDatagramsTexts(ctx context.Context, name, list string) error {
+	want, err := unquoteList(list)
+	if err != nil {
+		return err
+	}
+	return receivesDatagrams(ctx, clientName(name), want)
+}
+
+// clientReceivesEmptyDatagram is the step `^`+client+` receives an empty datagram$`.
+func clientReceivesEmptyDatagram(ctx context.Context, name string) error {
+	return receivesDatagrams(ctx, clientName(name), [][]byte{{}})
+}
+
+// clientReceivesThatDatagramBack is the step `^`+client+` receives that datagram back$`.
+func clientReceivesThatDatagramBack(ctx context.Context, name string) error {
+	p, err := worldFrom(ctx).udp.peer(clientName(name))
+	if err != nil {
+		return err
+	}
+	return receivesDatagrams(ctx, clientName(name), [][]byte{p.sent})
+}
+
+// clientOnPortNSendsDatagramText is the step `^a client on port (\d+) sends the datagram `+quoted+`$`.
+func clientOnPortNSendsDatagramText(ctx context.Context, port int, text string) error {
+	b, err := unquote(text)
+	if err != nil {
+		return err
+	}
+	u := worldFrom(ctx).udp
+	p, err := u.peerOnPort(port)
+	if errors.Is(err, errNeedsPrivilege) {
+		return skipScenario(ctx, "%v; port 2049 checks the guard without privileges", err)
+	}
+	if err != nil {
+		return err
+	}
+	return p.send(u.addr, b)
+}
+
+// serverRefusesDatagramFromPortNBecause is the step `^the server refuses the datagram from port (\d+) because (it is a service port|it is the NFS port)$`.
+func serverRefusesDatagramFromPortNBecause(ctx context.Context, port int, because string) error {
+	want := map[string]error{"it is a service port": udpecho.ErrServicePort, "it is the NFS port": udpecho.ErrNFSPort}[because]
+	events, err := worldFrom(ctx).udp.events.waitFor(ctx, fmt.Sprintf("the datagram from port %d to be refused", port), func(events []udpEvent) bool {
+		return refusedFrom(events, port) != nil
+	})
+	if err != nil {
+		return err
+	}
+	assert.ErrorIs(godog.T(ctx), refusedFrom(events, port).reason, want)
+	return nil
+}
+
+// clientOnOrdinaryPortStillGetsTextBack is the step `^a client on an ordinary port still gets `+quoted+` back$`.
+func clientOnOrdinaryPortStillGetsTextBack(ctx context.Context, text string) error {
+	b, err := unquote(text)
+	if err != nil {
+		return err
+	}
+	if err := sendDatagram(ctx, "a client on an ordinary port", b); err != nil {
+		return err
+	}
+	return receivesDatagrams(ctx, "a client on an ordinary port", [][]byte{b})
+}
+
+// clientOnPortNReceivesDatagramText is the step `^the client on port (\d+) receives the datagram `+quoted+`$`.
+func clientOnPortNReceivesDatagramText(ctx context.Context, port int, text string) error {
+	want, err := unquote(text)
+	if err != nil {
+		return err
+	}
+	u := worldFrom(ctx).udp
+	p, err := u.peerOnPort(port)
+	if err != nil {
+		return err
+	}
+	got, err := p.receive(u.addr)
+	require.NoError(godog.T(ctx), err)
+	assert.Equal(godog.T(ctx), show(want), show(got))
+	return nil
+}
+
+// clientOnPortNReceivedNothing is the step `^the client on port (\d+) received nothing$`.
+func clientOnPortNReceivedNothing(ctx context.Context, port int) error {
+	// The server answers datagrams in order, so once a later datagram's
+	// echo is back, any answer to this client would be waiting already.
+	p, err := worldFrom(ctx).udp.peerOnPort(port)
+	if err != nil {
+		return err
+	}
+	waiting, err := p.pending()
+	if err != nil {
+		return err
+	}
+	if waiting {
+		return fmt.Errorf("a datagram came back to the client on port %d", port)
+	}
+	return nil
 }
 
 func sendDatagram(ctx context.Context, name string, b []byte) error {
@@ -189,121 +212,135 @@ func refusedFrom(events []udpEvent, port int) *udpEvent {
 	return nil
 }
 
-// udpClientSteps are about the project's UDP client.
-func udpClientSteps(sc *godog.ScenarioContext) {
-	sc.Step(`^the UDP echo client waits (\d+) milliseconds for each echo and retries (\d+) times?$`, func(ctx context.Context, ms, retries int) error {
-		u := worldFrom(ctx).udp
-		u.dialer.Timeout, u.dialer.Retries = time.Duration(ms)*time.Millisecond, retries
-		return nil
-	})
-	sc.Step(`^a UDP server that receives datagrams but never answers$`, func(ctx context.Context) error {
-		u := worldFrom(ctx).udp
-		s, err := startSilent()
-		if err != nil {
-			return err
-		}
-		u.silent, u.elsewhere = s, s.conn.LocalAddr().String()
-		return nil
-	})
-	sc.Step(`^a UDP address where nothing listens$`, func(ctx context.Context) error {
-		// A port that was just bound and is free again: the host answers
-		// datagrams to it with "port unreachable".
-		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			return err
-		}
-		worldFrom(ctx).udp.elsewhere = pc.LocalAddr().String()
-		return pc.Close()
-	})
-	sc.Step(`^the UDP echo client sends `+quoted+`$`, func(ctx context.Context, text string) error {
-		msg, err := unquote(text)
-		if err != nil {
-			return err
-		}
-		u := worldFrom(ctx).udp
-		addr := u.elsewhere
-		if addr == "" {
-			if err := u.startServer(); err != nil {
-				return err
-			}
-			addr = u.addr
-		}
-		c := newUDPEchoer(u.target, u.dialer, addr)
-		u.closers = append(u.closers, c.close)
-		start := time.Now()
-		got, err := c.echo(ctx, msg)
-		u.took = time.Since(start)
-		u.got, u.err = nil, err // what the client reports is for a Then step to judge
-		if len(got) > 0 {
-			u.got = got[0]
-		}
-		return nil
-	})
-	sc.Step(`^the UDP echo client took at least (\d+) milliseconds$`, func(ctx context.Context, ms int) error {
-		u := worldFrom(ctx).udp
-		assert.GreaterOrEqual(godog.T(ctx), u.took, time.Duration(ms)*time.Millisecond, "how long the UDP echo client tried")
-		return nil
-	})
-	sc.Step(`^the UDP echo client gets `+quoted+` back$`, func(ctx context.Context, text string) error {
-		want, err := unquote(text)
-		if err != nil {
-			return err
-		}
-		u := worldFrom(ctx).udp
-		t := godog.T(ctx)
-		require.NoError(t, u.err)
-		assert.Equal(t, show(want), show(u.got))
-		return nil
-	})
-	sc.Step(`^the UDP echo client reports no echo after (\d+) attempts(?: because (nothing came in time|the host refused))?$`, func(ctx context.Context, attempts int, because string) error {
-		u := worldFrom(ctx).udp
-		t := godog.T(ctx)
-		if u.err == nil {
-			return errors.New("the UDP echo client reported no problem")
-		}
-		assert.ErrorIs(t, u.err, udpecho.ErrNoEcho)
-		assert.Contains(t, u.err.Error(), fmt.Sprintf("after %d attempts", attempts))
-		if because != "" {
-			assert.ErrorIs(t, u.err, udpReports[because], "the UDP echo client reported: %v", u.err)
-		}
-		return nil
-	})
-	sc.Step(`^the silent server received `+quoted+` (\d+) times$`, func(ctx context.Context, text string, n int) error {
-		want, err := unquote(text)
-		if err != nil {
-			return err
-		}
-		got, err := worldFrom(ctx).udp.silent.log.waitFor(ctx, fmt.Sprintf("%d datagrams", n), func(d [][]byte) bool { return len(d) >= n })
-		if err != nil {
-			return err
-		}
-		assert.Len(godog.T(ctx), got, n)
-		for _, d := range got {
-			assert.Equal(godog.T(ctx), show(want), show(d))
-		}
-		return nil
-	})
+// udpEchoClientWaitsNMillisecondsForEach is the step `^the UDP echo client waits (\d+) milliseconds for each echo and retries (\d+) times?$`.
+func udpEchoClientWaitsNMillisecondsForEach(ctx context.Context, ms, retries int) error {
+	u := worldFrom(ctx).udp
+	u.dialer.Timeout, u.dialer.Retries = time.Duration(ms)*time.Millisecond, retries
+	return nil
+}
 
-	sc.Step(`^(\d+) UDP echo clients each send (\d+) messages at the same time$`, udpCrowdSends)
-	sc.Step(`^every UDP echo client gets its own messages back$`, func(ctx context.Context) error {
-		t := godog.T(ctx)
-		for i, m := range worldFrom(ctx).udp.crowd {
-			if assert.NoError(t, m.err, "UDP echo client %d", i+1) {
-				assert.Equal(t, m.want, m.got, "what UDP echo client %d got back", i+1)
-			}
-		}
-		return nil
-	})
-	sc.Step(`^the server saw datagrams from (\d+) different ports$`, func(ctx context.Context, n int) error {
-		events, err := worldFrom(ctx).udp.events.waitFor(ctx, fmt.Sprintf("datagrams from %d ports", n), func(events []udpEvent) bool {
-			return len(sources(events)) >= n
-		})
-		if err != nil {
+// udpServerThatReceivesDatagramsButNeverAnswers is the step `^a UDP server that receives datagrams but never answers$`.
+func udpServerThatReceivesDatagramsButNeverAnswers(ctx context.Context) error {
+	u := worldFrom(ctx).udp
+	s, err := startSilent()
+	if err != nil {
+		return err
+	}
+	u.silent, u.elsewhere = s, s.conn.LocalAddr().String()
+	return nil
+}
+
+// udpAddressWhereNothingListens is the step `^a UDP address where nothing listens$`.
+func udpAddressWhereNothingListens(ctx context.Context) error {
+	// A port that was just bound and is free again: the host answers
+	// datagrams to it with "port unreachable".
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	worldFrom(ctx).udp.elsewhere = pc.LocalAddr().String()
+	return pc.Close()
+}
+
+// udpEchoClientSendsText is the step `^the UDP echo client sends `+quoted+`$`.
+func udpEchoClientSendsText(ctx context.Context, text string) error {
+	msg, err := unquote(text)
+	if err != nil {
+		return err
+	}
+	u := worldFrom(ctx).udp
+	addr := u.elsewhere
+	if addr == "" {
+		if err := u.startServer(); err != nil {
 			return err
 		}
-		assert.Len(godog.T(ctx), sources(events), n)
-		return nil
+		addr = u.addr
+	}
+	c := newUDPEchoer(u.target, u.dialer, addr)
+	u.closers = append(u.closers, c.close)
+	start := time.Now()
+	got, err := c.echo(ctx, msg)
+	u.took = time.Since(start)
+	u.got, u.err = nil, err // what the client reports is for a Then step to judge
+	if len(got) > 0 {
+		u.got = got[0]
+	}
+	return nil
+}
+
+// udpEchoClientTookAtLeastNMilliseconds is the step `^the UDP echo client took at least (\d+) milliseconds$`.
+func udpEchoClientTookAtLeastNMilliseconds(ctx context.Context, ms int) error {
+	u := worldFrom(ctx).udp
+	assert.GreaterOrEqual(godog.T(ctx), u.took, time.Duration(ms)*time.Millisecond, "how long the UDP echo client tried")
+	return nil
+}
+
+// udpEchoClientGetsTextBack is the step `^the UDP echo client gets `+quoted+` back$`.
+func udpEchoClientGetsTextBack(ctx context.Context, text string) error {
+	want, err := unquote(text)
+	if err != nil {
+		return err
+	}
+	u := worldFrom(ctx).udp
+	t := godog.T(ctx)
+	require.NoError(t, u.err)
+	assert.Equal(t, show(want), show(u.got))
+	return nil
+}
+
+// udpEchoClientReportsNoEchoAfterN is the step `^the UDP echo client reports no echo after (\d+) attempts(?: because (nothing came in time|the host refused))?$`.
+func udpEchoClientReportsNoEchoAfterN(ctx context.Context, attempts int, because string) error {
+	u := worldFrom(ctx).udp
+	t := godog.T(ctx)
+	if u.err == nil {
+		return errors.New("the UDP echo client reported no problem")
+	}
+	assert.ErrorIs(t, u.err, udpecho.ErrNoEcho)
+	assert.Contains(t, u.err.Error(), fmt.Sprintf("after %d attempts", attempts))
+	if because != "" {
+		assert.ErrorIs(t, u.err, udpReports[because], "the UDP echo client reported: %v", u.err)
+	}
+	return nil
+}
+
+// silentServerReceivedTextNTimes is the step `^the silent server received `+quoted+` (\d+) times$`.
+func silentServerReceivedTextNTimes(ctx context.Context, text string, n int) error {
+	want, err := unquote(text)
+	if err != nil {
+		return err
+	}
+	got, err := worldFrom(ctx).udp.silent.log.waitFor(ctx, fmt.Sprintf("%d datagrams", n), func(d [][]byte) bool { return len(d) >= n })
+	if err != nil {
+		return err
+	}
+	assert.Len(godog.T(ctx), got, n)
+	for _, d := range got {
+		assert.Equal(godog.T(ctx), show(want), show(d))
+	}
+	return nil
+}
+
+// everyUdpEchoClientGetsOwnMessagesBack is the step `^every UDP echo client gets its own messages back$`.
+func everyUdpEchoClientGetsOwnMessagesBack(ctx context.Context) error {
+	t := godog.T(ctx)
+	for i, m := range worldFrom(ctx).udp.crowd {
+		if assert.NoError(t, m.err, "UDP echo client %d", i+1) {
+			assert.Equal(t, m.want, m.got, "what UDP echo client %d got back", i+1)
+		}
+	}
+	return nil
+}
+
+// serverSawDatagramsFromNDifferentPorts is the step `^the server saw datagrams from (\d+) different ports$`.
+func serverSawDatagramsFromNDifferentPorts(ctx context.Context, n int) error {
+	events, err := worldFrom(ctx).udp.events.waitFor(ctx, fmt.Sprintf("datagrams from %d ports", n), func(events []udpEvent) bool {
+		return len(sources(events)) >= n
 	})
+	if err != nil {
+		return err
+	}
+	assert.Len(godog.T(ctx), sources(events), n)
+	return nil
 }
 
 // sources returns the addresses the server answered datagrams from.
