@@ -220,58 +220,78 @@ func (r *Results) junit(suite string) junit.Testsuites {
 	if ended.IsZero() {
 		ended = time.Now()
 	}
-
 	report := junit.Testsuites{Name: suite, Time: seconds(ended.Sub(started))}
 	for i, feat := range features {
-		ts := junit.Testsuite{Name: feat.name, ID: i, File: feat.uri, Time: seconds(0)}
+		ts := junitSuite(feat, list)
+		ts.ID = i
 		ts.SetTimestamp(started)
-		var first, last time.Time
-		seen := map[string]int{}
-		for _, s := range list {
-			if s.uri == feat.uri {
-				seen[s.name]++
-			}
-		}
-		numbered := map[string]int{}
-		for _, s := range list {
-			if s.uri != feat.uri {
-				continue
-			}
-			tc := junit.Testcase{Name: s.name, Classname: feat.name, Status: s.outcome.String(), Time: seconds(0)}
-			if seen[s.name] > 1 { // an outline's rows share its name
-				numbered[s.name]++
-				tc.Name = fmt.Sprintf("%s #%d", s.name, numbered[s.name])
-			}
-			if s.ran && !s.end.IsZero() {
-				tc.Time = seconds(s.end.Sub(s.start))
-				if first.IsZero() || s.start.Before(first) {
-					first = s.start
-				}
-				if s.end.After(last) {
-					last = s.end
-				}
-			}
-			switch s.outcome {
-			case Skipped:
-				tc.Skipped = &junit.Result{Message: s.why}
-			case NotSelected:
-				tc.Skipped = &junit.Result{Message: "not selected"}
-			case Failed:
-				res := &junit.Result{Message: s.why, Type: s.failKind}
-				if s.failKind == "failed" {
-					tc.Failure = res
-				} else {
-					tc.Error = res
-				}
-			}
-			ts.AddTestcase(tc)
-		}
-		if !first.IsZero() {
-			ts.Time = seconds(last.Sub(first))
-		}
 		report.AddSuite(ts)
 	}
 	return report
+}
+
+// junitSuite is one feature's test suite: a test case for each of its
+// scenarios, and as its time, from the first scenario's start to the last
+// one's end.
+func junitSuite(feat featureResult, list []scenarioResult) junit.Testsuite {
+	ts := junit.Testsuite{Name: feat.name, File: feat.uri, Time: seconds(0)}
+	var mine []scenarioResult
+	seen := map[string]int{}
+	for _, s := range list {
+		if s.uri == feat.uri {
+			mine = append(mine, s)
+			seen[s.name]++
+		}
+	}
+	var first, last time.Time
+	numbered := map[string]int{}
+	for _, s := range mine {
+		tc := junitCase(feat, s)
+		if seen[s.name] > 1 { // an outline's rows share its name
+			numbered[s.name]++
+			tc.Name = fmt.Sprintf("%s #%d", s.name, numbered[s.name])
+		}
+		if s.ran && !s.end.IsZero() {
+			if first.IsZero() || s.start.Before(first) {
+				first = s.start
+			}
+			last = maxTime(last, s.end)
+		}
+		ts.AddTestcase(tc)
+	}
+	if !first.IsZero() {
+		ts.Time = seconds(last.Sub(first))
+	}
+	return ts
+}
+
+// junitCase is one scenario's test case.
+func junitCase(feat featureResult, s scenarioResult) junit.Testcase {
+	tc := junit.Testcase{Name: s.name, Classname: feat.name, Status: s.outcome.String(), Time: seconds(0)}
+	if s.ran && !s.end.IsZero() {
+		tc.Time = seconds(s.end.Sub(s.start))
+	}
+	switch s.outcome {
+	case Skipped:
+		tc.Skipped = &junit.Result{Message: s.why}
+	case NotSelected:
+		tc.Skipped = &junit.Result{Message: "not selected"}
+	case Failed:
+		res := &junit.Result{Message: s.why, Type: s.failKind}
+		if s.failKind == "failed" {
+			tc.Failure = res
+		} else {
+			tc.Error = res
+		}
+	}
+	return tc
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // seconds is a JUnit time: seconds with millisecond precision, and never

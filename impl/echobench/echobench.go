@@ -5,6 +5,7 @@
 package echobench
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -68,43 +69,37 @@ type Config struct {
 	Timeout time.Duration
 }
 
+// withDefaults fills in the zero values and checks what is left.
 func (c Config) withDefaults() (Config, error) {
-	if c.Proto == "" {
-		c.Proto = TCP
+	c.Proto = cmp.Or(c.Proto, TCP)
+	c.Mode = cmp.Or(c.Mode, PingPong)
+	c.Conns = cmp.Or(c.Conns, 1)
+	if c.Mode == Stream {
+		c.Size = cmp.Or(c.Size, DefaultStream)
 	}
-	if c.Mode == "" {
-		c.Mode = PingPong
-	}
-	if c.Conns == 0 {
-		c.Conns = 1
-	}
-	if c.Size == 0 {
-		c.Size = DefaultMessage
-		if c.Mode == Stream {
-			c.Size = DefaultStream
-		}
-	}
-	if c.Duration == 0 {
-		c.Duration = DefaultDuration
-	}
-	if c.Timeout == 0 {
-		c.Timeout = DefaultTimeout
-	}
+	c.Size = cmp.Or(c.Size, DefaultMessage)
+	c.Duration = cmp.Or(c.Duration, DefaultDuration)
+	c.Timeout = cmp.Or(c.Timeout, DefaultTimeout)
+	return c, c.check()
+}
+
+// check says what is wrong with a Config whose defaults are filled in.
+func (c Config) check() error {
 	switch {
 	case c.Addr == "":
-		return c, configError("no address")
+		return configError("no address")
 	case c.Proto != TCP && c.Proto != UDP:
-		return c, configError(fmt.Sprintf("protocol %q is neither tcp nor udp", c.Proto))
+		return configError(fmt.Sprintf("protocol %q is neither tcp nor udp", c.Proto))
 	case c.Mode != PingPong && c.Mode != Stream:
-		return c, configError(fmt.Sprintf("mode %q is neither pingpong nor stream", c.Mode))
+		return configError(fmt.Sprintf("mode %q is neither pingpong nor stream", c.Mode))
 	case c.Proto == UDP && c.Mode == Stream:
-		return c, configError("UDP has no streams; use pingpong")
+		return configError("UDP has no streams; use pingpong")
 	case c.Conns < 0 || c.Size < 1 || c.Duration < 0 || c.Timeout < 0:
-		return c, configError("connections, size, duration and timeout must be positive")
+		return configError("connections, size, duration and timeout must be positive")
 	case c.Proto == UDP && c.Size > 65507:
-		return c, configError(fmt.Sprintf("a datagram of %d bytes is more than IPv4 carries (65507)", c.Size))
+		return configError(fmt.Sprintf("a datagram of %d bytes is more than IPv4 carries (65507)", c.Size))
 	}
-	return c, nil
+	return nil
 }
 
 // Result is what a run measured.

@@ -156,59 +156,79 @@ func (w *Writer) run() {
 			own.Close()
 		}
 	}()
-	var retry <-chan time.Time
-	waiting := false // for a FIFO's reader: only the retry tries again
-	failed := false
+	var st runState
 	for {
-		stopping := false
-		select {
-		case <-w.wake:
-			if waiting {
-				continue
-			}
-		case <-retry:
-			retry = nil
-		case <-w.stop:
-			stopping = true
+		stopping, idle := w.next(&st)
+		if idle {
+			continue
 		}
 		if w.dst == nil && !w.reopen() {
 			if stopping {
 				w.giveUp()
 				return
 			}
-			waiting, retry = true, time.After(reopenEvery)
+			st.waiting, st.retry = true, time.After(reopenEvery)
 			continue
 		}
-		waiting = false
-		out, records, noted := w.take()
-		if len(out) > 0 {
-			n, err := w.dst.Write(out)
-			switch {
-			case err == nil:
-				failed = false
-			case w.open != nil && errors.Is(err, syscall.EPIPE):
-				// The FIFO's reader went away. The Writer keeps its end
-				// open, so that the next reader's open finds a writer, and
-				// keeps what was not written for that reader.
-				w.putBack(out[n:], records, noted)
-				waiting, retry = true, time.After(reopenEvery)
-			default:
-				w.lose(records, noted)
-				if !failed && w.cfg.Failed != nil && !w.isClosing() {
-					w.cfg.Failed(err)
-				}
-				failed = true
-			}
-			w.giveBack(out)
-		}
+		st.waiting = false
+		w.writeQueued(&st)
 		if stopping {
-			if !waiting && !failed && w.hasPending() {
+			if !st.waiting && !st.failed && w.hasPending() {
 				continue // the stop is still there: go round again
 			}
 			w.giveUp()
 			return
 		}
 	}
+}
+
+// runState is where the writing goroutine stands.
+type runState struct {
+	retry   <-chan time.Time // when to try a FIFO again
+	waiting bool             // for a FIFO's reader: only the retry tries again
+	failed  bool             // the last write failed, and that was reported
+}
+
+// next waits for something to do: records queued (idle while a FIFO's
+// reader is awaited: only the retry tries again), the retry, or the stop.
+func (w *Writer) next(st *runState) (stopping, idle bool) {
+	select {
+	case <-w.wake:
+		return false, st.waiting
+	case <-st.retry:
+		st.retry = nil
+		return false, false
+	case <-w.stop:
+		return true, false
+	}
+}
+
+// writeQueued writes what is queued. A FIFO whose reader went away keeps
+// it for the next reader; any other failure loses it, counted, and is
+// reported once until a write succeeds again.
+func (w *Writer) writeQueued(st *runState) {
+	out, records, noted := w.take()
+	if len(out) == 0 {
+		return
+	}
+	n, err := w.dst.Write(out)
+	switch {
+	case err == nil:
+		st.failed = false
+	case w.open != nil && errors.Is(err, syscall.EPIPE):
+		// The FIFO's reader went away. The Writer keeps its end open, so
+		// that the next reader's open finds a writer, and keeps what was
+		// not written for that reader.
+		w.putBack(out[n:], records, noted)
+		st.waiting, st.retry = true, time.After(reopenEvery)
+	default:
+		w.lose(records, noted)
+		if !st.failed && w.cfg.Failed != nil && !w.isClosing() {
+			w.cfg.Failed(err)
+		}
+		st.failed = true
+	}
+	w.giveBack(out)
 }
 
 // take hands the queue over to the writing goroutine: the queued records,

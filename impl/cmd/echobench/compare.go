@@ -155,32 +155,11 @@ func compareTable(ctx context.Context, bin string, rounds int, d time.Duration, 
 		if !match.MatchString(c.name) {
 			continue
 		}
-		n := rounds
-		if c.parity {
-			n = max(rounds, parityRounds)
-		}
-		ours, base, ratios, peak, err := measure(ctx, c, bin, self, n, d)
+		miss, err := caseRow(ctx, c, bin, self, rounds, d, stdout)
 		if err != nil {
 			return fmt.Errorf("%s: %w", c.name, err)
 		}
-		ratio := median(slices.Clone(ratios))
-		verdict := ""
-		if c.target > 0 {
-			verdict = fmt.Sprintf("≥ %.2f ✓", c.target)
-			if ratio < c.target {
-				verdict = fmt.Sprintf("≥ %.2f ✗", c.target)
-				missed = append(missed, c.name)
-			}
-		}
-		if c.maxPeak > 0 {
-			mark := "✓"
-			if peak > c.maxPeak {
-				mark = "✗"
-				missed = append(missed, c.name+" (memory)")
-			}
-			verdict += fmt.Sprintf("; peak RSS %d MiB, < %d MiB %s", peak>>20, c.maxPeak>>20, mark)
-		}
-		fmt.Fprintf(stdout, "| %s | %s | %s | %.2f (%.2f–%.2f) | %s |\n", c.name, amount(ours, c.unit), amount(base, c.unit), ratio, slices.Min(ratios), slices.Max(ratios), verdict)
+		missed = append(missed, miss...)
 	}
 	if match.MatchString(trickleCase) {
 		ok, err := trickleRow(ctx, bin, rounds, stdout)
@@ -191,30 +170,14 @@ func compareTable(ctx context.Context, bin string, rounds int, d time.Duration, 
 			missed = append(missed, trickleCase)
 		}
 	}
-	const idleCase = "idle memory, 10,000 TCP connections"
 	if match.MatchString(idleCase) {
-		// The baseline's io.Copy splices through a pipe: three descriptors
-		// per connection, so where the limit on open files is lower than
-		// 30,000 it is measured with fewer connections, and says so.
-		limit := roomForConnections(10000)
-		baseConns := 10000
-		if limit != 0 && limit < 3*10000+100 {
-			baseConns = int(limit-100) / 3 / 1000 * 1000
-		}
-		ours, base, err := idleMemory(ctx, filepath.Join(bin, "tcpserver"), self, 10000, baseConns)
+		ok, err := idleRow(ctx, bin, self, stdout)
 		if err != nil {
 			return fmt.Errorf("%s: %w", idleCase, err)
 		}
-		baseNote := ""
-		if baseConns != 10000 {
-			baseNote = fmt.Sprintf(" (at %d conns: open-file limit %d)", baseConns, limit)
-		}
-		verdict := "≤ 8 KiB ✓"
-		if ours > 8<<10 {
-			verdict = "≤ 8 KiB ✗"
+		if !ok {
 			missed = append(missed, idleCase)
 		}
-		fmt.Fprintf(stdout, "| %s | %.1f KiB/conn | %.1f KiB/conn%s | %.2f | %s |\n", idleCase, ours/1024, base/1024, baseNote, ours/base, verdict)
 	}
 	fmt.Fprintf(stderr, "\n")
 	if len(missed) > 0 {
@@ -222,6 +185,67 @@ func compareTable(ctx context.Context, bin string, rounds int, d time.Duration, 
 	}
 	fmt.Fprintf(stdout, "\nevery target holds\n")
 	return nil
+}
+
+// caseRow measures one case, prints its row and returns the targets it
+// missed.
+func caseRow(ctx context.Context, c benchCase, bin, self string, rounds int, d time.Duration, stdout io.Writer) ([]string, error) {
+	n := rounds
+	if c.parity {
+		n = max(rounds, parityRounds)
+	}
+	ours, base, ratios, peak, err := measure(ctx, c, bin, self, n, d)
+	if err != nil {
+		return nil, err
+	}
+	var missed []string
+	ratio := median(slices.Clone(ratios))
+	verdict := ""
+	if c.target > 0 {
+		verdict = fmt.Sprintf("≥ %.2f ✓", c.target)
+		if ratio < c.target {
+			verdict = fmt.Sprintf("≥ %.2f ✗", c.target)
+			missed = append(missed, c.name)
+		}
+	}
+	if c.maxPeak > 0 {
+		mark := "✓"
+		if peak > c.maxPeak {
+			mark = "✗"
+			missed = append(missed, c.name+" (memory)")
+		}
+		verdict += fmt.Sprintf("; peak RSS %d MiB, < %d MiB %s", peak>>20, c.maxPeak>>20, mark)
+	}
+	fmt.Fprintf(stdout, "| %s | %s | %s | %.2f (%.2f–%.2f) | %s |\n", c.name, amount(ours, c.unit), amount(base, c.unit), ratio, slices.Min(ratios), slices.Max(ratios), verdict)
+	return missed, nil
+}
+
+// idleCase measures what an idle connection costs each side.
+const idleCase = "idle memory, 10,000 TCP connections"
+
+// idleRow measures idleCase, prints its row and says whether it met its
+// target.
+func idleRow(ctx context.Context, bin, self string, stdout io.Writer) (bool, error) {
+	// The baseline's io.Copy splices through a pipe: three descriptors
+	// per connection, so where the limit on open files is lower than
+	// 30,000 it is measured with fewer connections, and says so.
+	limit := roomForConnections(10000)
+	baseConns := 10000
+	if limit != 0 && limit < 3*10000+100 {
+		baseConns = int(limit-100) / 3 / 1000 * 1000
+	}
+	ours, base, err := idleMemory(ctx, filepath.Join(bin, "tcpserver"), self, 10000, baseConns)
+	if err != nil {
+		return false, err
+	}
+	baseNote := ""
+	if baseConns != 10000 {
+		baseNote = fmt.Sprintf(" (at %d conns: open-file limit %d)", baseConns, limit)
+	}
+	ok := ours <= 8<<10
+	verdict := map[bool]string{true: "≤ 8 KiB ✓", false: "≤ 8 KiB ✗"}[ok]
+	fmt.Fprintf(stdout, "| %s | %.1f KiB/conn | %.1f KiB/conn%s | %.2f | %s |\n", idleCase, ours/1024, base/1024, baseNote, ours/base, verdict)
+	return ok, nil
 }
 
 func plural(n int, thing string) string {
