@@ -1,14 +1,12 @@
 package tcpecho
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
-	"github.com/echospec/echo/internal/eventnote"
 	"io"
 	"net"
 	"net/netip"
-	"sync"
+
+	"github.com/echospec/echo/internal/eventline"
 )
 
 // eventLine is an Event as one JSON line of an event stream.
@@ -35,95 +33,55 @@ type eventLine struct {
 // Messages are whole, base64-encoded. Writes are serialised; a slow w slows
 // the connections that report to it. ReadEvent reads the lines back.
 func EventStream(w io.Writer) Observer {
-	var mu sync.Mutex
-	enc := json.NewEncoder(w)
+	enc := eventline.NewEncoder(w)
 	return ObserverFunc(func(e Event) {
 		line := eventLine{Kind: e.Kind.String(), Conn: e.Conn, Remote: e.Remote.String(), Bytes: e.Bytes, Message: e.Message}
 		if e.Reason != nil {
-			line.Reason, line.Why = e.Reason.Error(), why(e.Reason)
+			line.Reason, line.Why = e.Reason.Error(), reasons.Name(e.Reason)
 		}
-		mu.Lock()
-		defer mu.Unlock()
-		enc.Encode(line) // a watcher that went away must not stop the server
+		enc.Encode(line)
 	})
 }
 
-// whys are the Reasons a program can tell apart, by their names in a
+// reasons are the Reasons a program can tell apart, by their names in a
 // stream.
-var whys = []struct {
-	name string
-	is   error
-}{
-	{"client closed", ErrClientClosed},
-	{"server closed", ErrServerClosed},
-	{"idle timeout", ErrIdleTimeout},
-	{"write timeout", ErrWriteTimeout},
-	{"too many", ErrTooManyConns},
-	{"too many from source", ErrTooManyFromSource},
-	{"reset", ErrClientReset},
-}
-
-func why(reason error) string {
-	for _, w := range whys {
-		if errors.Is(reason, w.is) {
-			return w.name
-		}
-	}
-	return "error"
+var reasons = eventline.Reasons{
+	{Name: "client closed", Is: ErrClientClosed},
+	{Name: "server closed", Is: ErrServerClosed},
+	{Name: "idle timeout", Is: ErrIdleTimeout},
+	{Name: "write timeout", Is: ErrWriteTimeout},
+	{Name: "too many", Is: ErrTooManyConns},
+	{Name: "too many from source", Is: ErrTooManyFromSource},
+	{Name: "reset", Is: ErrClientReset},
 }
 
 // ErrEventsDropped is what ReadEvent returns for the line a server writes
 // where it dropped events because the stream's reader did not keep up: a
 // reader that needs every event must take it as a failure.
-var ErrEventsDropped = eventnote.ErrDropped
+var ErrEventsDropped = eventline.ErrDropped
 
 // ErrStreamNotice is what ReadEvent returns for a line that tells the
 // reader something about the server rather than an event, such as that
 // its stderr failed.
-var ErrStreamNotice = eventnote.ErrNotice
+var ErrStreamNotice = eventline.ErrNotice
 
-// ReadEvent parses one line of an EventStream. The Reason it returns wraps
-// the same sentinel the server's did (ErrClientClosed, ErrServerClosed,
-// syscall.ECONNRESET), so errors.Is works across the process boundary.
+// ReadEvent parses one line of an EventStream. The Reason it returns is
+// the server's text wrapping the same sentinel the server's did
+// (ErrClientClosed, ErrServerClosed, ...), so errors.Is works across the
+// process boundary. A line that is not an event of this stream is an
+// error.
 func ReadEvent(line []byte) (Event, error) {
 	var l eventLine
-	if err := json.Unmarshal(line, &l); err != nil {
-		return Event{}, fmt.Errorf("event %q: %w", line, err)
-	}
-	if err := eventnote.Parse(line, l.Kind); err != nil {
+	if err := eventline.Decode(line, &l); err != nil {
 		return Event{}, err
 	}
-	e := Event{Conn: l.Conn, Bytes: l.Bytes, Message: l.Message}
-	for k := ConnOpened; k <= ConnRejected; k++ {
-		if k.String() == l.Kind {
-			e.Kind = k
-		}
-	}
-	if e.Kind == 0 {
-		return Event{}, fmt.Errorf("event %q: unknown kind %q", line, l.Kind)
+	kind, err := eventline.Kind(l.Kind, ConnOpened, ConnRejected)
+	if err != nil {
+		return Event{}, fmt.Errorf("event %q: %w", line, err)
 	}
 	remote, err := netip.ParseAddrPort(l.Remote)
 	if err != nil {
 		return Event{}, fmt.Errorf("event %q: remote: %w", line, err)
 	}
-	e.Remote = net.TCPAddrFromAddrPort(remote)
-	if l.Why != "" {
-		e.Reason = errors.New(l.Reason)
-		for _, w := range whys {
-			if w.name == l.Why {
-				e.Reason = relayed{l.Reason, w.is}
-			}
-		}
-	}
-	return e, nil
+	return Event{Kind: kind, Conn: l.Conn, Remote: net.TCPAddrFromAddrPort(remote), Bytes: l.Bytes, Message: l.Message, Reason: reasons.Read(l.Reason, l.Why)}, nil
 }
-
-// relayed is an error read back from an event stream: the server's text,
-// and the sentinel it wrapped.
-type relayed struct {
-	text string
-	is   error
-}
-
-func (r relayed) Error() string { return r.text }
-func (r relayed) Unwrap() error { return r.is }

@@ -1,27 +1,31 @@
 package udpecho
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
-	"github.com/echospec/echo/internal/eventnote"
 	"io"
 	"net/netip"
-	"sync"
+
+	"github.com/echospec/echo/internal/eventline"
 )
 
 // eventLine is an Event as one JSON line of an event stream.
 type eventLine struct {
 	Kind    string `json:"kind"`
-	Source  string `json:"source"`
-	Payload []byte `json:"payload"` // base64, as encoding/json writes bytes
+	Source  string `json:"source,omitempty"` // none for a failed read
+	Payload []byte `json:"payload"`          // base64, as encoding/json writes bytes
 	Reason  string `json:"reason,omitempty"`
 	// Why is the Reason's class, for programs: "service port", "nfs port",
 	// "group source" or "error".
 	Why string `json:"why,omitempty"`
 }
 
-var whys = map[string]error{"service port": ErrServicePort, "nfs port": ErrNFSPort, "group source": ErrGroupSource}
+// reasons are the Reasons a program can tell apart, by their names in a
+// stream.
+var reasons = eventline.Reasons{
+	{Name: "service port", Is: ErrServicePort},
+	{Name: "nfs port", Is: ErrNFSPort},
+	{Name: "group source", Is: ErrGroupSource},
+}
 
 // EventStream returns an Observer that writes every event to w as a line
 // of JSON, for programs watching a server from outside its process:
@@ -31,64 +35,49 @@ var whys = map[string]error{"service port": ErrServicePort, "nfs port": ErrNFSPo
 //
 // Payloads are whole, base64-encoded. ReadEvent reads the lines back.
 func EventStream(w io.Writer) Observer {
-	var mu sync.Mutex
-	enc := json.NewEncoder(w)
+	enc := eventline.NewEncoder(w)
 	return ObserverFunc(func(e Event) {
-		line := eventLine{Kind: e.Kind.String(), Source: e.Source.String(), Payload: e.Payload}
-		if e.Reason != nil {
-			line.Reason, line.Why = e.Reason.Error(), "error"
-			for name, sentinel := range whys {
-				if errors.Is(e.Reason, sentinel) {
-					line.Why = name
-				}
-			}
+		line := eventLine{Kind: e.Kind.String(), Payload: e.Payload}
+		if e.Source.IsValid() {
+			line.Source = e.Source.String()
 		}
-		mu.Lock()
-		defer mu.Unlock()
-		enc.Encode(line) // a watcher that went away must not stop the server
+		if e.Reason != nil {
+			line.Reason, line.Why = e.Reason.Error(), reasons.Name(e.Reason)
+		}
+		enc.Encode(line)
 	})
 }
 
 // ErrEventsDropped is what ReadEvent returns for the line a server writes
 // where it dropped events because the stream's reader did not keep up: a
 // reader that needs every event must take it as a failure.
-var ErrEventsDropped = eventnote.ErrDropped
+var ErrEventsDropped = eventline.ErrDropped
 
 // ErrStreamNotice is what ReadEvent returns for a line that tells the
 // reader something about the server rather than an event, such as that
 // its stderr failed.
-var ErrStreamNotice = eventnote.ErrNotice
+var ErrStreamNotice = eventline.ErrNotice
 
-// ReadEvent parses one line of an EventStream. A Refused event's Reason is
-// the guard's own sentinel again, so errors.Is works across the process
-// boundary.
+// ReadEvent parses one line of an EventStream. The Reason it returns is
+// the server's text wrapping the same sentinel the server's did (the
+// guard's ErrServicePort, ...), so errors.Is works across the process
+// boundary. A line that is not an event of this stream is an error.
 func ReadEvent(line []byte) (Event, error) {
 	var l eventLine
-	if err := json.Unmarshal(line, &l); err != nil {
-		return Event{}, fmt.Errorf("event %q: %w", line, err)
-	}
-	if err := eventnote.Parse(line, l.Kind); err != nil {
+	if err := eventline.Decode(line, &l); err != nil {
 		return Event{}, err
 	}
-	e := Event{Payload: l.Payload}
+	kind, err := eventline.Kind(l.Kind, Received, Failed)
+	if err != nil {
+		return Event{}, fmt.Errorf("event %q: %w", line, err)
+	}
+	e := Event{Kind: kind, Payload: l.Payload, Reason: reasons.Read(l.Reason, l.Why)}
 	if e.Payload == nil {
 		e.Payload = []byte{}
 	}
-	for k := Received; k <= Failed; k++ {
-		if k.String() == l.Kind {
-			e.Kind = k
-		}
-	}
-	if e.Kind == 0 {
-		return Event{}, fmt.Errorf("event %q: unknown kind %q", line, l.Kind)
-	}
-	if src, err := netip.ParseAddrPort(l.Source); err == nil {
-		e.Source = src
-	}
-	if l.Why != "" {
-		e.Reason = whys[l.Why]
-		if e.Reason == nil {
-			e.Reason = errors.New(l.Reason)
+	if l.Source != "" {
+		if e.Source, err = netip.ParseAddrPort(l.Source); err != nil {
+			return Event{}, fmt.Errorf("event %q: source: %w", line, err)
 		}
 	}
 	return e, nil

@@ -9,7 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/echospec/echo/internal/eventnote"
+	"github.com/echospec/echo/internal/eventline"
 	"github.com/echospec/echo/internal/sink"
 )
 
@@ -80,7 +80,7 @@ func OpenEvents(path string, stdout io.Writer, maxQueue int, logger *slog.Logger
 	}
 	cfg := sink.Config{
 		MaxQueue: maxQueue,
-		Dropped:  func(n uint64) []byte { return eventnote.Dropped(n) },
+		Dropped:  func(n uint64) []byte { return eventline.Dropped(n) },
 		Failed: func(err error) {
 			logger.Warn("the event stream failed; events are dropped and counted until it takes them again", "events", path, "err", err)
 		},
@@ -98,7 +98,7 @@ func OpenEvents(path string, stdout io.Writer, maxQueue int, logger *slog.Logger
 		}
 	}
 	report := func(err error) {
-		w.Write(eventnote.Notice("stderr failed; log lines are dropped: " + err.Error()))
+		w.Write(eventline.Notice("stderr failed; log lines are dropped: " + err.Error()))
 	}
 	stderrFailed.Store(&report)
 	return &Events{w: w}, nil

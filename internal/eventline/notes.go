@@ -1,8 +1,11 @@
-// Package eventnote writes and reads the lines of a server's event stream
-// that are not events: how many events were dropped because the reader did
-// not keep up, and notices such as a failing stderr. Both servers' streams
-// share them, so a reader handles them the same way for TCP and UDP.
-package eventnote
+// Package eventline is the event stream both servers write with -events,
+// and their packages' ReadEvent reads: one JSON line per event, written
+// whole and in order by one Encoder; the reasons a program can tell apart,
+// named in a Reasons table that encodes and decodes them alike; and the
+// lines that are not events: how many events were dropped because the
+// reader did not keep up, and notices such as a failing stderr. tcpecho
+// and udpecho differ only in their events' fields.
+package eventline
 
 import (
 	"encoding/json"
