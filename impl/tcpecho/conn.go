@@ -172,7 +172,7 @@ func (s *echoLoop) armIdle() {
 	// Shutdown may have woken this connection just before the deadline
 	// above replaced its wake-up; it marked the server closing first, so
 	// look.
-	s.draining = s.c.srv.closing.Load()
+	s.draining = s.c.srv.closing.Begun()
 }
 
 // read reads what comes next into the buffer and returns the read's error.
@@ -219,7 +219,7 @@ func (s *echoLoop) readError(err error) error {
 	case err == nil:
 	case errors.Is(err, io.EOF):
 		s.ending = ErrClientClosed
-	case c.srv.closing.Load() && errors.Is(err, os.ErrDeadlineExceeded):
+	case c.srv.closing.Begun() && errors.Is(err, os.ErrDeadlineExceeded):
 		// Shutdown woke this connection: echo what it holds and what has
 		// arrived already, then go.
 		s.draining = true
@@ -227,7 +227,7 @@ func (s *echoLoop) readError(err error) error {
 		if s.idle.expired(c.rwc.SetReadDeadline, c.cfg.idle) {
 			s.ending = ErrIdleTimeout // echo what it holds, then go
 		}
-	case c.srv.closing.Load() && errors.Is(err, net.ErrClosed):
+	case c.srv.closing.Begun() && errors.Is(err, net.ErrClosed):
 		return ErrServerClosed
 	default:
 		return connError("read", err)
@@ -320,7 +320,7 @@ func (c *conn) write(buf, p []byte) error {
 				return ErrWriteTimeout
 			}
 			c.tick()
-		case c.srv.closing.Load() && errors.Is(err, net.ErrClosed):
+		case c.srv.closing.Begun() && errors.Is(err, net.ErrClosed):
 			return ErrServerClosed
 		default:
 			return connError("write echo", err)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/echospec/echo/internal/describe"
+	"github.com/echospec/echo/internal/lifecycle"
 	"github.com/echospec/echo/internal/ratelog"
 )
 
@@ -117,7 +118,7 @@ type Server struct {
 	// just before the server starts accepting connections.
 	Ready func(addr net.Addr)
 
-	closing  atomic.Bool
+	closing  lifecycle.Closing
 	nextConn atomic.Uint64
 	rejected atomic.Uint64
 	overLog  ratelog.Limiter
@@ -130,7 +131,6 @@ type Server struct {
 	listeners map[net.Listener]struct{}
 	conns     map[*conn]struct{}
 	perIP     map[netip.Addr]int // open connections by client address, with MaxConnsPerIP
-	done      chan struct{}      // closed when Shutdown or Close begins
 	drained   chan struct{}      // closed when closing and no connection is left
 	isDrained bool
 }
@@ -138,7 +138,7 @@ type Server struct {
 // ListenAndServe listens on s.Addr and serves connections until Shutdown or
 // Close, after which it returns ErrServerClosed.
 func (s *Server) ListenAndServe() error {
-	if s.closing.Load() {
+	if s.closing.Begun() {
 		return ErrServerClosed
 	}
 	addr := s.Addr
@@ -170,11 +170,11 @@ func (s *Server) Serve(l net.Listener) error {
 		s.Ready(l.Addr())
 	}
 
-	var backoff time.Duration
+	var backoff lifecycle.Backoff
 	for {
 		rwc, err := l.Accept()
 		if err != nil {
-			if s.closing.Load() {
+			if s.closing.Begun() {
 				return ErrServerClosed
 			}
 			if !isTemporary(err) {
@@ -182,15 +182,12 @@ func (s *Server) Serve(l net.Listener) error {
 			}
 			// Out of file descriptors and the like: wait, as net/http does,
 			// instead of spinning or giving up on every other client.
-			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-			s.logger().Warn("accept failed; retrying", "addr", l.Addr().String(), "err", err, "retry_in", backoff)
-			select {
-			case <-time.After(backoff):
-			case <-s.doneChan():
-			}
+			wait := backoff.Next()
+			s.logger().Warn("accept failed; retrying", "addr", l.Addr().String(), "err", err, "retry_in", wait)
+			lifecycle.Sleep(wait, s.closing.Done())
 			continue
 		}
-		backoff = 0
+		backoff.Reset()
 		c := &conn{srv: s, cfg: cfg, rwc: rwc, id: s.nextConn.Add(1)}
 		if s.MaxConnsPerIP > 0 {
 			c.ip = clientIP(rwc)
@@ -288,8 +285,7 @@ func (s *Server) logger() *slog.Logger {
 
 // initLocked makes the channels; s.mu must be held.
 func (s *Server) initLocked() {
-	if s.done == nil {
-		s.done = make(chan struct{})
+	if s.drained == nil {
 		s.drained = make(chan struct{})
 		s.listeners = make(map[net.Listener]struct{})
 		s.conns = make(map[*conn]struct{})
@@ -297,18 +293,11 @@ func (s *Server) initLocked() {
 	}
 }
 
-func (s *Server) doneChan() <-chan struct{} {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.initLocked()
-	return s.done
-}
-
 func (s *Server) trackListener(l net.Listener) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.initLocked()
-	if s.closing.Load() {
+	if s.closing.Begun() {
 		return false
 	}
 	s.listeners[l] = struct{}{}
@@ -337,7 +326,7 @@ func (s *Server) trackConn(c *conn) admission {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.initLocked()
-	if s.closing.Load() {
+	if s.closing.Begun() {
 		return closing
 	}
 	if s.MaxConns > 0 && len(s.conns) >= s.MaxConns {
@@ -420,7 +409,7 @@ func (s *Server) heldOver(remote net.Addr) {
 }
 
 func (s *Server) markDrainedLocked() {
-	if s.closing.Load() && len(s.conns) == 0 && !s.isDrained {
+	if s.closing.Begun() && len(s.conns) == 0 && !s.isDrained {
 		s.isDrained = true
 		close(s.drained)
 	}
@@ -432,9 +421,7 @@ func (s *Server) beginClosing() []*conn {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.initLocked()
-	if !s.closing.Swap(true) {
-		close(s.done)
-	}
+	s.closing.Begin()
 	for l := range s.listeners {
 		l.Close()
 		delete(s.listeners, l)

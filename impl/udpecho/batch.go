@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"runtime"
 
+	"github.com/echospec/echo/internal/lifecycle"
 	"golang.org/x/net/ipv4"
 	"golang.org/x/net/ipv6"
 )
@@ -41,7 +42,7 @@ func (s *Server) serveBatches(udp *net.UDPConn, batch batchConn) error {
 		in[i].Buffers = [][]byte{make([]byte, maxDatagram)}
 	}
 	outBuffers := make([][1][]byte, batchSize) // out's Buffers, allocated once
-	var backoff backoff
+	var backoff lifecycle.Backoff
 	for {
 		n, err := batch.ReadBatch(in, 0)
 		if err != nil {
@@ -50,7 +51,7 @@ func (s *Server) serveBatches(udp *net.UDPConn, batch batchConn) error {
 			}
 			continue
 		}
-		backoff = 0
+		backoff.Reset()
 		out = out[:0]
 		for i := range in[:n] {
 			m := &in[i]

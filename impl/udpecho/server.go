@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/echospec/echo/internal/describe"
+	"github.com/echospec/echo/internal/lifecycle"
 	"github.com/echospec/echo/internal/ratelog"
 )
 
@@ -58,9 +59,8 @@ type Server struct {
 	refusedLog ratelog.Limiter
 	failedLog  ratelog.Limiter
 
-	closing atomic.Bool
+	closing lifecycle.Closing
 	mu      sync.Mutex
-	done    chan struct{}                    // closed when Shutdown or Close begins
 	serving map[net.PacketConn]chan struct{} // each closed when its Serve returns
 }
 
@@ -70,7 +70,7 @@ func (s *Server) Refused() uint64 { return s.refused.Load() }
 // ListenAndServe listens on s.Addr and serves until Shutdown or Close,
 // after which it returns ErrServerClosed.
 func (s *Server) ListenAndServe() error {
-	if s.closing.Load() {
+	if s.closing.Begun() {
 		return ErrServerClosed
 	}
 	addr := s.Addr
@@ -114,7 +114,7 @@ func (s *Server) Serve(pc net.PacketConn) error {
 		}
 	}
 	buf := make([]byte, maxDatagram)
-	var backoff backoff
+	var backoff lifecycle.Backoff
 	for {
 		n, src, err := readFrom(pc, udp, buf)
 		if err != nil {
@@ -123,7 +123,7 @@ func (s *Server) Serve(pc net.PacketConn) error {
 			}
 			continue
 		}
-		backoff = 0
+		backoff.Reset()
 		if payload := buf[:n]; s.admit(src, payload) {
 			if err := writeTo(pc, udp, payload, src); err != nil {
 				s.answerFailed(src, err)
@@ -147,25 +147,18 @@ func (s *Server) admit(src netip.AddrPort, payload []byte) bool {
 	return true
 }
 
-// backoff is how long to wait after a failed read before the next.
-type backoff time.Duration
-
 // readFailed reports a failed read and waits a little, as a socket that
 // fails every read must not make the server spin. It returns the error
 // Serve returns when the failure ends the serving.
-func (s *Server) readFailed(err error, b *backoff) error {
-	if s.closing.Load() {
+func (s *Server) readFailed(err error, b *lifecycle.Backoff) error {
+	if s.closing.Begun() {
 		return ErrServerClosed
 	}
 	if errors.Is(err, net.ErrClosed) {
 		return fmt.Errorf("read datagram: %w", err)
 	}
 	s.fail(s.Observer, netip.AddrPort{}, fmt.Errorf("read datagram: %w", describe.Cause(err)))
-	*b = backoff(min(max(2*time.Duration(*b), 5*time.Millisecond), time.Second))
-	select {
-	case <-time.After(time.Duration(*b)):
-	case <-s.doneChan():
-	}
+	lifecycle.Sleep(b.Next(), s.closing.Done())
 	return nil
 }
 
@@ -234,24 +227,16 @@ func (s *Server) logger() *slog.Logger {
 
 // initLocked makes the maps and channels; s.mu must be held.
 func (s *Server) initLocked() {
-	if s.done == nil {
-		s.done = make(chan struct{})
+	if s.serving == nil {
 		s.serving = make(map[net.PacketConn]chan struct{})
 	}
-}
-
-func (s *Server) doneChan() <-chan struct{} {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.initLocked()
-	return s.done
 }
 
 func (s *Server) track(pc net.PacketConn, served chan struct{}) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.initLocked()
-	if s.closing.Load() {
+	if s.closing.Begun() {
 		return false
 	}
 	s.serving[pc] = served
@@ -270,9 +255,7 @@ func (s *Server) beginClosing() ([]net.PacketConn, []chan struct{}) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.initLocked()
-	if !s.closing.Swap(true) {
-		close(s.done)
-	}
+	s.closing.Begin()
 	pcs := make([]net.PacketConn, 0, len(s.serving))
 	served := make([]chan struct{}, 0, len(s.serving))
 	for pc, done := range s.serving {
