@@ -54,7 +54,7 @@ Feature: Working with the tools people already have
 
     Examples:
       | proto | server               |
-      | TCP   | an echo server       |
+      | TCP   | a stream echo server |
       | UDP   | a UDP echo server    |
 
   Scenario: Our TCP client against socat's echo server

@@ -24,7 +24,7 @@ Feature: Limits: the server stays up, bounded and fair, whatever a client does
     And clients A and B are connected
     When client A disconnects
     And the server saw client A's connection end because the client closed it
-    Then client C sends "hello\n" and receives it back
+    Then client C is served: "hello\n" comes back
 
   Scenario: Too many connections from one address: the one over the limit is closed, other addresses are served
     Like xinetd's per_source: one host cannot take every connection.
@@ -34,7 +34,7 @@ Feature: Limits: the server stays up, bounded and fair, whatever a client does
     When client C connects from 127.0.0.2
     Then client C finds its connection closed by the server
     And the server saw 1 connection rejected for too many from one address
-    And client D sends "hello\n" and receives it back
+    And client D is served: "hello\n" comes back
     And clients A and B are still served
 
   Scenario: Past the budget for held bytes, an unfinished line is echoed as it stands, and nothing is lost
@@ -46,9 +46,9 @@ Feature: Limits: the server stays up, bounded and fair, whatever a client does
     buffer here, so 256 KiB hold four of them.
 
     Given the server holds at most 256 KiB for all clients together
-    When clients A, B, C, D and E each send 60 KiB of a line without its newline, and the server has read it
+    When the server has received 60 KiB of a line without its newline from each of clients A, B, C, D and E
     Then the server echoed 1 unfinished line before its newline came, to stay within the budget
-    And client F sends "hello\n" and receives it back
+    And client F is served: "hello\n" comes back
     When clients A, B, C, D and E each send its newline
     Then clients A, B, C, D and E each receive their whole line back
 
@@ -57,7 +57,7 @@ Feature: Limits: the server stays up, bounded and fair, whatever a client does
     When client A is connected
     Then the server closed client A's connection after at least 300 milliseconds, because it was idle
     And client A finds its connection closed by the server
-    And client B sends "hello\n" and receives it back
+    And client B is served: "hello\n" comes back
 
   Scenario: A client that keeps talking is never idle
     Given the server closes connections idle for 300 milliseconds
@@ -68,7 +68,7 @@ Feature: Limits: the server stays up, bounded and fair, whatever a client does
 
   Scenario: An idle client's unfinished line comes back before it is disconnected
     Given the server closes connections idle for 300 milliseconds
-    When client A sends "half a line" and the server has read it
+    When the server has received "half a line" from client A
     Then client A receives "half a line" and then the end of the stream
     And the server saw client A's connection end because it was idle
 
@@ -80,7 +80,7 @@ Feature: Limits: the server stays up, bounded and fair, whatever a client does
     Given the server gives up on a client that reads none of its echo for 500 milliseconds
     When client A, which never reads, sends 64 MiB
     And the server has read 1 MiB from client A
-    Then client B sends "hello\n" and receives it back
+    Then client B is served: "hello\n" comes back
     And the server saw client A's connection end because it stopped reading
     And the server took in less than 16 MiB of the 64 MiB client A sent
 
@@ -108,7 +108,7 @@ Feature: Limits: the server stays up, bounded and fair, whatever a client does
     Given tcpserver is running
     When client A, which never reads, sends 64 MiB
     And the server has read 1 MiB from client A
-    Then client B sends "hello\n" and receives it back
+    Then client B is served: "hello\n" comes back
     And tcpserver's peak resident memory stayed under 64 MiB
 
   @process @load
@@ -118,6 +118,6 @@ Feature: Limits: the server stays up, bounded and fair, whatever a client does
 
     Given tcpserver -framing line is running with its other defaults and no event stream
     When 5000 clients each send 60 KiB of a line without its newline
-    Then a new client sends "hello\n" and receives it back within 1 second
+    Then a new client is served within 1 second: "hello\n" comes back
     And each of them sends its newline and receives its whole line back
     And tcpserver's peak resident memory stayed under 160 MiB

@@ -6,11 +6,8 @@ Feature: Load: many clients at once, each served in full
   generous, only there so that nothing hangs; how fast the server is,
   the benchmarks measure (make bench).
 
-  Background:
-    Given an echo server
-
   Scenario Outline: 200 clients at once, 200 messages each, every echo byte-exact (<framing> server)
-    Given the server uses <framing> framing
+    Given a <framing> echo server
     When 200 clients each send 200 lines at the same time, all within 60 seconds
     Then every client receives exactly its own lines, in order
     And the server saw 200 connections

@@ -14,7 +14,7 @@ Feature: The binaries as processes
 
     Given tcpserver -framing line is running
     And client A sends "a whole line\n" and receives it back
-    And client B sends "half a line" and the server has read it
+    And the server has received "half a line" from client B
     And client C is connected
     When tcpserver gets <signal>
     Then it exits with status 0

@@ -10,16 +10,13 @@ Feature: Every client is served on its own
 
   Each scenario runs once with each framing.
 
-  Background:
-    Given an echo server
-
   Scenario Outline: Client disconnects: only its own connection ends (<framing> server)
-    Given the server uses <framing> framing
+    Given a <framing> echo server
     And client A sends "hello\n" and receives it back
     And client B is connected
     When client A disconnects
     Then the server saw client A's connection end because the client closed it
-    And client B sends "still there?\n" and receives it back
+    And client B is still served: "still there?\n" comes back
 
     Examples:
       | framing      |
@@ -30,12 +27,12 @@ Feature: Every client is served on its own
     A reset is how a connection ends when a program crashes or a middlebox
     gives up on it: the client's side vanishes without the usual goodbye.
 
-    Given the server uses <framing> framing
-    And client A sends "half a li" and the server has read it
+    Given a <framing> echo server
+    And the server has received "half a li" from client A
     And client B is connected
     When client A resets its connection
     Then the server saw client A's connection end because it was reset
-    And client B sends "still there?\n" and receives it back
+    And client B is still served: "still there?\n" comes back
 
     Examples:
       | framing      |
@@ -46,7 +43,7 @@ Feature: Every client is served on its own
     Whenever the reset comes, even before the server first looked at the
     connection, the server reports it in the same words.
 
-    Given the server uses <framing> framing
+    Given a <framing> echo server
     And the server is too busy to accept connections
     And client A connects
     When client A resets its connection
@@ -59,7 +56,7 @@ Feature: Every client is served on its own
       | fixed-buffer |
 
   Scenario Outline: 50 clients at once: each gets back only its own lines (<framing> server)
-    Given the server uses <framing> framing
+    Given a <framing> echo server
     When 50 clients each send 20 lines at the same time
     Then every client receives exactly its own lines, in order
     And the server saw 50 connections

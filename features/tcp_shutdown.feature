@@ -11,7 +11,7 @@ Feature: Graceful shutdown
     Given a line echo server
 
   Scenario: Unfinished line: comes back before the server closes
-    Given a client sends "unfinished" and the server has read it
+    Given the server has received "unfinished" from a client
     When the server shuts down
     Then the client receives "unfinished" and then the end of the stream
     And the server saw the client's connection end because the server shut down

@@ -23,8 +23,12 @@ func serverHoldsAtMostNKibForAll(ctx context.Context, kib int) error {
 	return w.configure(func() { w.maxHeld = int64(kib) << 10 })
 }
 
-// clientsEachSendNKibLineWithoutNewline is the step `^`+clientList+` each send (\d+) KiB of a line without its newline, and the server has read it$`.
-func clientsEachSendNKibLineWithoutNewline(ctx context.Context, list string, kib int) error {
+// serverHasReceivedUnfinishedLines is the step `^the server has received
+// (\d+) KiB of a line without its newline from each of `+clientList+`$`:
+// each client sends that much of a line, and the step returns once the
+// server has read it all, so that what the scenario checks next finds it
+// held (or echoed, over the budget).
+func serverHasReceivedUnfinishedLines(ctx context.Context, kib int, list string) error {
 	w := worldFrom(ctx)
 	for i, name := range names(list) {
 		if _, err := w.sendUnfinishedLine(name, i, kib); err != nil {
@@ -122,8 +126,9 @@ func nClientsEachSendNKibLineWithout(ctx context.Context, n, kib int) error {
 	return nil
 }
 
-// newClientSendsTextReceivesBackWithinN is the step `^a new client sends `+quoted+` and receives it back within (\d+) seconds?$`.
-func newClientSendsTextReceivesBackWithinN(ctx context.Context, text string, s int) error {
+// newClientIsServedWithin is the step `^a new client is served within
+// (\d+) seconds?: `+quoted+` comes back$`.
+func newClientIsServedWithin(ctx context.Context, s int, text string) error {
 	w := worldFrom(ctx)
 	start := time.Now()
 	p, err := w.peer("a new client")

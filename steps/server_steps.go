@@ -14,9 +14,6 @@ import (
 	"github.com/echospec/echo/impl/tcpecho"
 )
 
-// echoServer is the step `^an echo server$`.
-func echoServer(ctx context.Context) error { return nil }
-
 // serverBufferHoldsNBytes is the step `^the server's buffer holds (\d+) bytes?$`.
 func serverBufferHoldsNBytes(ctx context.Context, n int) error {
 	w := worldFrom(ctx)
@@ -41,8 +38,11 @@ func clientSendsText(ctx context.Context, name, text string) error {
 	return err
 }
 
-// clientSendsTextServerHasRead is the step `^`+client+` sends `+quoted+` and the server has read it$`.
-func clientSendsTextServerHasRead(ctx context.Context, name, text string) error {
+// serverHasReceivedFrom is the step `^the server has received `+quoted+`
+// from `+client+`$`: the client sends the text, and the step returns once
+// the server has read it, so that what the scenario does next (a
+// shutdown, a reset, an idle wait) finds the text in the server's hands.
+func serverHasReceivedFrom(ctx context.Context, text, name string) error {
 	p, err := sendText(ctx, name, text)
 	if err != nil {
 		return err
