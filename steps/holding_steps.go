@@ -14,9 +14,6 @@ import (
 	"github.com/echospec/echo/impl/tcpecho"
 )
 
-// clientList is "clients A, B and C": each a client of the scenario.
-const clientList = `clients ([A-Z](?:, [A-Z])* and [A-Z])`
-
 // serverHoldsAtMostNKibForAll is the step `^the server holds at most (\d+) KiB for all clients together$`.
 func serverHoldsAtMostNKibForAll(ctx context.Context, kib int) error {
 	w := worldFrom(ctx)
@@ -184,10 +181,10 @@ func clientsAreConnectedFromN(ctx context.Context, list, ip string) error {
 	return nil
 }
 
-// clientConnectsFromN is the step `^client ([A-Z]) connects from (127\.\d+\.\d+\.\d+)$`.
+// clientConnectsFromN is the step `^`+client+` connects from (127\.\d+\.\d+\.\d+)$`.
 func clientConnectsFromN(ctx context.Context, name, ip string) error {
 	w := worldFrom(ctx)
-	w.sources["client "+name] = ip
+	w.sources[clientName(name)] = ip
 	return connects(ctx, name)
 }
 
@@ -199,12 +196,12 @@ func serverSawNConnectionsRejectedForTooMany(ctx context.Context, n int) error {
 	return err
 }
 
-// clientSendsLinesWithoutEndReadingEchoFor is the step `^client ([A-Z]) sends lines without end, reading the echo for (\d+) milliseconds, then stops reading$`.
+// clientSendsLinesWithoutEndReadingEchoFor is the step `^`+client+` sends lines without end, reading the echo for (\d+) milliseconds, then stops reading$`.
 func clientSendsLinesWithoutEndReadingEchoFor(ctx context.Context, name string, ms int) error {
 	w := worldFrom(ctx)
 	// A small receive buffer, so that once the client stops reading,
 	// its kernel soon stops taking bytes for it too.
-	p, err := w.peerWith("client "+name, smallReceiveBuffer)
+	p, err := w.peerWith(clientName(name), smallReceiveBuffer)
 	if err != nil {
 		return err
 	}
@@ -214,15 +211,15 @@ func clientSendsLinesWithoutEndReadingEchoFor(ctx context.Context, name string, 
 	return nil
 }
 
-// serverLetClientGoBecauseStoppedReadingN is the step `^the server let client ([A-Z]) go because it stopped reading, (\d+) to (\d+) milliseconds after its last read$`.
+// serverLetClientGoBecauseStoppedReadingN is the step `^the server let `+client+` go because it stopped reading, (\d+) to (\d+) milliseconds after its last read$`.
 func serverLetClientGoBecauseStoppedReadingN(ctx context.Context, name string, from, to int) error {
 	w := worldFrom(ctx)
-	p := w.peers["client "+name]
+	p := w.peers[clientName(name)]
 	if p == nil || p.lastRead == nil {
 		return fmt.Errorf("client %s has not stopped reading", name)
 	}
 	local := p.local()
-	events, err := w.events.waitFor(ctx, "client "+name+"'s connection to end", func(events []event) bool {
+	events, err := w.events.waitFor(ctx, clientName(name)+"'s connection to end", func(events []event) bool {
 		return closedEvent(events, local) != nil
 	})
 	if err != nil {
@@ -309,10 +306,10 @@ func (p *peer) stopReadingAfter(d time.Duration) (stopped <-chan time.Time, done
 // connects connects the named client, which the server may close at once.
 func connects(ctx context.Context, name string) error {
 	w := worldFrom(ctx)
-	_, err := w.peer("client " + name)
+	_, err := w.peer(clientName(name))
 	if errors.Is(err, syscall.ECONNRESET) {
 		// The server closed it so fast that the connect itself saw it.
-		w.resetOnConnect = append(w.resetOnConnect, "client "+name)
+		w.resetOnConnect = append(w.resetOnConnect, clientName(name))
 		return nil
 	}
 	return err

@@ -46,7 +46,7 @@ func serverGivesUpOnClientThatReadsNone(ctx context.Context, ms int) error {
 	return w.configure(func() { w.writeTimeout = time.Duration(ms) * time.Millisecond })
 }
 
-// clientsAreConnected is the step `^clients ([A-Z](?:, [A-Z])* and [A-Z]) are connected$`.
+// clientsAreConnected is the step `^`+clientList+` are connected$`.
 func clientsAreConnected(ctx context.Context, list string) error {
 	for _, name := range names(list) {
 		if _, err := worldFrom(ctx).connected(ctx, name); err != nil {
@@ -56,13 +56,13 @@ func clientsAreConnected(ctx context.Context, list string) error {
 	return nil
 }
 
-// clientFindsConnectionClosedByServer is the step `^client ([A-Z]) finds its connection closed by the server$`.
+// clientFindsConnectionClosedByServer is the step `^`+client+` finds its connection closed by the server$`.
 func clientFindsConnectionClosedByServer(ctx context.Context, name string) error {
 	w := worldFrom(ctx)
-	if slices.Contains(w.resetOnConnect, "client "+name) {
+	if slices.Contains(w.resetOnConnect, clientName(name)) {
 		return nil
 	}
-	p, err := w.peer("client " + name)
+	p, err := w.peer(clientName(name))
 	if err != nil {
 		return err
 	}
@@ -85,7 +85,7 @@ func serverSawNConnectionsRejectedForBeingOver(ctx context.Context, n int) error
 	return err
 }
 
-// clientsAreStillServed is the step `^clients ([A-Z](?:, [A-Z])* and [A-Z]) are still served$`.
+// clientsAreStillServed is the step `^`+clientList+` are still served$`.
 func clientsAreStillServed(ctx context.Context, list string) error {
 	for _, name := range names(list) {
 		p, err := worldFrom(ctx).peer(name)
@@ -99,15 +99,15 @@ func clientsAreStillServed(ctx context.Context, list string) error {
 	return nil
 }
 
-// serverClosedClientConnectionAfterAtLeastN is the step `^the server closed client ([A-Z])'s connection after at least (\d+) milliseconds, because it was idle$`.
+// serverClosedClientConnectionAfterAtLeastN is the step `^the server closed `+client+`'s connection after at least (\d+) milliseconds, because it was idle$`.
 func serverClosedClientConnectionAfterAtLeastN(ctx context.Context, name string, ms int) error {
 	w := worldFrom(ctx)
-	p, err := w.peer("client " + name)
+	p, err := w.peer(clientName(name))
 	if err != nil {
 		return err
 	}
 	local := p.local()
-	events, err := w.events.waitFor(ctx, "client "+name+"'s connection to end", func(events []event) bool {
+	events, err := w.events.waitFor(ctx, clientName(name)+"'s connection to end", func(events []event) bool {
 		return closedReason(events, local) != nil
 	})
 	if err != nil {
@@ -120,10 +120,10 @@ func serverClosedClientConnectionAfterAtLeastN(ctx context.Context, name string,
 	return nil
 }
 
-// clientConnectionIsStillOpen is the step `^client ([A-Z])'s connection is still open$`.
+// clientConnectionIsStillOpen is the step `^`+client+`'s connection is still open$`.
 func clientConnectionIsStillOpen(ctx context.Context, name string) error {
 	w := worldFrom(ctx)
-	p, err := w.peer("client " + name)
+	p, err := w.peer(clientName(name))
 	if err != nil {
 		return err
 	}
@@ -131,9 +131,9 @@ func clientConnectionIsStillOpen(ctx context.Context, name string) error {
 	return p.exchange([]byte("still open?\n"))
 }
 
-// clientWhichNeverReadsSendsNMib is the step `^client ([A-Z]), which never reads, sends (\d+) MiB$`.
+// clientWhichNeverReadsSendsNMib is the step `^`+client+`, which never reads, sends (\d+) MiB$`.
 func clientWhichNeverReadsSendsNMib(ctx context.Context, name string, mib int) error {
-	p, err := worldFrom(ctx).peerWith("client "+name, smallReceiveBuffer)
+	p, err := worldFrom(ctx).peerWith(clientName(name), smallReceiveBuffer)
 	if err != nil {
 		return err
 	}
@@ -141,10 +141,10 @@ func clientWhichNeverReadsSendsNMib(ctx context.Context, name string, mib int) e
 	return nil
 }
 
-// serverHasReadNMibFromClient is the step `^the server has read (\d+) MiB from client ([A-Z])$`.
+// serverHasReadNMibFromClient is the step `^the server has read (\d+) MiB from `+client+`$`.
 func serverHasReadNMibFromClient(ctx context.Context, mib int, name string) error {
 	w := worldFrom(ctx)
-	p, err := w.peer("client " + name)
+	p, err := w.peer(clientName(name))
 	if err != nil {
 		return err
 	}
@@ -155,10 +155,10 @@ func serverHasReadNMibFromClient(ctx context.Context, mib int, name string) erro
 	return err
 }
 
-// serverTookInLessThanNMibN is the step `^the server took in less than (\d+) MiB of the (\d+) MiB client ([A-Z]) sent$`.
+// serverTookInLessThanNMibN is the step `^the server took in less than (\d+) MiB of the (\d+) MiB `+client+` sent$`.
 func serverTookInLessThanNMibN(ctx context.Context, most, sent int, name string) error {
 	w := worldFrom(ctx)
-	p, err := w.peer("client " + name)
+	p, err := w.peer(clientName(name))
 	if err != nil {
 		return err
 	}
@@ -171,9 +171,9 @@ func serverTookInLessThanNMibN(ctx context.Context, most, sent int, name string)
 	return nil
 }
 
-// clientSendsNMibRandomBytesReadingEcho is the step `^client ([A-Z]) sends (\d+) MiB of random bytes, reading the echo slowly, and finishes sending$`.
+// clientSendsNMibRandomBytesReadingEcho is the step `^`+client+` sends (\d+) MiB of random bytes, reading the echo slowly, and finishes sending$`.
 func clientSendsNMibRandomBytesReadingEcho(ctx context.Context, name string, mib int) error {
-	p, err := worldFrom(ctx).peer("client " + name)
+	p, err := worldFrom(ctx).peer(clientName(name))
 	if err != nil {
 		return err
 	}

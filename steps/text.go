@@ -19,6 +19,9 @@ const (
 	// client names a client: "a client" and "the client" are one and the
 	// same; "client A", "client B" are others.
 	client = `((?:a|the) client|client [A-Za-z0-9]+)`
+	// clientList names several clients, "clients A and B" or "clients A,
+	// B and C"; names turns it into their names, "client A", "client B".
+	clientList = `clients ([A-Z](?:, [A-Z])* and [A-Z])`
 )
 
 var (
