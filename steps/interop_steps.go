@@ -3,7 +3,6 @@ package steps
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net"
 )
 
@@ -65,26 +64,6 @@ func xinetdBuiltInEcho(ctx context.Context) error {
 	}
 	s, addr, err := xinetdEcho(dir)
 	return w.useThirdParty(ctx, s, err, func() { w.elsewhere, w.udp.elsewhere = addr, addr })
-}
-
-// toolRun is what a client tool that is not ours sent and printed.
-type toolRun struct {
-	name          string
-	sent, printed []byte
-	err           error
-}
-
-func (r *toolRun) check(want []byte) error {
-	if r == nil {
-		return errNothing
-	}
-	if r.err != nil {
-		return r.err
-	}
-	if string(r.printed) != string(want) {
-		return fmt.Errorf("%s printed something else: %s", r.name, difference(want, r.printed))
-	}
-	return nil
 }
 
 // toolSends runs tool as a client of the scenario's server over proto, to
