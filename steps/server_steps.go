@@ -233,13 +233,10 @@ func sawMessages(ctx context.Context, list string) error {
 	return nil
 }
 
+// sawMessagesOfAtMost is the step `^the server saw (\d+) messages? of at
+// most (\d+) bytes$`.
 func sawMessagesOfAtMost(ctx context.Context, n, size int) error {
-	w := worldFrom(ctx)
-	total := 0
-	for _, p := range w.peers {
-		total += p.sent
-	}
-	got, err := allMessages(ctx, total)
+	got, err := messagesOfAllSent(ctx)
 	if err != nil {
 		return err
 	}
@@ -254,12 +251,7 @@ func sawMessagesOfAtMost(ctx context.Context, n, size int) error {
 // sawNoMessageLargerThan waits for every byte the clients sent to have been
 // taken as messages, and checks that none was longer than size.
 func sawNoMessageLargerThan(ctx context.Context, size int) error {
-	w := worldFrom(ctx)
-	total := 0
-	for _, p := range w.peers {
-		total += p.sent
-	}
-	got, err := allMessages(ctx, total)
+	got, err := messagesOfAllSent(ctx)
 	if err != nil {
 		return err
 	}
@@ -269,6 +261,16 @@ func sawNoMessageLargerThan(ctx context.Context, size int) error {
 	}
 	assert.LessOrEqual(godog.T(ctx), longest, size, "the longest of the %d messages the server saw", len(got))
 	return nil
+}
+
+// messagesOfAllSent waits until every byte the scenario's clients sent has
+// been taken as messages, and returns those messages.
+func messagesOfAllSent(ctx context.Context) ([][]byte, error) {
+	total := 0
+	for _, p := range worldFrom(ctx).peers {
+		total += p.sent
+	}
+	return allMessages(ctx, total)
 }
 
 func sawMessageSizes(ctx context.Context, list string) error {
