@@ -17,9 +17,7 @@ package main
 import (
 	"context"
 	"flag"
-	"fmt"
 	"io"
-	"net"
 	"time"
 
 	"github.com/echospec/echo/impl/tcpecho"
@@ -44,7 +42,10 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 	fs := flag.NewFlagSet("tcpserver", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cli.SetUsage(fs, synopsis)
-	listen := cli.HostPort(fs, "listen", tcpecho.DefaultAddr, "`address` to listen on, host:port; port 0 picks a free port")
+	common := cli.AddServerFlags(fs, tcpecho.DefaultAddr, defaultShutdownTimeout,
+		"busy connections get to finish before they are closed; idle ones close at once",
+		"log every message, not only connections",
+		"connections, reads, whole messages")
 	var framing tcpecho.Framing
 	fs.TextVar(&framing, "framing", tcpecho.FramingStream, "`how` to echo: stream (each read at once, as RFC 862 asks: to test networks, balancers and clients), line (each line once whole: to see where messages begin and end) or fixed (in messages of at most -size bytes: to watch TCP deliver bytes in pieces)")
 	size := cli.PositiveInt(fs, "size", tcpecho.DefaultSize, "largest message in `bytes`, with -framing fixed")
@@ -54,16 +55,12 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 	maxHeld := cli.Count(fs, "max-held", defaultMaxHeld, "`bytes` all clients together may make the server hold between reads (unfinished lines, echoes not yet taken); past it unfinished lines are echoed on as they stand (0: no limit)")
 	idleTimeout := cli.Duration(fs, "idle-timeout", defaultIdleTimeout, "close a connection whose client sends nothing for this `duration` (0: never)")
 	writeTimeout := cli.Duration(fs, "write-timeout", defaultWriteTimeout, "close a connection whose client reads none of its echo for this `duration`; until then the server reads nothing more from it (0: never)")
-	shutdownTimeout := cli.Duration(fs, "shutdown-timeout", defaultShutdownTimeout, "on SIGINT, SIGTERM or SIGHUP, the `duration` busy connections get to finish before they are closed; idle ones close at once")
-	verbose := fs.Bool("v", false, "log every message, not only connections")
-	events := fs.String("events", "", "write every event (connections, reads, whole messages) as a JSON line to `file`, - for stdout; for programs watching the server")
-	eventsBuffer := cli.PositiveInt(fs, "events-buffer", cli.DefaultEventsBuffer, "`bytes` of events that may wait for a slow -events reader; past it events are dropped and counted")
 	if err := cli.Parse(fs, args, true, stdout); err != nil {
 		return err
 	}
 
-	logger := cli.NewLogger(stderr, *verbose)
-	eventStream, err := cli.OpenEvents(*events, stdout, *eventsBuffer, logger)
+	logger := cli.NewLogger(stderr, *common.Verbose)
+	eventStream, err := cli.OpenEvents(*common.Events, stdout, *common.EventsBuffer, logger)
 	if err != nil {
 		return err
 	}
@@ -73,7 +70,7 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 		stream = tcpecho.EventStream(w)
 	}
 	srv := &tcpecho.Server{
-		Addr:          *listen,
+		Addr:          *common.Listen,
 		Framing:       framing,
 		Size:          *size,
 		MaxLine:       *maxLine,
@@ -83,14 +80,10 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 		IdleTimeout:   *idleTimeout,
 		WriteTimeout:  *writeTimeout,
 		Logger:        logger,
-		Observer:      tcpecho.MultiObserver(tcpecho.LogObserver(logger, *verbose), stream),
-		Ready: func(addr net.Addr) {
-			// A contract, not a log line: scripts wait for it and read the
-			// port from it.
-			fmt.Fprintf(stderr, "listening on %s\n", addr)
-		},
+		Observer:      tcpecho.MultiObserver(tcpecho.LogObserver(logger, *common.Verbose), stream),
+		Ready:         cli.Ready(stderr),
 	}
-	if err := cli.Serve(ctx, srv, tcpecho.ErrServerClosed, *shutdownTimeout, logger); err != nil {
+	if err := cli.Serve(ctx, srv, tcpecho.ErrServerClosed, *common.ShutdownTimeout, logger); err != nil {
 		return err
 	}
 	logger.Info("stopped", "log_lines_dropped", cli.Dropped(stderr), "events_dropped", eventStream.Dropped())

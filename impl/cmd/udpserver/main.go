@@ -13,9 +13,7 @@ package main
 import (
 	"context"
 	"flag"
-	"fmt"
 	"io"
-	"net"
 	"time"
 
 	"github.com/echospec/echo/impl/udpecho"
@@ -31,31 +29,26 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 	fs := flag.NewFlagSet("udpserver", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cli.SetUsage(fs, synopsis)
-	listen := cli.HostPort(fs, "listen", udpecho.DefaultAddr, "`address` to listen on, host:port; port 0 picks a free port")
+	common := cli.AddServerFlags(fs, udpecho.DefaultAddr, 5*time.Second,
+		"the datagram being answered gets to finish",
+		"log every datagram",
+		"datagrams answered, refused, failed, with whole payloads")
 	guard := fs.Bool("guard", true, "refuse to answer service ports (below 1024, and 2049) and broadcast or multicast sources, which could start a reflection loop; -guard=false answers everyone")
-	shutdownTimeout := cli.Duration(fs, "shutdown-timeout", 5*time.Second, "on SIGINT, SIGTERM or SIGHUP, the `duration` the datagram being answered gets to finish")
-	verbose := fs.Bool("v", false, "log every datagram")
-	events := fs.String("events", "", "write every event (datagrams answered, refused, failed, with whole payloads) as a JSON line to `file`, - for stdout; for programs watching the server")
-	eventsBuffer := cli.PositiveInt(fs, "events-buffer", cli.DefaultEventsBuffer, "`bytes` of events that may wait for a slow -events reader; past it events are dropped and counted")
 	if err := cli.Parse(fs, args, true, stdout); err != nil {
 		return err
 	}
 
-	logger := cli.NewLogger(stderr, *verbose)
+	logger := cli.NewLogger(stderr, *common.Verbose)
 	srv := &udpecho.Server{
-		Addr:         *listen,
+		Addr:         *common.Listen,
 		DisableGuard: !*guard,
 		Logger:       logger,
-		Ready: func(addr net.Addr) {
-			// A contract, not a log line: scripts wait for it and read the
-			// port from it.
-			fmt.Fprintf(stderr, "listening on %s\n", addr)
-		},
+		Ready:        cli.Ready(stderr),
 	}
 	if !*guard {
 		logger.Warn("reflection guard off: answering every source, service ports included")
 	}
-	eventStream, err := cli.OpenEvents(*events, stdout, *eventsBuffer, logger)
+	eventStream, err := cli.OpenEvents(*common.Events, stdout, *common.EventsBuffer, logger)
 	if err != nil {
 		return err
 	}
@@ -65,8 +58,8 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 		stream = udpecho.EventStream(w)
 	}
 	// Without -v or -events nobody wants a datagram: no work per datagram.
-	srv.Observer = udpecho.MultiObserver(udpecho.LogObserver(logger, *verbose), stream)
-	if err := cli.Serve(ctx, srv, udpecho.ErrServerClosed, *shutdownTimeout, logger); err != nil {
+	srv.Observer = udpecho.MultiObserver(udpecho.LogObserver(logger, *common.Verbose), stream)
+	if err := cli.Serve(ctx, srv, udpecho.ErrServerClosed, *common.ShutdownTimeout, logger); err != nil {
 		return err
 	}
 	logger.Info("stopped", "refused_total", srv.Refused(), "log_lines_dropped", cli.Dropped(stderr), "events_dropped", eventStream.Dropped())
