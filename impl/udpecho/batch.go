@@ -42,6 +42,7 @@ func (s *Server) serveBatches(udp *net.UDPConn, batch batchConn) error {
 		in[i].Buffers = [][]byte{make([]byte, maxDatagram)}
 	}
 	outBuffers := make([][1][]byte, batchSize) // out's Buffers, allocated once
+	received := s.receivedObserver()
 	var backoff lifecycle.Backoff
 	for {
 		n, err := batch.ReadBatch(in, 0)
@@ -57,7 +58,7 @@ func (s *Server) serveBatches(udp *net.UDPConn, batch batchConn) error {
 			m := &in[i]
 			src := addrPort(m.Addr)
 			payload := m.Buffers[0][:m.N]
-			if !s.admit(src, payload) {
+			if !s.admit(src, payload, received) {
 				continue
 			}
 			if len(payload) == 0 {

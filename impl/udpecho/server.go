@@ -114,6 +114,7 @@ func (s *Server) Serve(pc net.PacketConn) error {
 		}
 	}
 	buf := make([]byte, maxDatagram)
+	received := s.receivedObserver()
 	var backoff lifecycle.Backoff
 	for {
 		n, src, err := readFrom(pc, udp, buf)
@@ -124,7 +125,7 @@ func (s *Server) Serve(pc net.PacketConn) error {
 			continue
 		}
 		backoff.Reset()
-		if payload := buf[:n]; s.admit(src, payload) {
+		if payload := buf[:n]; s.admit(src, payload, received) {
 			if err := writeTo(pc, udp, payload, src); err != nil {
 				s.answerFailed(src, err)
 			}
@@ -133,18 +134,28 @@ func (s *Server) Serve(pc net.PacketConn) error {
 }
 
 // admit tells whether to answer a datagram: the reflection guard's say,
-// reported to the Observer either way.
-func (s *Server) admit(src netip.AddrPort, payload []byte) bool {
+// reported either way, to received (nil if nobody wants answered
+// datagrams) or to the Observer for a refusal.
+func (s *Server) admit(src netip.AddrPort, payload []byte, received Observer) bool {
 	if !s.DisableGuard {
 		if why := refusal(src); why != nil {
 			s.refuse(s.Observer, src, payload, why)
 			return false
 		}
 	}
-	if wants(s.Observer, Received) {
-		s.Observer.Observe(Event{Kind: Received, Source: src, Payload: payload})
+	if received != nil {
+		received.Observe(Event{Kind: Received, Source: src, Payload: payload})
 	}
 	return true
+}
+
+// receivedObserver is the Observer to tell of each datagram answered, or
+// nil when it wants none: looked up once per Serve, not per datagram.
+func (s *Server) receivedObserver() Observer {
+	if wants(s.Observer, Received) {
+		return s.Observer
+	}
+	return nil
 }
 
 // readFailed reports a failed read and waits a little, as a socket that
