@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -90,10 +91,7 @@ var tcpClientErrors = []knownError{
 }
 
 func (p *tcpProcessClient) echo(ctx context.Context, msg []byte) ([]byte, error) {
-	timeout := p.d.Timeout
-	if timeout == 0 {
-		timeout = tcpecho.DefaultTimeout
-	}
+	timeout := cmp.Or(p.d.Timeout, tcpecho.DefaultTimeout)
 	args := []string{"-addr", p.addr, "-framing", p.d.Framing.String(), "-timeout", timeout.String()}
 	if p.d.Size != 0 {
 		args = append(args, "-size", strconv.Itoa(p.d.Size))
@@ -186,10 +184,7 @@ var udpClientErrors = []knownError{
 }
 
 func (p *udpProcessClient) echo(ctx context.Context, msgs ...[]byte) ([][]byte, error) {
-	timeout := p.d.Timeout
-	if timeout == 0 {
-		timeout = udpecho.DefaultTimeout
-	}
+	timeout := cmp.Or(p.d.Timeout, udpecho.DefaultTimeout)
 	args := []string{"-addr", p.addr, "-timeout", timeout.String(), "-retries", strconv.Itoa(p.d.Retries)}
 	for _, m := range msgs {
 		args = append(args, string(m))

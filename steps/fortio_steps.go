@@ -3,11 +3,11 @@ package steps
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 )
 
 // fortioMakesNCallsNBytesOverN is the step `^fortio makes (\d+) calls of (\d+) bytes over (TCP|UDP), (\d+) connections at (\d+) calls a second$`.
@@ -34,7 +34,7 @@ func fortioMakesNCallsNBytesOverN(ctx context.Context, calls, size int, proto st
 		"-n", strconv.Itoa(calls), "-payload-size", strconv.Itoa(size), "-c", strconv.Itoa(conns), "-qps", strconv.Itoa(qps),
 		"-timeout", "2s", "-json", report, addr)
 	if err != nil {
-		if strings.Contains(err.Error(), errMissingTool.Error()) {
+		if errors.Is(err, errMissingTool) {
 			return skipScenario(ctx, "%v", err)
 		}
 		return err

@@ -3,8 +3,6 @@ package steps
 import (
 	"bufio"
 	"bytes"
-	"log/slog"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,11 +24,8 @@ import (
 // -godog.format=junit:FILE writes, and reads it back with a JUnit parser
 // that is not the one that wrote it, as a CI server would.
 func TestJUnitReportOfARealRun(t *testing.T) {
-	s := &tcpecho.Server{Logger: slog.New(slog.DiscardHandler)}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	go s.Serve(l)
-	defer s.Close()
+	tgt := ourServers(t, &tcpecho.Server{})
+	tgt.Mode, tgt.UDP = Conformance, "" // TCP only: the UDP scenarios skip
 
 	report := filepath.Join(t.TempDir(), "report.xml")
 	status, results := runSuite(nil, godog.Options{
@@ -41,7 +36,7 @@ func TestJUnitReportOfARealRun(t *testing.T) {
 		Concurrency: 4,
 		Strict:      true,
 		NoColors:    true,
-	}, Target{Mode: Conformance, TCP: l.Addr().String()})
+	}, tgt)
 	require.Zero(t, status)
 	count := results.Count()
 	require.Equal(t, 4, count.Skipped, "the UDP scenarios, for want of a UDP address")
