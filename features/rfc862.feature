@@ -56,7 +56,7 @@ Feature: RFC 862, what every echo service promises
   Scenario Outline: TCP: data comes back as it is received, not at a line end
     Given an echo service over TCP
     When a client sends "<data>" and keeps its side open
-    Then the client receives them back within 1 second
+    Then the client receives the same bytes back within 1 second
 
     Examples:
       | data             |
@@ -67,7 +67,7 @@ Feature: RFC 862, what every echo service promises
   Scenario: TCP: more than a line buffer holds comes back, not only the part that filled it
     Given an echo service over TCP
     When a client sends 100 KiB of random bytes with no line end and keeps its side open
-    Then the client receives them back within 1 second
+    Then the client receives the same bytes back within 1 second
 
   @udp
   Scenario Outline: UDP: a datagram's exact payload comes back

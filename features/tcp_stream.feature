@@ -22,7 +22,7 @@ Feature: Stream TCP echo, the default
 
   Scenario: A few bytes with no line end come back at once, the connection left open
     When a client sends "ping" and keeps its side open
-    Then the client receives them back within 1 second
+    Then the client receives the same bytes back within 1 second
 
   Scenario: Binary data comes back byte for byte
     When a client sends "\x00\xff\r\n\x00\x80"

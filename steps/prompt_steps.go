@@ -30,8 +30,8 @@ func clientSendsNRandomBytesWithNoLine(ctx context.Context, name string, n int, 
 	return sendAndKeepOpen(ctx, clientName(name), b)
 }
 
-// clientReceivesThemBackWithinNSeconds is the step `^`+client+` receives them back within (\d+) seconds?$`.
-func clientReceivesThemBackWithinNSeconds(ctx context.Context, name string, s int) error {
+// clientReceivesSameBytesBackWithin is the step `^`+client+` receives the same bytes back within (\d+) seconds?$`.
+func clientReceivesSameBytesBackWithin(ctx context.Context, name string, s int) error {
 	p, err := worldFrom(ctx).peer(clientName(name))
 	if err != nil {
 		return err

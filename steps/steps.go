@@ -129,7 +129,7 @@ func InitializeScenario(sc *godog.ScenarioContext) {
 	// Echoes that must not wait for a line end (prompt_steps.go)
 	sc.Step(`^`+client+` sends `+quoted+` and keeps its side open$`, clientSendsTextKeepsSideOpen)
 	sc.Step(`^`+client+` sends (\d+) (KiB|MiB) of random bytes with no line end and keeps its side open$`, clientSendsNRandomBytesWithNoLine)
-	sc.Step(`^`+client+` receives them back within (\d+) seconds?$`, clientReceivesThemBackWithinNSeconds)
+	sc.Step(`^`+client+` receives the same bytes back within (\d+) seconds?$`, clientReceivesSameBytesBackWithin)
 
 	// The TCP echo server and raw clients of it (server_steps.go)
 	sc.Step(`^a (stream|fixed-buffer|line) echo server$`, useFraming)
