@@ -71,39 +71,26 @@ type Event struct {
 // accepts, the others from the connection's own. It must be quick, for
 // the server waits for it. A server with no Observer does no work to make
 // events.
-type Observer interface {
-	Observe(Event)
-}
+type Observer = observe.Observer[Event]
 
 // Interests is what an Observer may also implement to say which kinds of
 // event it wants: a server does not make the others, so an observer of
 // connections costs nothing per message. Without it, an Observer gets all.
-type Interests interface {
-	Wants(EventKind) bool
-}
+type Interests = observe.Interests[EventKind]
 
 // wants tells whether obs wants events of kind k.
 func wants(obs Observer, k EventKind) bool { return observe.Wants[Event](obs, k) }
 
 // ObserverFunc lets an ordinary function be an Observer.
-type ObserverFunc func(Event)
-
-// Observe calls f(e).
-func (f ObserverFunc) Observe(e Event) { f(e) }
+type ObserverFunc = observe.Func[Event]
 
 // MultiObserver returns an Observer that tells each of obs, in order, of
 // the events it wants, skipping nil ones, as io.MultiWriter writes to each
 // writer; or nil when none is left, so that a server told of nothing still
 // does no work for it. It implements Interests: what any of them wants.
-func MultiObserver(obs ...Observer) Observer {
-	all := make([]observe.Observer[Event], len(obs))
-	for i, o := range obs {
-		if o != nil {
-			all[i] = o
-		}
-	}
-	return observe.Multi(func(e Event) EventKind { return e.Kind }, all...)
-}
+func MultiObserver(obs ...Observer) Observer { return observe.Multi(kindOf, obs...) }
+
+func kindOf(e Event) EventKind { return e.Kind }
 
 // Observers is MultiObserver.
 //

@@ -69,3 +69,9 @@ func (m multi[E, K]) Wants(k K) bool {
 	}
 	return false
 }
+
+// Func lets an ordinary function be an observer of events of type E.
+type Func[E any] func(E)
+
+// Observe calls f(e).
+func (f Func[E]) Observe(e E) { f(e) }
