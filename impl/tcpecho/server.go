@@ -1,6 +1,7 @@
 package tcpecho
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -12,7 +13,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/echospec/echo/internal/describe"
 	"github.com/echospec/echo/internal/lifecycle"
 	"github.com/echospec/echo/internal/ratelog"
 )
@@ -138,16 +138,9 @@ type Server struct {
 // ListenAndServe listens on s.Addr and serves connections until Shutdown or
 // Close, after which it returns ErrServerClosed.
 func (s *Server) ListenAndServe() error {
-	if s.closing.Begun() {
-		return ErrServerClosed
-	}
-	addr := s.Addr
-	if addr == "" {
-		addr = DefaultAddr
-	}
-	l, err := net.Listen("tcp", addr)
+	l, err := lifecycle.Listen(&s.closing, ErrServerClosed, net.Listen, "tcp", cmp.Or(s.Addr, DefaultAddr))
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", addr, describe.Cause(err))
+		return err
 	}
 	return s.Serve(l)
 }

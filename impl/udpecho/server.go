@@ -1,6 +1,7 @@
 package udpecho
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -70,16 +71,9 @@ func (s *Server) Refused() uint64 { return s.refused.Load() }
 // ListenAndServe listens on s.Addr and serves until Shutdown or Close,
 // after which it returns ErrServerClosed.
 func (s *Server) ListenAndServe() error {
-	if s.closing.Begun() {
-		return ErrServerClosed
-	}
-	addr := s.Addr
-	if addr == "" {
-		addr = DefaultAddr
-	}
-	pc, err := net.ListenPacket("udp", addr)
+	pc, err := lifecycle.Listen(&s.closing, ErrServerClosed, net.ListenPacket, "udp", cmp.Or(s.Addr, DefaultAddr))
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", addr, describe.Cause(err))
+		return err
 	}
 	return s.Serve(pc)
 }

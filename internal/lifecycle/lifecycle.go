@@ -5,9 +5,12 @@
 package lifecycle
 
 import (
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/echospec/echo/internal/describe"
 )
 
 // Closing says whether a server has begun to close. Its zero value is
@@ -63,4 +66,20 @@ func Sleep(d time.Duration, done <-chan struct{}) {
 	case <-t.C:
 	case <-done:
 	}
+}
+
+// Listen opens what a server's ListenAndServe serves, with listen (such
+// as net.Listen or net.ListenPacket), unless closing has begun, when it
+// returns closed (the server's ErrServerClosed); any other error names
+// the address and says why in words a user reads.
+func Listen[L any](c *Closing, closed error, listen func(network, addr string) (L, error), network, addr string) (L, error) {
+	var zero L
+	if c.Begun() {
+		return zero, closed
+	}
+	l, err := listen(network, addr)
+	if err != nil {
+		return zero, fmt.Errorf("listen on %s: %w", addr, describe.Cause(err))
+	}
+	return l, nil
 }
