@@ -72,12 +72,9 @@ var ErrStreamNotice = eventline.ErrNotice
 // error.
 func ReadEvent(line []byte) (Event, error) {
 	var l eventLine
-	if err := eventline.Decode(line, &l); err != nil {
-		return Event{}, err
-	}
-	kind, err := eventline.Kind(l.Kind, ConnOpened, ConnRejected)
+	kind, err := eventline.Decode(line, &l, ConnOpened, ConnRejected)
 	if err != nil {
-		return Event{}, fmt.Errorf("event %q: %w", line, err)
+		return Event{}, err
 	}
 	remote, err := netip.ParseAddrPort(l.Remote)
 	if err != nil {

@@ -1,16 +1,14 @@
 package tcpecho
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"net"
 	"syscall"
 	"testing"
 
+	"github.com/echospec/echo/internal/eventline/eventlinetest"
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 func TestEventStreamRoundTrips(t *testing.T) {
@@ -25,16 +23,7 @@ func TestEventStreamRoundTrips(t *testing.T) {
 		{Kind: ConnRejected, Conn: 5, Remote: remote, Reason: ErrTooManyFromSource},
 		{Kind: ConnClosed, Conn: 4, Remote: remote, Reason: fmt.Errorf("write echo: broken pipe")},
 	}
-	var buf bytes.Buffer
-	obs := EventStream(&buf)
-	for _, e := range events {
-		obs.Observe(e)
-	}
-	sc := bufio.NewScanner(&buf)
-	for _, want := range events {
-		require.True(t, sc.Scan())
-		got, err := ReadEvent(sc.Bytes())
-		require.NoError(t, err)
+	eventlinetest.RoundTrip(t, EventStream, ReadEvent, events, func(want, got Event) {
 		assert.Equal(t, want.Kind, got.Kind)
 		assert.Equal(t, want.Conn, got.Conn)
 		assert.Equal(t, want.Remote.String(), got.Remote.String())
@@ -46,7 +35,7 @@ func TestEventStreamRoundTrips(t *testing.T) {
 				assert.Equal(t, errors.Is(want.Reason, sentinel), errors.Is(got.Reason, sentinel), "%v is %v", want.Reason, sentinel)
 			}
 		}
-	}
+	})
 	_, err := ReadEvent([]byte(`{"kind":"nonsense"}`))
 	assert.Error(t, err)
 }

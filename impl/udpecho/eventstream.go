@@ -64,12 +64,9 @@ var ErrStreamNotice = eventline.ErrNotice
 // boundary. A line that is not an event of this stream is an error.
 func ReadEvent(line []byte) (Event, error) {
 	var l eventLine
-	if err := eventline.Decode(line, &l); err != nil {
-		return Event{}, err
-	}
-	kind, err := eventline.Kind(l.Kind, Received, Failed)
+	kind, err := eventline.Decode(line, &l, Received, Failed)
 	if err != nil {
-		return Event{}, fmt.Errorf("event %q: %w", line, err)
+		return Event{}, err
 	}
 	e := Event{Kind: kind, Payload: l.Payload, Reason: reasons.Read(l.Reason, l.Why)}
 	if e.Payload == nil {

@@ -1,14 +1,12 @@
 package udpecho
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
 	"net/netip"
 	"testing"
 
+	"github.com/echospec/echo/internal/eventline/eventlinetest"
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 func TestEventStreamRoundTrips(t *testing.T) {
@@ -21,16 +19,7 @@ func TestEventStreamRoundTrips(t *testing.T) {
 		{Kind: Failed, Source: src, Reason: errors.New("answer: operation not permitted")},
 		{Kind: Failed, Reason: errors.New("read datagram: no buffer space")}, // a failed read has no source
 	}
-	var buf bytes.Buffer
-	obs := EventStream(&buf)
-	for _, e := range events {
-		obs.Observe(e)
-	}
-	sc := bufio.NewScanner(&buf)
-	for _, want := range events {
-		require.True(t, sc.Scan())
-		got, err := ReadEvent(sc.Bytes())
-		require.NoError(t, err)
+	eventlinetest.RoundTrip(t, EventStream, ReadEvent, events, func(want, got Event) {
 		assert.Equal(t, want.Kind, got.Kind)
 		assert.Equal(t, want.Source, got.Source)
 		if want.Payload != nil {
@@ -40,7 +29,7 @@ func TestEventStreamRoundTrips(t *testing.T) {
 			assert.Equal(t, want.Reason.Error(), got.Reason.Error())
 			assert.Equal(t, errors.Is(want.Reason, ErrServicePort), errors.Is(got.Reason, ErrServicePort))
 		}
-	}
+	})
 }
 
 // A line that is not an event of this stream is an error, never a guess.

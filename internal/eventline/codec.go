@@ -28,35 +28,35 @@ func (e *Encoder) Encode(v any) {
 }
 
 // Decode parses one line of a stream into v, an event's line type with a
-// "kind" field. It returns an error wrapping ErrDropped or ErrNotice for a
-// line that is not an event, and one naming the line for bad JSON.
-func Decode(line []byte, v any) error {
+// "kind" field, and returns the event's kind: the one between first and
+// last whose String is that field. It returns an error wrapping
+// ErrDropped or ErrNotice for a line that is not an event, and one naming
+// the line for bad JSON or an unknown kind.
+func Decode[K named](line []byte, v any, first, last K) (K, error) {
 	var k struct {
 		Kind string `json:"kind"`
 	}
 	if err := json.Unmarshal(line, &k); err != nil {
-		return fmt.Errorf("event %q: %w", line, err)
+		return 0, fmt.Errorf("event %q: %w", line, err)
 	}
 	if err := Parse(line, k.Kind); err != nil {
-		return err
+		return 0, err
 	}
 	if err := json.Unmarshal(line, v); err != nil {
-		return fmt.Errorf("event %q: %w", line, err)
+		return 0, fmt.Errorf("event %q: %w", line, err)
 	}
-	return nil
-}
-
-// Kind finds the kind, between first and last, whose String is name.
-func Kind[K interface {
-	~int
-	String() string
-}](name string, first, last K) (K, error) {
-	for k := first; k <= last; k++ {
-		if k.String() == name {
-			return k, nil
+	for kind := first; kind <= last; kind++ {
+		if kind.String() == k.Kind {
+			return kind, nil
 		}
 	}
-	return 0, fmt.Errorf("unknown kind %q", name)
+	return 0, fmt.Errorf("event %q: unknown kind %q", line, k.Kind)
+}
+
+// named is what an event's kind is in each package: a small int with names.
+type named interface {
+	~int
+	String() string
 }
 
 // Reasons names the reasons a program can tell apart in a stream: each

@@ -32,26 +32,25 @@ type testLine struct {
 	N    int    `json:"n"`
 }
 
-func TestDecodeTellsEventsFromNotes(t *testing.T) {
-	var buf bytes.Buffer
-	NewEncoder(&buf).Encode(testLine{Kind: "x", N: 3})
-	var l testLine
-	require.NoError(t, Decode(buf.Bytes(), &l))
-	assert.Equal(t, 3, l.N)
-
-	assert.ErrorIs(t, Decode(Dropped(7), &l), ErrDropped)
-	assert.ErrorIs(t, Decode(Notice("stderr failed"), &l), ErrNotice)
-	assert.Error(t, Decode([]byte("{"), &l))
-}
-
 type kind int
 
-func (k kind) String() string { return [...]string{"", "one", "two"}[k] }
+func (k kind) String() string { return [...]string{"", "x", "y"}[k] }
 
-func TestKind(t *testing.T) {
-	k, err := Kind("two", kind(1), kind(2))
+func TestDecodeTellsEventsFromNotes(t *testing.T) {
+	var buf bytes.Buffer
+	NewEncoder(&buf).Encode(testLine{Kind: "y", N: 3})
+	var l testLine
+	k, err := Decode(buf.Bytes(), &l, kind(1), kind(2))
 	require.NoError(t, err)
 	assert.Equal(t, kind(2), k)
-	_, err = Kind("three", kind(1), kind(2))
+	assert.Equal(t, 3, l.N)
+
+	for line, want := range map[string]error{string(Dropped(7)): ErrDropped, string(Notice("stderr failed")): ErrNotice} {
+		_, err := Decode([]byte(line), &l, kind(1), kind(2))
+		assert.ErrorIs(t, err, want)
+	}
+	_, err = Decode([]byte("{"), &l, kind(1), kind(2))
 	assert.Error(t, err)
+	_, err = Decode([]byte(`{"kind":"z"}`), &l, kind(1), kind(2))
+	assert.ErrorContains(t, err, `unknown kind "z"`)
 }
