@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"strings"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/echospec/echo/impl/tcpecho"
 	"github.com/echospec/echo/impl/udpecho"
+	"github.com/echospec/echo/internal/testpeer"
 	"github.com/echospec/echo/steps/articlebugs"
 )
 
@@ -22,6 +24,20 @@ import (
 type conformance struct {
 	passed, failed, skipped []string
 	output                  string
+}
+
+// rfc862Run is how the tests here run the @rfc862 scenarios, as make
+// conformance does: reported with format to out, four at a time.
+func rfc862Run(format string, out io.Writer) godog.Options {
+	return godog.Options{
+		Format:      format,
+		Output:      out,
+		Paths:       []string{"../features"},
+		Tags:        "@rfc862",
+		Concurrency: 4,
+		Strict:      true,
+		NoColors:    true,
+	}
 }
 
 // checkConformance runs the @rfc862 scenarios against tgt, as make
@@ -32,15 +48,7 @@ func checkConformance(t *testing.T, tgt Target) conformance {
 	tgt.Mode = Conformance
 	require.NoError(t, tgt.Check())
 	var out bytes.Buffer
-	_, results := runSuite(nil, godog.Options{
-		Format:      "progress",
-		Output:      &out,
-		Paths:       []string{"../features"},
-		Tags:        "@rfc862",
-		Concurrency: 4,
-		Strict:      true,
-		NoColors:    true,
-	}, tgt)
+	_, results := runSuite(nil, rfc862Run("progress", &out), tgt)
 	c := conformance{output: out.String()}
 	for _, s := range results.list() {
 		switch s.outcome {
@@ -151,16 +159,13 @@ func TestALineServerIsNoRFC862Echo(t *testing.T) {
 // test ends, and returns their addresses as a conformance target.
 func ourServers(t *testing.T, s *tcpecho.Server) Target {
 	s.Logger = slog.New(slog.DiscardHandler)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	go s.Serve(l)
-	t.Cleanup(func() { s.Close() })
+	tcpAddr := testpeer.Serve(t, s)
 	u := &udpecho.Server{Logger: s.Logger}
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	require.NoError(t, err)
 	go u.Serve(pc)
 	t.Cleanup(func() { u.Close() })
-	return Target{TCP: l.Addr().String(), UDP: pc.LocalAddr().String()}
+	return Target{TCP: tcpAddr, UDP: pc.LocalAddr().String()}
 }
 
 // TestThirdPartyServersConform checks echo services we did not write:

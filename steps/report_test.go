@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cucumber/godog"
 	junitparser "github.com/joshdk/go-junit"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -28,15 +27,7 @@ func TestJUnitReportOfARealRun(t *testing.T) {
 	tgt.Mode, tgt.UDP = Conformance, "" // TCP only: the UDP scenarios skip
 
 	report := filepath.Join(t.TempDir(), "report.xml")
-	status, results := runSuite(nil, godog.Options{
-		Format:      "junit:" + report,
-		Output:      &bytes.Buffer{},
-		Paths:       []string{"../features"},
-		Tags:        "@rfc862",
-		Concurrency: 4,
-		Strict:      true,
-		NoColors:    true,
-	}, tgt)
+	status, results := runSuite(nil, rfc862Run("junit:"+report, &bytes.Buffer{}), tgt)
 	require.Zero(t, status)
 	count := results.Count()
 	require.Equal(t, 4, count.Skipped, "the UDP scenarios, for want of a UDP address")

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/echospec/echo/internal/testpeer"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -26,20 +27,12 @@ func TestEchoRejectsANewlineInsideALine(t *testing.T) {
 }
 
 func TestEchoReportsAServerThatClosesEarly(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	go func() {
-		c, err := l.Accept()
-		if err != nil {
-			return
-		}
+	addr := testpeer.OneConn(t, func(c net.Conn) {
 		buf := make([]byte, 3)
 		io.ReadFull(c, buf)
 		c.Write(buf[:2])
-		c.Close()
-	}()
-	c, err := (&Dialer{Framing: FramingLine}).Dial(context.Background(), l.Addr().String())
+	})
+	c, err := (&Dialer{Framing: FramingLine}).Dial(context.Background(), addr)
 	require.NoError(t, err)
 	defer c.Abort()
 	_, err = c.Echo([]byte("ab"))
@@ -48,26 +41,15 @@ func TestEchoReportsAServerThatClosesEarly(t *testing.T) {
 }
 
 func TestDialErrorsNameTheAddressAndTheCause(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	l.Close()
-	_, err = Dial(context.Background(), addr)
+	addr := testpeer.Refusing(t)
+	_, err := Dial(context.Background(), addr)
 	assert.ErrorIs(t, err, syscall.ECONNREFUSED)
 	assert.Equal(t, "connect to "+addr+": connection refused", err.Error())
 }
 
 func TestTimeoutErrorSaysWhatWasMissing(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	go func() {
-		c, err := l.Accept()
-		if err == nil {
-			io.Copy(io.Discard, c)
-		}
-	}()
-	c, err := (&Dialer{Framing: FramingLine, Timeout: 50 * time.Millisecond}).Dial(context.Background(), l.Addr().String())
+	addr := testpeer.OneConn(t, func(c net.Conn) { io.Copy(io.Discard, c) })
+	c, err := (&Dialer{Framing: FramingLine, Timeout: 50 * time.Millisecond}).Dial(context.Background(), addr)
 	require.NoError(t, err)
 	defer c.Abort()
 	_, err = c.Echo([]byte("hi"))

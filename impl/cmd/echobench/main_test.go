@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"net"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -13,21 +12,17 @@ import (
 
 	"github.com/echospec/echo/impl/tcpecho"
 	"github.com/echospec/echo/internal/clitest"
+	"github.com/echospec/echo/internal/testpeer"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestMeasuresAndReports(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	s := &tcpecho.Server{Logger: slog.New(slog.DiscardHandler)}
-	go s.Serve(l)
-	defer s.Close()
-
+	addr := testpeer.Serve(t, &tcpecho.Server{Logger: slog.New(slog.DiscardHandler)})
 	stdout, stderr := clitest.NewOutput(), clitest.NewOutput()
-	err = run(context.Background(), []string{"-addr", l.Addr().String(), "-c", "2", "-line", "-d", "200ms"}, nil, stdout, stderr)
+	err := run(context.Background(), []string{"-addr", addr, "-c", "2", "-line", "-d", "200ms"}, nil, stdout, stderr)
 	require.NoError(t, err, stderr.String())
-	for _, want := range []string{"tcp pingpong against " + l.Addr().String(), "round trips", "throughput", "latency      p50", "errors       0"} {
+	for _, want := range []string{"tcp pingpong against " + addr, "round trips", "throughput", "latency      p50", "errors       0"} {
 		assert.Contains(t, stdout.String(), want)
 	}
 	assert.Empty(t, stderr.String(), "no progress line when stderr is no terminal")

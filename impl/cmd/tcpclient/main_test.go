@@ -16,16 +16,12 @@ import (
 	"github.com/echospec/echo/impl/tcpecho"
 	"github.com/echospec/echo/internal/cli"
 	"github.com/echospec/echo/internal/clitest"
+	"github.com/echospec/echo/internal/testpeer"
 )
 
 func server(t *testing.T, framing tcpecho.Framing) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	s := &tcpecho.Server{Framing: framing, Logger: slog.New(slog.DiscardHandler)}
-	go s.Serve(l)
-	t.Cleanup(func() { s.Close() })
-	return l.Addr().String()
+	return testpeer.Serve(t, &tcpecho.Server{Framing: framing, Logger: slog.New(slog.DiscardHandler)})
 }
 
 // client runs tcpclient in-process and returns its exit code, stdout and
@@ -56,31 +52,20 @@ func TestFixedFraming(t *testing.T) {
 }
 
 func TestAnEchoThatDiffersExitsOne(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	go func() {
-		c, err := l.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
+	addr := testpeer.OneConn(t, func(c net.Conn) {
 		buf := make([]byte, 6)
 		io.ReadFull(c, buf)
 		c.Write([]byte("HELLO\n"))
 		io.Copy(io.Discard, c)
-	}()
-	code, out, errs := client(t, "", "-addr", l.Addr().String(), "hello", "never sent")
+	})
+	code, out, errs := client(t, "", "-addr", addr, "hello", "never sent")
 	assert.Equal(t, 1, code)
 	assert.Empty(t, out, "nothing that differs is printed as an echo")
 	assert.Equal(t, "tcpclient: echo differs from what was sent: sent \"hello\\n\", got \"HELLO\\n\"\n", errs)
 }
 
 func TestRefusedExitsOneAtOnce(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	l.Close()
+	addr := testpeer.Refusing(t)
 	start := time.Now()
 	code, _, errs := client(t, "", "-addr", addr, "hello")
 	assert.Equal(t, 1, code)
