@@ -171,12 +171,17 @@ func Usagef(fs *flag.FlagSet, format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrUsage, msg)
 }
 
-// SetUsage makes fs print "usage: " and the synopsis, then the flags.
-func SetUsage(fs *flag.FlagSet, synopsis string) {
+// NewFlagSet returns the flag set of the command name: it reports errors
+// rather than exiting, writes them to stderr, and its usage is "usage: "
+// and the synopsis, then the flags.
+func NewFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: %s\n", synopsis)
 		fs.PrintDefaults()
 	}
+	return fs
 }
 
 // PositiveInt defines an int flag that must be at least 1, so that a bad

@@ -29,9 +29,7 @@ const synopsis = `echobench -addr ADDR [-proto tcp|udp] [-mode pingpong|stream] 
        echobench -serve-baseline tcp|udp [-listen ADDR]`
 
 func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("echobench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	cli.SetUsage(fs, synopsis)
+	fs := cli.NewFlagSet("echobench", synopsis, stderr)
 	var cfg echobench.Config
 	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:8080", "echo service `address`, host:port")
 	fs.StringVar(&cfg.Proto, "proto", echobench.TCP, "`protocol`: tcp or udp")

@@ -10,7 +10,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"io"
 
 	"github.com/echospec/echo/impl/tcpecho"
@@ -22,9 +21,7 @@ func main() { cli.Main(run) }
 const synopsis = "tcpclient [-addr ADDR] [-framing line|stream|fixed] [-size N] [-timeout D] [-max-line BYTES] [MESSAGE...]"
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("tcpclient", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	cli.SetUsage(fs, synopsis)
+	fs := cli.NewFlagSet("tcpclient", synopsis, stderr)
 	addr := cli.HostPort(fs, "addr", tcpecho.DefaultAddr, "echo server `address`, host:port")
 	var framing tcpecho.Framing
 	fs.TextVar(&framing, "framing", tcpecho.FramingLine, "`how` to send: line (each message as one line, read back up to the newline; works with every server), stream (each message as it is, read back as many bytes) or fixed (in pieces of at most -size bytes, each read back before the next)")

@@ -16,7 +16,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"io"
 	"time"
 
@@ -39,9 +38,7 @@ const (
 
 func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	stderr = cli.SyncWriter(stderr)
-	fs := flag.NewFlagSet("tcpserver", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	cli.SetUsage(fs, synopsis)
+	fs := cli.NewFlagSet("tcpserver", synopsis, stderr)
 	common := cli.AddServerFlags(fs, tcpecho.DefaultAddr, defaultShutdownTimeout,
 		"busy connections get to finish before they are closed; idle ones close at once",
 		"log every message, not only connections",

@@ -11,7 +11,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"io"
 
 	"github.com/echospec/echo/impl/udpecho"
@@ -23,9 +22,7 @@ func main() { cli.Main(run) }
 const synopsis = "udpclient [-addr ADDR] [-timeout D] [-retries N] [-local ADDR] [-max-line BYTES] [MESSAGE...]"
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("udpclient", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	cli.SetUsage(fs, synopsis)
+	fs := cli.NewFlagSet("udpclient", synopsis, stderr)
 	addr := cli.HostPort(fs, "addr", udpecho.DefaultAddr, "echo server `address`, host:port")
 	timeout := fs.Duration("timeout", udpecho.DefaultTimeout, "how long to wait for each echo before sending again (a `duration` such as 500ms)")
 	retries := fs.Int("retries", 3, "how many `times` to send a message again when its echo does not come")

@@ -12,7 +12,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"io"
 	"time"
 
@@ -26,9 +25,7 @@ const synopsis = "udpserver [-listen ADDR] [-guard=false] [-shutdown-timeout D] 
 
 func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	stderr = cli.SyncWriter(stderr)
-	fs := flag.NewFlagSet("udpserver", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	cli.SetUsage(fs, synopsis)
+	fs := cli.NewFlagSet("udpserver", synopsis, stderr)
 	common := cli.AddServerFlags(fs, udpecho.DefaultAddr, 5*time.Second,
 		"the datagram being answered gets to finish",
 		"log every datagram",
