@@ -34,25 +34,48 @@ func newTCPEchoer(t Target, d tcpecho.Dialer, addr string) tcpEchoer {
 	if t.Mode == Process {
 		return &tcpProcessClient{bin: t.Bin, d: d, addr: addr}
 	}
-	return &tcpLibraryClient{d: d, addr: addr}
+	return &tcpLibraryClient{dialing(d.Dial, addr, (*tcpecho.Client).Abort)}
 }
 
-// tcpLibraryClient is tcpecho.Client, connected at the first echo.
-type tcpLibraryClient struct {
-	d    tcpecho.Dialer
-	addr string
-	c    *tcpecho.Client
+// dialOnce is a library client's connection, made at its first use and
+// dropped (closed at once, whatever it holds) by close.
+type dialOnce[C any] struct {
+	dial func(context.Context) (*C, error)
+	drop func(*C) error
+	c    *C
 }
 
-func (l *tcpLibraryClient) echo(ctx context.Context, msg []byte) ([]byte, error) {
-	if l.c == nil {
-		c, err := l.d.Dial(ctx, l.addr)
+// dialing is a dialOnce that dials addr with dial.
+func dialing[C any](dial func(context.Context, string) (*C, error), addr string, drop func(*C) error) dialOnce[C] {
+	return dialOnce[C]{dial: func(ctx context.Context) (*C, error) { return dial(ctx, addr) }, drop: drop}
+}
+
+func (o *dialOnce[C]) close() {
+	if o.c != nil {
+		o.drop(o.c)
+	}
+}
+
+func (o *dialOnce[C]) conn(ctx context.Context) (*C, error) {
+	if o.c == nil {
+		c, err := o.dial(ctx)
 		if err != nil {
 			return nil, err
 		}
-		l.c = c
+		o.c = c
 	}
-	return l.c.Echo(msg)
+	return o.c, nil
+}
+
+// tcpLibraryClient is tcpecho.Client, connected at the first echo.
+type tcpLibraryClient struct{ dialOnce[tcpecho.Client] }
+
+func (l *tcpLibraryClient) echo(ctx context.Context, msg []byte) ([]byte, error) {
+	c, err := l.conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return c.Echo(msg)
 }
 
 func (l *tcpLibraryClient) finish() error {
@@ -62,12 +85,6 @@ func (l *tcpLibraryClient) finish() error {
 	err := l.c.Close()
 	l.c = nil
 	return err
-}
-
-func (l *tcpLibraryClient) close() {
-	if l.c != nil {
-		l.c.Abort()
-	}
 }
 
 // tcpProcessClient runs tcpclient once per message: it connects, sends the
@@ -133,39 +150,26 @@ func newUDPEchoer(t Target, d udpecho.Dialer, addr string) udpEchoer {
 	if t.Mode == Process {
 		return &udpProcessClient{bin: t.Bin, d: d, addr: addr}
 	}
-	return &udpLibraryClient{d: d, addr: addr}
+	return &udpLibraryClient{dialing(d.Dial, addr, (*udpecho.Client).Close)}
 }
 
 // udpLibraryClient is udpecho.Client, opened at the first echo.
-type udpLibraryClient struct {
-	d    udpecho.Dialer
-	addr string
-	c    *udpecho.Client
-}
+type udpLibraryClient struct{ dialOnce[udpecho.Client] }
 
 func (l *udpLibraryClient) echo(ctx context.Context, msgs ...[]byte) ([][]byte, error) {
-	if l.c == nil {
-		c, err := l.d.Dial(ctx, l.addr)
-		if err != nil {
-			return nil, err
-		}
-		l.c = c
+	c, err := l.conn(ctx)
+	if err != nil {
+		return nil, err
 	}
 	var got [][]byte
 	for _, msg := range msgs {
-		echo, err := l.c.Echo(msg)
+		echo, err := c.Echo(msg)
 		if err != nil {
 			return got, err
 		}
 		got = append(got, echo)
 	}
 	return got, nil
-}
-
-func (l *udpLibraryClient) close() {
-	if l.c != nil {
-		l.c.Close()
-	}
 }
 
 // udpProcessClient runs udpclient once for all the messages.
