@@ -20,7 +20,8 @@ import (
 // echoClient is the project's TCP client as a scenario drives it: how it
 // is set up, and what its last action returned.
 type echoClient struct {
-	dialer tcpecho.Dialer
+	dialer   tcpecho.Dialer
+	tlsFlags []string // tcpclient's flags for dialer.TLSConfig
 	c      tcpEchoer // once it has sent a message
 	got    []byte
 	err    error
@@ -101,7 +102,7 @@ func echoClientSendsMessageText(ctx context.Context, text string) error {
 			}
 			addr = w.addr
 		}
-		w.echo.c = newTCPEchoer(w.target, w.echo.dialer, addr)
+		w.echo.c = newTCPEchoer(w.target, w.echo.dialer, addr, w.echo.tlsFlags)
 	}
 	// What the client reports is for a Then step to judge.
 	w.echo.got, w.echo.err = w.echo.c.echo(ctx, msg)
@@ -131,7 +132,7 @@ func echoClientGetsTextBack(ctx context.Context, text string) error {
 	return nil
 }
 
-// echoClientReportsThat is the step `^the echo client reports that (the echo differs|it timed out|the connection was refused)$`.
+// echoClientReportsThat is the step `^the echo client reports that (the echo differs|it timed out|the connection was refused|the TLS handshake failed)$`.
 func echoClientReportsThat(ctx context.Context, what string) error {
 	e := &worldFrom(ctx).echo
 	if e.err == nil {
@@ -147,6 +148,7 @@ var clientReports = map[string]error{
 	"the echo differs":           tcpecho.ErrEchoDiffers,
 	"it timed out":               os.ErrDeadlineExceeded,
 	"the connection was refused": syscall.ECONNREFUSED,
+	"the TLS handshake failed":   tcpecho.ErrHandshake,
 }
 
 // useFake starts a fake server and points the echo client at it.

@@ -30,9 +30,10 @@ type tcpEchoer interface {
 
 // newTCPEchoer returns the run's echo client, with d's settings, for the
 // server at addr.
-func newTCPEchoer(t Target, d tcpecho.Dialer, addr string) tcpEchoer {
+// tlsFlags are tcpclient's flags for what d.TLSConfig says in files.
+func newTCPEchoer(t Target, d tcpecho.Dialer, addr string, tlsFlags []string) tcpEchoer {
 	if t.Mode == Process {
-		return &tcpProcessClient{bin: t.Bin, d: d, addr: addr}
+		return &tcpProcessClient{bin: t.Bin, d: d, addr: addr, tlsFlags: tlsFlags}
 	}
 	return &tcpLibraryClient{dialing(d.Dial, addr, (*tcpecho.Client).Abort)}
 }
@@ -90,9 +91,10 @@ func (l *tcpLibraryClient) finish() error {
 // tcpProcessClient runs tcpclient once per message: it connects, sends the
 // message, prints the echo and finishes.
 type tcpProcessClient struct {
-	bin  string
-	d    tcpecho.Dialer
-	addr string
+	bin      string
+	d        tcpecho.Dialer
+	addr     string
+	tlsFlags []string
 	// finished is how the last run finished, once its echo had come:
 	// tcpclient prints an echo before it finishes, and fails after it if
 	// the server sends more.
@@ -105,6 +107,7 @@ var tcpClientErrors = []knownError{
 	{tcpecho.ErrEchoDiffers, "echo differs from what was sent"},
 	{os.ErrDeadlineExceeded, "timed out"},
 	{syscall.ECONNREFUSED, "connection refused"},
+	{tcpecho.ErrHandshake, "tls handshake with"},
 }
 
 func (p *tcpProcessClient) echo(ctx context.Context, msg []byte) ([]byte, error) {
@@ -113,6 +116,10 @@ func (p *tcpProcessClient) echo(ctx context.Context, msg []byte) ([]byte, error)
 	if p.d.Size != 0 {
 		args = append(args, "-size", strconv.Itoa(p.d.Size))
 	}
+	if p.d.ProxyHeader != 0 {
+		args = append(args, "-proxy-header", fmt.Sprintf("v%d", p.d.ProxyHeader))
+	}
+	args = append(args, p.tlsFlags...)
 	run, err := runClient(ctx, p.bin, "tcpclient", 2*timeout+patience, "", append(args, string(msg))...)
 	if err != nil {
 		return nil, err
@@ -185,6 +192,7 @@ var udpClientErrors = []knownError{
 	{udpecho.ErrNoEcho, "no echo from"},
 	{os.ErrDeadlineExceeded, "i/o timeout"},
 	{syscall.ECONNREFUSED, "connection refused"},
+	{tcpecho.ErrHandshake, "tls handshake with"},
 }
 
 func (p *udpProcessClient) echo(ctx context.Context, msgs ...[]byte) ([][]byte, error) {

@@ -24,6 +24,8 @@ const maxEvents = 1_000_000
 type event struct {
 	kind    tcpecho.EventKind
 	remote  string
+	proxy   string           // the balancer that sent a PROXY header, if one did
+	tls     *tcpecho.TLSInfo // what a TLS connection agreed on
 	bytes   int
 	message []byte
 	reason  error
@@ -167,9 +169,15 @@ func streamEvents[E, R any](log *eventLog[E], read func([]byte) (R, error), conv
 }
 
 func tcpEvent(e tcpecho.Event) event {
+	var proxy string
+	if e.Proxy != nil {
+		proxy = e.Proxy.String()
+	}
 	return event{
 		kind:    e.Kind,
 		remote:  e.Remote.String(),
+		proxy:   proxy,
+		tls:     e.TLS,
 		bytes:   e.Bytes,
 		message: bytes.Clone(e.Message),
 		reason:  e.Reason,

@@ -2,16 +2,19 @@ package steps
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/echospec/echo/impl/tcpecho"
 	"github.com/echospec/echo/impl/udpecho"
+	"github.com/echospec/echo/internal/testcert"
 )
 
 // service is an echo server under test, however the run starts it: in this
@@ -238,6 +241,19 @@ type tcpConfig struct {
 	maxHeld      int64
 	idleTimeout  time.Duration
 	writeTimeout time.Duration
+
+	tls       *serverTLS    // set: the server speaks TLS
+	handshake time.Duration // the preamble's bound, if not the default
+	proxy     tcpecho.ProxyMode
+	proxyFrom []netip.Prefix // who may send a PROXY header; empty: anyone
+}
+
+// serverTLS is a TLS server's certificate, as files for the binary and as
+// the configuration the library takes.
+type serverTLS struct {
+	files    testcert.Files
+	clientCA string // set: client certificates signed by this CA are required
+	config   *tls.Config
 }
 
 // flags is tcpserver's command line for the configuration; what is left
@@ -266,21 +282,54 @@ func (c tcpConfig) flags() []string {
 			args = append(args, f.name, f.value.String())
 		}
 	}
+	return append(args, c.preambleFlags()...)
+}
+
+// preambleFlags is the command line for TLS and the PROXY protocol.
+func (c tcpConfig) preambleFlags() []string {
+	var args []string
+	if c.tls != nil {
+		args = append(args, "-tls-cert", c.tls.files.Cert, "-tls-key", c.tls.files.Key)
+		if c.tls.clientCA != "" {
+			args = append(args, "-tls-client-ca", c.tls.clientCA)
+		}
+	}
+	if c.handshake != 0 {
+		args = append(args, "-tls-handshake-timeout", c.handshake.String())
+	}
+	if c.proxy != tcpecho.ProxyOff {
+		args = append(args, "-proxy-protocol", c.proxy.String())
+	}
+	if len(c.proxyFrom) > 0 {
+		from := make([]string, len(c.proxyFrom))
+		for i, p := range c.proxyFrom {
+			from[i] = p.String()
+		}
+		args = append(args, "-proxy-from", strings.Join(from, ","))
+	}
 	return args
 }
 
 // server is the library's Server for the configuration, telling obs.
 func (c tcpConfig) server(obs tcpecho.Observer) *tcpecho.Server {
+	var tlsConfig *tls.Config
+	if c.tls != nil {
+		tlsConfig = c.tls.config
+	}
 	return &tcpecho.Server{
-		Framing:       c.framing,
-		Size:          c.size,
-		MaxLine:       c.maxLine,
-		MaxConns:      c.maxConns,
-		MaxConnsPerIP: c.maxPerIP,
-		MaxHeld:       c.maxHeld,
-		IdleTimeout:   c.idleTimeout,
-		WriteTimeout:  c.writeTimeout,
-		Observer:      obs,
+		TLSConfig:        tlsConfig,
+		Framing:          c.framing,
+		Size:             c.size,
+		MaxLine:          c.maxLine,
+		MaxConns:         c.maxConns,
+		MaxConnsPerIP:    c.maxPerIP,
+		MaxHeld:          c.maxHeld,
+		IdleTimeout:      c.idleTimeout,
+		WriteTimeout:     c.writeTimeout,
+		HandshakeTimeout: c.handshake,
+		ProxyProtocol:    c.proxy,
+		ProxyFrom:        c.proxyFrom,
+		Observer:         obs,
 		// The server logs only its own troubles, which the scenario's
 		// assertions catch; keep test output for the scenarios.
 		Logger: slog.New(slog.DiscardHandler),

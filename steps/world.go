@@ -5,6 +5,8 @@ import (
 	"errors"
 	"os"
 	"time"
+
+	"github.com/echospec/echo/internal/testcert"
 )
 
 type worldKey struct{}
@@ -43,6 +45,7 @@ type world struct {
 	exited     *exited             // what a binary did, in Process mode
 	taken      string              // an address held so that a server finds it in use
 	closers    []func()            // what else to close when the scenario ends
+	authority  *testcert.Authority // the scenario's test CA, made when needed
 	// resetOnConnect names the clients whose connect already saw the
 	// server close the connection.
 	resetOnConnect []string

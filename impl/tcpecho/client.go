@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/echospec/echo/internal/describe"
+	"github.com/pires/go-proxyproto"
 )
 
 // DefaultTimeout bounds a dial and each exchange when Dialer.Timeout is 0.
@@ -45,9 +47,18 @@ type Dialer struct {
 	// Size is the largest piece sent at once in FramingFixed. 0 means
 	// DefaultSize.
 	Size int
-	// Timeout bounds connecting, and then each Echo from its first write to
-	// the last byte of its echo. 0 means DefaultTimeout.
+	// Timeout bounds connecting (the TLS handshake included), and then each
+	// Echo from its first write to the last byte of its echo. 0 means
+	// DefaultTimeout.
 	Timeout time.Duration
+	// TLSConfig, if set, makes the connection TLS. Without a ServerName
+	// (and without InsecureSkipVerify) the host of the address dialled is
+	// the name checked.
+	TLSConfig *tls.Config
+	// ProxyHeader, 1 or 2, sends a PROXY protocol header of that version
+	// before anything else, naming the client's own addresses, as a load
+	// balancer would: for checking a server without one. 0 sends none.
+	ProxyHeader int
 }
 
 // Client is one connection to an echo server. It is not safe for
@@ -78,10 +89,14 @@ func (d *Dialer) Dial(ctx context.Context, addr string) (*Client, error) {
 	if size < 0 || timeout < 0 {
 		return nil, fmt.Errorf("tcpecho: Size %d and Timeout %v must not be negative", size, timeout)
 	}
-	nd := net.Dialer{Timeout: timeout}
-	conn, err := nd.DialContext(ctx, "tcp", addr)
+	if d.ProxyHeader < 0 || d.ProxyHeader > 2 {
+		return nil, fmt.Errorf("tcpecho: ProxyHeader %d is neither 1 nor 2", d.ProxyHeader)
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	conn, err := DialStream(ctx, addr, d.ProxyHeader, d.TLSConfig)
 	if err != nil {
-		return nil, fmt.Errorf("connect to %s: %w", addr, describe.Cause(err))
+		return nil, err
 	}
 	return &Client{
 		conn:    conn,
@@ -92,6 +107,56 @@ func (d *Dialer) Dial(ctx context.Context, addr string) (*Client, error) {
 		timeout: timeout,
 	}, nil
 }
+
+// DialStream opens the stream an echo client talks over: a TCP connection
+// to addr, with a PROXY header of version proxyHeader (1 or 2; 0 for
+// none) and then TLS with tlsConfig, where set. Errors name the address
+// and say why in words a user reads. echobench dials with it too.
+func DialStream(ctx context.Context, addr string, proxyHeader int, tlsConfig *tls.Config) (net.Conn, error) {
+	var nd net.Dialer
+	conn, err := nd.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s: %w", addr, describe.Cause(err))
+	}
+	if proxyHeader != 0 {
+		h := proxyproto.HeaderProxyFromAddrs(byte(proxyHeader), conn.LocalAddr(), conn.RemoteAddr())
+		if _, err := h.WriteTo(conn); err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("send proxy header to %s: %w", addr, describe.Cause(err))
+		}
+	}
+	if tlsConfig == nil {
+		return conn, nil
+	}
+	cfg := tlsConfig
+	if cfg.ServerName == "" && !cfg.InsecureSkipVerify {
+		cfg = cfg.Clone()
+		cfg.ServerName, _, _ = net.SplitHostPort(addr)
+	}
+	tc := tls.Client(conn, cfg)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		conn.Close()
+		return nil, &handshakeError{addr: addr, err: describe.Cause(err)}
+	}
+	return tc, nil
+}
+
+// isTLSAlert tells an alert the TLS peer sent, which crypto/tls reports as
+// a "remote error".
+func isTLSAlert(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "remote error"
+}
+
+// handshakeError is a client's failed TLS handshake: it is ErrHandshake,
+// and the TLS error says why.
+type handshakeError struct {
+	addr string
+	err  error
+}
+
+func (e *handshakeError) Error() string   { return "tls handshake with " + e.addr + ": " + e.err.Error() }
+func (e *handshakeError) Unwrap() []error { return []error{ErrHandshake, e.err} }
 
 // LocalAddr returns the client's end of the connection, which the server
 // sees as the remote address.
@@ -183,6 +248,10 @@ func (c *Client) readError(err error, got, want int) error {
 		return fmt.Errorf("timed out after %v waiting for the echo from %s (got %d of %d bytes): %w", c.timeout, c.addr, got, want, os.ErrDeadlineExceeded)
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return fmt.Errorf("%s closed the connection after %d of %d echoed bytes: %w", c.addr, got, want, io.ErrUnexpectedEOF)
+	case isTLSAlert(err):
+		// In TLS 1.3 a client learns that the server refused its
+		// certificate (or its lack of one) only at its first read.
+		return &handshakeError{addr: c.addr, err: describe.Cause(err)}
 	}
 	return fmt.Errorf("read echo from %s: %w", c.addr, describe.Cause(err))
 }

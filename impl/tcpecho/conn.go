@@ -17,15 +17,24 @@ type connConfig struct {
 	limit   int         // bytes the buffer may grow to, for a long line
 	idle    time.Duration
 	write   time.Duration
+
+	preamble preamble
 }
 
 // conn is the server side of one client connection.
 type conn struct {
 	srv *Server
 	cfg connConfig
-	rwc net.Conn
+	raw net.Conn // the accepted connection
+	rwc net.Conn // what is echoed over: raw, or the TLS connection over it
 	id  uint64
 	ip  netip.Addr // counted against MaxConnsPerIP, if valid
+
+	// Set before the echo starts and read-only afterwards.
+	remote  net.Addr // the client's address: the PROXY header's source, or raw's peer
+	proxy   net.Addr // the balancer that sent a PROXY header, if one did
+	tls     *TLSInfo // what a TLS connection agreed on
+	pending []byte   // bytes read with the PROXY header, echoed first
 
 	// Which events the observer wants, looked up once.
 	observeMessages, observeReads bool
@@ -46,15 +55,44 @@ type conn struct {
 func (c *conn) serve() {
 	defer c.srv.untrackConn(c)
 	obs := c.srv.Observer
-	remote := c.rwc.RemoteAddr()
+	if !c.cfg.preamble.none() && !c.opened(obs) {
+		return
+	}
 	c.observeMessages, c.observeReads = wants(obs, MessageReceived), wants(obs, DataRead)
 	c.waiter = newReadWaiter(c.rwc)
 	c.writer = newRawWriter(c.rwc, c.waitingToWrite)
-	reason := c.echo(obs, remote)
+	reason := c.echo(obs, c.remote)
 	c.rwc.Close()
 	if wants(obs, ConnClosed) {
-		obs.Observe(Event{Kind: ConnClosed, Conn: c.id, Remote: remote, Reason: reason})
+		obs.Observe(c.event(ConnClosed, reason))
 	}
+}
+
+// opened runs the preamble of a connection that has one and reports
+// whether the connection is to be served, telling obs that it opened.
+// A connection whose preamble fails, or whose real client is over
+// MaxConnsPerIP, is refused.
+func (c *conn) opened(obs Observer) bool {
+	if err := c.open(); err != nil {
+		if c.srv.closing.Begun() {
+			err = ErrServerClosed
+		}
+		c.srv.refuse(c, err, false)
+		return false
+	}
+	if c.srv.MaxConnsPerIP > 0 && !c.ip.IsValid() && !c.srv.admitSource(c, clientIPOf(c.remote)) {
+		c.srv.refuse(c, ErrTooManyFromSource, true)
+		return false
+	}
+	if wants(obs, ConnOpened) {
+		obs.Observe(c.event(ConnOpened, nil))
+	}
+	return true
+}
+
+// event is an event of this connection as a whole.
+func (c *conn) event(k EventKind, reason error) Event {
+	return Event{Kind: k, Conn: c.id, Remote: c.remote, Proxy: c.proxy, TLS: c.tls, Reason: reason}
 }
 
 // echo reads from the client, splits what arrives into messages and writes
@@ -76,6 +114,10 @@ func (c *conn) echo(obs Observer, remote net.Addr) error {
 		c.release()
 		putBuffer(s.buf)
 	}()
+	if len(c.pending) > 0 {
+		s.took(c.pending)
+		c.pending = nil
+	}
 	for {
 		if err := s.echoWhole(); err != nil {
 			return err
@@ -199,15 +241,27 @@ func (s *echoLoop) read() error {
 	}
 	s.full = s.buf != nil && n == len(s.buf)-s.w
 	if n > 0 {
-		s.w += n
-		if c.cfg.idle > 0 {
-			s.idle.since = time.Now()
-		}
-		if c.observeReads {
-			s.obs.Observe(Event{Kind: DataRead, Conn: c.id, Remote: s.remote, Bytes: n})
-		}
+		s.arrived(n)
 	}
 	return err
+}
+
+// arrived counts n bytes just put at the end of what the buffer holds.
+func (s *echoLoop) arrived(n int) {
+	s.w += n
+	if s.c.cfg.idle > 0 {
+		s.idle.since = time.Now()
+	}
+	if s.c.observeReads {
+		s.obs.Observe(Event{Kind: DataRead, Conn: s.c.id, Remote: s.remote, Bytes: n})
+	}
+}
+
+// took puts bytes the preamble read past the PROXY header into the buffer,
+// as if read.
+func (s *echoLoop) took(b []byte) {
+	s.buf = getBuffer(max(s.c.cfg.size, len(b)))
+	s.arrived(copy(s.buf, b))
 }
 
 // readError says what a read's error means: nil to go on (which a shutdown
@@ -411,7 +465,7 @@ func (d *lazyDeadline) expired(set func(time.Time) error, timeout time.Duration)
 // wake makes the connection's pending or next read return at once, so that
 // a connection waiting for its client notices the server is shutting down.
 func (c *conn) wake() {
-	c.rwc.SetReadDeadline(aLongTimeAgo)
+	c.raw.SetReadDeadline(aLongTimeAgo)
 }
 
 // aLongTimeAgo is a deadline that has always passed.

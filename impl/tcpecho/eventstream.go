@@ -11,15 +11,17 @@ import (
 
 // eventLine is an Event as one JSON line of an event stream.
 type eventLine struct {
-	Kind    string `json:"kind"`
-	Conn    uint64 `json:"conn"`
-	Remote  string `json:"remote"`
-	Bytes   int    `json:"bytes,omitempty"`
-	Message []byte `json:"message,omitempty"` // base64, as encoding/json writes bytes
-	Reason  string `json:"reason,omitempty"`
+	Kind    string   `json:"kind"`
+	Conn    uint64   `json:"conn"`
+	Remote  string   `json:"remote"`
+	Proxy   string   `json:"proxy,omitempty"` // the balancer's address, behind a PROXY header
+	TLS     *TLSInfo `json:"tls,omitempty"`
+	Bytes   int      `json:"bytes,omitempty"`
+	Message []byte   `json:"message,omitempty"` // base64, as encoding/json writes bytes
+	Reason  string   `json:"reason,omitempty"`
 	// Why is the Reason's class, for programs: "client closed", "server
 	// closed", "idle timeout", "write timeout", "too many", "too many from
-	// source", "reset" or "error".
+	// source", "reset", "tls handshake", "proxy header" or "error".
 	Why string `json:"why,omitempty"`
 }
 
@@ -30,12 +32,20 @@ type eventLine struct {
 //	{"kind":"message received","conn":1,"remote":"127.0.0.1:40312","message":"aGVsbG8K"}
 //	{"kind":"conn closed","conn":1,"remote":"127.0.0.1:40312","reason":"client closed the connection","why":"client closed"}
 //
+// Behind a load balancer that sends a PROXY header, "remote" is the client
+// and "proxy" the balancer; over TLS, "tls" tells what was agreed:
+//
+//	{"kind":"conn opened","conn":2,"remote":"192.0.2.7:51000","proxy":"127.0.0.1:40400","tls":{"version":"TLS 1.3","cipher_suite":"TLS_AES_128_GCM_SHA256","server_name":"echo.test"}}
+//
 // Messages are whole, base64-encoded. Writes are serialised; a slow w slows
 // the connections that report to it. ReadEvent reads the lines back.
 func EventStream(w io.Writer) Observer {
 	enc := eventline.NewEncoder(w)
 	return ObserverFunc(func(e Event) {
-		line := eventLine{Kind: e.Kind.String(), Conn: e.Conn, Remote: e.Remote.String(), Bytes: e.Bytes, Message: e.Message}
+		line := eventLine{Kind: e.Kind.String(), Conn: e.Conn, Remote: e.Remote.String(), TLS: e.TLS, Bytes: e.Bytes, Message: e.Message}
+		if e.Proxy != nil {
+			line.Proxy = e.Proxy.String()
+		}
 		if e.Reason != nil {
 			line.Reason, line.Why = e.Reason.Error(), reasons.Name(e.Reason)
 		}
@@ -53,6 +63,8 @@ var reasons = eventline.Reasons{
 	{Name: "too many", Is: ErrTooManyConns},
 	{Name: "too many from source", Is: ErrTooManyFromSource},
 	{Name: "reset", Is: ErrClientReset},
+	{Name: "tls handshake", Is: ErrHandshake},
+	{Name: "proxy header", Is: ErrProxyHeader},
 }
 
 // ErrEventsDropped is what ReadEvent returns for the line a server writes
@@ -80,5 +92,13 @@ func ReadEvent(line []byte) (Event, error) {
 	if err != nil {
 		return Event{}, fmt.Errorf("event %q: remote: %w", line, err)
 	}
-	return Event{Kind: kind, Conn: l.Conn, Remote: net.TCPAddrFromAddrPort(remote), Bytes: l.Bytes, Message: l.Message, Reason: reasons.Read(l.Reason, l.Why)}, nil
+	e := Event{Kind: kind, Conn: l.Conn, Remote: net.TCPAddrFromAddrPort(remote), TLS: l.TLS, Bytes: l.Bytes, Message: l.Message, Reason: reasons.Read(l.Reason, l.Why)}
+	if l.Proxy != "" {
+		proxy, err := netip.ParseAddrPort(l.Proxy)
+		if err != nil {
+			return Event{}, fmt.Errorf("event %q: proxy: %w", line, err)
+		}
+		e.Proxy = net.TCPAddrFromAddrPort(proxy)
+	}
+	return e, nil
 }

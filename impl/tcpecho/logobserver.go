@@ -28,7 +28,14 @@ func (l *logObserver) Wants(k EventKind) bool {
 func (l *logObserver) Observe(e Event) {
 	switch e.Kind {
 	case ConnOpened:
-		l.logger.Info("connection opened", "conn", e.Conn, "remote", e.Remote.String())
+		attrs := []any{"conn", e.Conn, "remote", e.Remote.String()}
+		if e.Proxy != nil {
+			attrs = append(attrs, "proxy", e.Proxy.String())
+		}
+		if t := e.TLS; t != nil {
+			attrs = append(attrs, slog.Group("tls", "version", t.Version, "cipher_suite", t.CipherSuite, "server_name", t.ServerName, "alpn", t.ALPN, "client_subject", t.Client))
+		}
+		l.logger.Info("connection opened", attrs...)
 	case ConnClosed:
 		l.logger.Info("connection closed", "conn", e.Conn, "remote", e.Remote.String(), "reason", e.Reason.Error())
 	case MessageReceived:

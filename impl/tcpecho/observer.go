@@ -22,8 +22,10 @@ const (
 	MessageReceived
 	// ConnClosed: the connection is closed; Event.Reason says why.
 	ConnClosed
-	// ConnRejected: a connection was closed as soon as it was accepted,
-	// because MaxConns were open; Event.Reason is ErrTooManyConns.
+	// ConnRejected: a connection was closed before it was served:
+	// MaxConns or MaxConnsPerIP were open (Event.Reason is ErrTooManyConns
+	// or ErrTooManyFromSource), or its preamble failed (ErrHandshake,
+	// ErrProxyHeader).
 	ConnRejected
 )
 
@@ -49,8 +51,15 @@ type Event struct {
 	Kind EventKind
 	// Conn numbers the server's connections from 1, in the order accepted.
 	Conn uint64
-	// Remote is the client's address: the LocalAddr of the client's socket.
+	// Remote is the client's address: the LocalAddr of the client's
+	// socket, which behind a load balancer is the one its PROXY header
+	// gave.
 	Remote net.Addr
+	// Proxy is the address of the load balancer that sent a PROXY header
+	// for the connection, or nil.
+	Proxy net.Addr
+	// TLS is what a TLS connection agreed on, from ConnOpened on, or nil.
+	TLS *TLSInfo
 	// Bytes is the number of bytes read, for DataRead.
 	Bytes int
 	// Message is the message, for MessageReceived. It is the server's own

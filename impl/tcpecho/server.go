@@ -3,6 +3,7 @@ package tcpecho
 import (
 	"cmp"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -111,6 +112,29 @@ type Server struct {
 	// until WriteTimeout. 0 means no limit.
 	MaxHeld int64
 
+	// TLSConfig, if set, makes every connection TLS: the server's
+	// certificate (Certificates or GetCertificate) must be in it. Set
+	// ClientAuth and ClientCAs to require client certificates. The echo,
+	// its framings, limits and half-close work as over plain TCP; a
+	// connection waiting for its client keeps its buffer, as on systems
+	// without the buffer-less wait (see the package documentation).
+	TLSConfig *tls.Config
+
+	// ProxyProtocol says whether connections start with a PROXY protocol
+	// header that names the real client. The zero value is ProxyOff.
+	ProxyProtocol ProxyMode
+
+	// ProxyFrom lists the sources allowed to send a PROXY header: a
+	// header from any other is refused, with ErrProxyHeader, and so is a
+	// connection from any other under ProxyRequired. Empty means any.
+	ProxyFrom []netip.Prefix
+
+	// HandshakeTimeout bounds a connection's preamble, its PROXY header
+	// and TLS handshake together: a client that stalls in it is refused
+	// with ErrHandshake or ErrProxyHeader. 0 means
+	// DefaultHandshakeTimeout.
+	HandshakeTimeout time.Duration
+
 	// Observer, if set, is told of every connection and message.
 	Observer Observer
 
@@ -181,16 +205,19 @@ func (s *Server) Serve(l net.Listener) error {
 			continue
 		}
 		backoff.Reset()
-		c := &conn{srv: s, cfg: cfg, rwc: rwc, id: s.nextConn.Add(1)}
-		if s.MaxConnsPerIP > 0 {
+		c := &conn{srv: s, cfg: cfg, raw: rwc, rwc: rwc, remote: rwc.RemoteAddr(), id: s.nextConn.Add(1)}
+		if s.MaxConnsPerIP > 0 && cfg.preamble.proxy == ProxyOff {
+			// Behind a PROXY header the client is known only once the
+			// connection's goroutine has read it.
 			c.ip = clientIP(rwc)
 		}
 		switch admitted := s.trackConn(c); admitted {
 		case tracked:
 			// Reported here, not on the connection's goroutine: an
 			// observer that logs would grow every idle connection's stack.
-			if obs := s.Observer; wants(obs, ConnOpened) {
-				obs.Observe(Event{Kind: ConnOpened, Conn: c.id, Remote: rwc.RemoteAddr()})
+			// A connection with a preamble is reported once it is through.
+			if obs := s.Observer; cfg.preamble.none() && wants(obs, ConnOpened) {
+				obs.Observe(c.event(ConnOpened, nil))
 			}
 			go c.serve()
 		case overLimit, overSourceLimit:
@@ -246,25 +273,47 @@ func (s *Server) settings() (connConfig, error) {
 	if maxLine < 0 {
 		return connConfig{}, fmt.Errorf("tcpecho: MaxLine %d is negative", maxLine)
 	}
-	if s.MaxConns < 0 || s.MaxConnsPerIP < 0 || s.MaxHeld < 0 || s.IdleTimeout < 0 || s.WriteTimeout < 0 {
-		return connConfig{}, errors.New("tcpecho: MaxConns, MaxConnsPerIP, MaxHeld, IdleTimeout and WriteTimeout must not be negative")
+	if s.MaxConns < 0 || s.MaxConnsPerIP < 0 || s.MaxHeld < 0 || s.IdleTimeout < 0 || s.WriteTimeout < 0 || s.HandshakeTimeout < 0 {
+		return connConfig{}, errors.New("tcpecho: MaxConns, MaxConnsPerIP, MaxHeld, IdleTimeout, WriteTimeout and HandshakeTimeout must not be negative")
 	}
+	pre, err := s.preamble()
+	if err != nil {
+		return connConfig{}, err
+	}
+	cfg, err := s.framed(size, maxLine)
+	cfg.idle, cfg.write, cfg.preamble = s.IdleTimeout, s.WriteTimeout, pre
+	return cfg, err
+}
+
+// preamble checks what a connection goes through before its echo.
+func (s *Server) preamble() (preamble, error) {
+	if c := s.TLSConfig; c != nil && len(c.Certificates) == 0 && c.GetCertificate == nil && c.GetConfigForClient == nil {
+		return preamble{}, errors.New("tcpecho: TLSConfig has no certificate")
+	}
+	if s.ProxyProtocol < ProxyOff || s.ProxyProtocol > ProxyRequired {
+		return preamble{}, fmt.Errorf("tcpecho: unknown %v", s.ProxyProtocol)
+	}
+	return preamble{proxy: s.ProxyProtocol, from: s.ProxyFrom, tls: s.TLSConfig, timeout: cmp.Or(s.HandshakeTimeout, DefaultHandshakeTimeout)}, nil
+}
+
+// framed is the part of the configuration the framing decides.
+func (s *Server) framed(size, maxLine int) (connConfig, error) {
 	switch s.Framing {
 	case FramingStream:
 		// What one read returned is echoed at once: nothing is held past
 		// the read, so the pooled buffer never has to grow.
-		return connConfig{split: streamSplit, consume: fixedConsume, size: 1, limit: pooledSize, idle: s.IdleTimeout, write: s.WriteTimeout}, nil
+		return connConfig{split: streamSplit, consume: fixedConsume, size: 1, limit: pooledSize}, nil
 	case FramingFixed:
 		// Read into pooled 64 KiB buffers whatever the message size: a
 		// 4-byte message must not cost a system call per 4 bytes, and a
 		// 1 GiB one must not cost 1 GiB of memory before a byte arrives.
 		// A message is at most Size bytes of what has arrived, so the
 		// buffer never has to grow.
-		return connConfig{split: fixedSplit(size), consume: fixedConsume, size: 1, limit: pooledSize, idle: s.IdleTimeout, write: s.WriteTimeout}, nil
+		return connConfig{split: fixedSplit(size), consume: fixedConsume, size: 1, limit: pooledSize}, nil
 	case FramingLine:
 		// A buffer only grows past the pool's size for a line that needs
 		// it; a short MaxLine must not mean reading a few bytes at a time.
-		return connConfig{split: lineSplit(maxLine), consume: lineConsume(maxLine), size: 1, limit: max(maxLine, pooledSize), idle: s.IdleTimeout, write: s.WriteTimeout}, nil
+		return connConfig{split: lineSplit(maxLine), consume: lineConsume(maxLine), size: 1, limit: max(maxLine, pooledSize)}, nil
 	}
 	return connConfig{}, fmt.Errorf("tcpecho: unknown %v", s.Framing)
 }
@@ -339,21 +388,54 @@ func (s *Server) trackConn(c *conn) admission {
 // reset, so that the client learns at once, and no goroutine or buffer is
 // spent on it.
 func (s *Server) reject(c *conn, why admission) {
-	if tc, ok := c.rwc.(*net.TCPConn); ok {
+	reason := ErrTooManyConns
+	if why == overSourceLimit {
+		reason = ErrTooManyFromSource
+	}
+	s.refuse(c, reason, true)
+}
+
+// refuse closes a connection the server will not serve, with a reset if
+// abort is set, and reports why: to the Observer always, to the log at
+// most once a second.
+func (s *Server) refuse(c *conn, reason error, abort bool) {
+	if tc, ok := c.raw.(*net.TCPConn); ok && abort {
 		tc.SetLinger(0)
 	}
-	c.rwc.Close()
+	c.raw.Close()
 	total := s.rejected.Add(1)
-	reason, limit, max := ErrTooManyConns, "max_conns", s.MaxConns
-	if why == overSourceLimit {
-		reason, limit, max = ErrTooManyFromSource, "max_conns_per_ip", s.MaxConnsPerIP
-	}
 	if obs := s.Observer; obs != nil {
-		obs.Observe(Event{Kind: ConnRejected, Conn: c.id, Remote: c.rwc.RemoteAddr(), Reason: reason})
+		obs.Observe(c.event(ConnRejected, reason))
 	}
 	if ok, skipped := s.overLog.Allow(time.Now()); ok {
-		s.logger().Warn("connection refused: "+reason.Error(), "remote", c.rwc.RemoteAddr().String(), limit, max, "rejected_unlogged_since_last", skipped, "rejected_total", total)
+		attrs := []any{"remote", c.remote.String()}
+		if c.proxy != nil {
+			attrs = append(attrs, "proxy", c.proxy.String())
+		}
+		switch {
+		case errors.Is(reason, ErrTooManyConns):
+			attrs = append(attrs, "max_conns", s.MaxConns)
+		case errors.Is(reason, ErrTooManyFromSource):
+			attrs = append(attrs, "max_conns_per_ip", s.MaxConnsPerIP)
+		}
+		s.logger().Warn("connection refused: "+reason.Error(), append(attrs, "rejected_unlogged_since_last", skipped, "rejected_total", total)...)
 	}
+}
+
+// admitSource counts a connection whose client is known only after its
+// preamble against MaxConnsPerIP, and reports whether it is within it.
+func (s *Server) admitSource(c *conn, ip netip.Addr) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !ip.IsValid() {
+		return true
+	}
+	if s.perIP[ip] >= s.MaxConnsPerIP {
+		return false
+	}
+	s.perIP[ip]++
+	c.ip = ip
+	return true
 }
 
 func (s *Server) untrackConn(c *conn) {
@@ -370,8 +452,10 @@ func (s *Server) untrackConn(c *conn) {
 
 // clientIP is the address MaxConnsPerIP counts a connection under: its
 // remote IP, an IPv4 one mapped into IPv6 taken as IPv4.
-func clientIP(rwc net.Conn) netip.Addr {
-	if a, ok := rwc.RemoteAddr().(*net.TCPAddr); ok {
+func clientIP(rwc net.Conn) netip.Addr { return clientIPOf(rwc.RemoteAddr()) }
+
+func clientIPOf(addr net.Addr) netip.Addr {
+	if a, ok := addr.(*net.TCPAddr); ok {
 		return a.AddrPort().Addr().Unmap()
 	}
 	return netip.Addr{}
@@ -431,7 +515,7 @@ func (s *Server) closeConns() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for c := range s.conns {
-		c.rwc.Close()
+		c.raw.Close()
 	}
 }
 

@@ -18,7 +18,7 @@ import (
 
 func main() { cli.Main(run) }
 
-const synopsis = "tcpclient [-addr ADDR] [-framing line|stream|fixed] [-size N] [-timeout D] [-max-line BYTES] [MESSAGE...]"
+const synopsis = "tcpclient [-addr ADDR] [-framing line|stream|fixed] [-size N] [-timeout D] [-max-line BYTES] [-tls [-tls-ca FILE] [-tls-insecure] [-tls-server-name NAME] [-tls-cert FILE -tls-key FILE]] [-proxy-header v1|v2] [MESSAGE...]"
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := cli.NewFlagSet("tcpclient", synopsis, stderr)
@@ -28,14 +28,20 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	size := cli.PositiveInt(fs, "size", tcpecho.DefaultSize, "largest piece sent at once, in `bytes`, with -framing fixed")
 	timeout := fs.Duration("timeout", tcpecho.DefaultTimeout, "how long to wait to connect, and for each echo (a `duration` such as 500ms)")
 	maxLine := cli.PositiveInt(fs, "max-line", cli.DefaultMaxStdinLine, "longest line read from stdin, in `bytes`, its newline not counted")
+	tlsFlags := cli.AddClientTLSFlags(fs)
+	proxyHeader := cli.ProxyHeader(fs)
 	if err := cli.Parse(fs, args, false, stdout); err != nil {
+		return err
+	}
+	tlsConfig, err := tlsFlags.Config(fs)
+	if err != nil {
 		return err
 	}
 	if *timeout <= 0 {
 		return cli.Usagef(fs, "invalid value %v for flag -timeout: must be positive", *timeout)
 	}
 
-	d := tcpecho.Dialer{Framing: framing, Size: *size, Timeout: *timeout}
+	d := tcpecho.Dialer{Framing: framing, Size: *size, Timeout: *timeout, TLSConfig: tlsConfig, ProxyHeader: *proxyHeader}
 	c, err := d.Dial(ctx, *addr)
 	if err != nil {
 		return err

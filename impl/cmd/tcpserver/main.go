@@ -3,7 +3,9 @@
 // stream, RFC 862's echo, for testing networks, balancers and clients);
 // -framing line echoes whole lines (to watch a line protocol) and -framing
 // fixed echoes in messages of at most -size bytes (to watch TCP deliver
-// bytes in pieces, as in the article).
+// bytes in pieces, as in the article). With -tls-cert and -tls-key it
+// speaks TLS; with -proxy-protocol it takes the client's address from the
+// PROXY header a load balancer sends.
 //
 //	tcpserver [-listen ADDR] [-framing stream|line|fixed] [-size N] [-max-line N] [-v] ...
 //
@@ -25,7 +27,7 @@ import (
 
 func main() { cli.Main(run) }
 
-const synopsis = "tcpserver [-listen ADDR] [-framing stream|line|fixed] [-size N] [-max-line N] [-max-conns N] [-max-conns-per-ip N] [-max-held BYTES] [-idle-timeout D] [-write-timeout D] [-shutdown-timeout D] [-events FILE] [-events-buffer BYTES] [-v]"
+const synopsis = "tcpserver [-listen ADDR] [-framing stream|line|fixed] [-size N] [-max-line N] [-max-conns N] [-max-conns-per-ip N] [-max-held BYTES] [-idle-timeout D] [-write-timeout D] [-shutdown-timeout D] [-tls-cert FILE -tls-key FILE [-tls-client-ca FILE]] [-tls-handshake-timeout D] [-proxy-protocol off|optional|required] [-proxy-from CIDR,...] [-events FILE] [-events-buffer BYTES] [-v]"
 
 // The limits' defaults: generous for an echo service, never unbounded.
 const (
@@ -52,8 +54,19 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 	maxHeld := cli.Count(fs, "max-held", defaultMaxHeld, "`bytes` all clients together may make the server hold between reads (unfinished lines, echoes not yet taken); past it unfinished lines are echoed on as they stand (0: no limit)")
 	idleTimeout := cli.Duration(fs, "idle-timeout", defaultIdleTimeout, "close a connection whose client sends nothing for this `duration` (0: never)")
 	writeTimeout := cli.Duration(fs, "write-timeout", defaultWriteTimeout, "close a connection whose client reads none of its echo for this `duration`; until then the server reads nothing more from it (0: never)")
+	tlsFlags := cli.AddServerTLSFlags(fs, tcpecho.DefaultHandshakeTimeout)
+	var proxyMode tcpecho.ProxyMode
+	fs.TextVar(&proxyMode, "proxy-protocol", tcpecho.ProxyOff, "`mode`: off; optional (use a PROXY header, v1 or v2, where one comes); or required (refuse a connection without one). Behind HAProxy's send-proxy, nginx's proxy_protocol or an AWS NLB, the header names the real client, which logs, events and -max-conns-per-ip then use")
+	proxyFrom := cli.Prefixes(fs, "proxy-from", "`CIDR,...`: the only sources allowed to send a PROXY header (your balancers); a header from any other is refused (default: any)")
 	if err := cli.Parse(fs, args, true, stdout); err != nil {
 		return err
+	}
+	tlsConfig, err := tlsFlags.Config(fs)
+	if err != nil {
+		return err
+	}
+	if len(*proxyFrom) > 0 && proxyMode == tcpecho.ProxyOff {
+		return cli.Usagef(fs, "-proxy-from needs -proxy-protocol optional or required")
 	}
 
 	logger := cli.NewLogger(stderr, *common.Verbose)
@@ -67,18 +80,22 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 		stream = tcpecho.EventStream(w)
 	}
 	srv := &tcpecho.Server{
-		Addr:          *common.Listen,
-		Framing:       framing,
-		Size:          *size,
-		MaxLine:       *maxLine,
-		MaxConns:      *maxConns,
-		MaxConnsPerIP: *maxConnsPerIP,
-		MaxHeld:       int64(*maxHeld),
-		IdleTimeout:   *idleTimeout,
-		WriteTimeout:  *writeTimeout,
-		Logger:        logger,
-		Observer:      tcpecho.MultiObserver(tcpecho.LogObserver(logger, *common.Verbose), stream),
-		Ready:         cli.Ready(stderr),
+		Addr:             *common.Listen,
+		Framing:          framing,
+		Size:             *size,
+		MaxLine:          *maxLine,
+		MaxConns:         *maxConns,
+		MaxConnsPerIP:    *maxConnsPerIP,
+		MaxHeld:          int64(*maxHeld),
+		IdleTimeout:      *idleTimeout,
+		WriteTimeout:     *writeTimeout,
+		TLSConfig:        tlsConfig,
+		HandshakeTimeout: *tlsFlags.HandshakeTimeout,
+		ProxyProtocol:    proxyMode,
+		ProxyFrom:        *proxyFrom,
+		Logger:           logger,
+		Observer:         tcpecho.MultiObserver(tcpecho.LogObserver(logger, *common.Verbose), stream),
+		Ready:            cli.Ready(stderr),
 	}
 	if err := cli.Serve(ctx, srv, tcpecho.ErrServerClosed, *common.ShutdownTimeout, logger); err != nil {
 		return err

@@ -1,0 +1,90 @@
+@tcp @proxy
+Feature: Clients behind a load balancer: the PROXY protocol
+  A load balancer that relays TCP opens its own connection to the server,
+  so the server sees every client as coming from the balancer. The PROXY
+  protocol (HAProxy's, spoken by HAProxy, nginx, Envoy and AWS's network
+  load balancers) mends that: the balancer starts each connection with a
+  short header that names the client it relays, in text (v1) or binary
+  (v2). A server that reads it (tcpserver -proxy-protocol) logs, reports
+  and limits each client by its own address, and still says which
+  balancer relayed it.
+
+  A header is a claim anyone could make, so a server can take it only
+  from its balancers (-proxy-from), and a header that is no header, or
+  one from elsewhere, ends only that connection.
+
+  Scenario Outline: The client's own address, from a <version> header
+    Given a line echo server
+    And the server reads a PROXY header from every connection
+    When client A comes through a balancer that names it 192.0.2.7:5555 in a PROXY <version> header
+    Then client A is served: "hello\n" comes back
+    And the server saw client A as 192.0.2.7:5555, through the balancer
+
+    Examples:
+      | version |
+      | v1      |
+      | v2      |
+
+  Scenario: A header is required: a connection without one is refused
+    Given a line echo server
+    And the server reads a PROXY header from every connection
+    When client A sends "hello\n"
+    Then client A finds its connection closed by the server
+    And the server refused client A's connection because of its PROXY header
+
+  Scenario: A header that is not one: that connection is refused, others are served
+    Given a line echo server
+    And the server reads a PROXY header where one comes
+    When client A sends a PROXY header that is not one
+    Then client A finds its connection closed by the server
+    And the server refused client A's connection because of its PROXY header
+    And client B is served: "hello\n" comes back
+
+  Scenario: A header from a source that is not a balancer is refused
+    Given a line echo server
+    And the server reads a PROXY header where one comes, only from 10.0.0.0/8
+    When client A comes through a balancer that names it 192.0.2.7:5555 in a PROXY v2 header
+    Then client A finds its connection closed by the server
+    And the server refused client A's connection because of its PROXY header
+
+  Scenario: Headers are optional: a client without one is served as itself
+    Given a line echo server
+    And the server reads a PROXY header where one comes
+    Then client A is served: "hello\n" comes back
+
+  Scenario: The limit per address counts the clients, not the balancer
+    Given a line echo server
+    And the server reads a PROXY header from every connection
+    And the server accepts at most 1 connections from one address
+    When client A comes through a balancer that names it 192.0.2.7:5555 in a PROXY v1 header
+    And client B comes through a balancer that names it 192.0.2.8:5555 in a PROXY v1 header
+    And client C comes through a balancer that names it 192.0.2.7:6666 in a PROXY v1 header
+    Then client A is served: "hello\n" comes back
+    And client B is served: "hello\n" comes back
+    And client C finds its connection closed by the server
+    And the server saw 1 connection rejected for too many from one address
+
+  Scenario Outline: The echo client sends a <version> header, to check a server without a balancer
+    Given a line echo server
+    And the server reads a PROXY header from every connection
+    And the echo client uses line framing and waits at most 5 seconds for an echo
+    And the echo client sends a PROXY <version> header first
+    When the echo client sends the message "hello"
+    Then the echo client gets "hello\n" back
+
+    Examples:
+      | version |
+      | v1      |
+      | v2      |
+
+  @tls
+  Scenario: TLS passed through a balancer: the header comes first, then the handshake
+    Given a line echo server
+    And the server reads a PROXY header from every connection
+    And the server speaks TLS with a certificate from the test authority
+    And the echo client uses line framing and waits at most 5 seconds for an echo
+    And the echo client speaks TLS to "localhost", trusting the test authority
+    And the echo client sends a PROXY v2 header first
+    When the echo client sends the message "hello"
+    Then the echo client gets "hello\n" back
+    And the server saw a TLS 1.3 connection for "localhost"

@@ -1,0 +1,80 @@
+@tcp @tls
+Feature: The echo over TLS
+  A load balancer in front of a TLS service either terminates TLS (it
+  decrypts, and talks plain TCP or TLS again to the server) or passes it
+  through (it relays the encrypted bytes, and the server does the TLS).
+  To test either, the echo server speaks TLS itself (tcpserver -tls-cert
+  and -tls-key), and the echo client speaks it too (tcpclient -tls).
+
+  Over TLS the echo is the same as over plain TCP: every byte comes back,
+  in every framing. What TLS adds is a handshake before the first byte,
+  and that can fail: a client that sends plain text, one that does not
+  trust the server's certificate, one without the certificate a server
+  asks for, one that stops half-way. Each such failure ends only its own
+  connection, and the server says why.
+
+  The certificates are made by the scenarios, from a certificate
+  authority of their own ("the test authority").
+
+  Background:
+    Given the server speaks TLS with a certificate from the test authority
+
+  Scenario Outline: A TLS client gets its message back (<framing> server)
+    Given a <framing> echo server
+    And the echo client uses line framing and waits at most 5 seconds for an echo
+    And the echo client speaks TLS to "localhost", trusting the test authority
+    When the echo client sends the message "hello over TLS"
+    And the echo client finishes
+    Then the echo client gets "hello over TLS\n" back
+    And the server saw a TLS 1.3 connection for "localhost"
+
+    Examples:
+      | framing |
+      | stream  |
+      | line    |
+
+  Scenario: Plain text on a TLS port: that connection is refused, the server goes on
+    Given a line echo server
+    And the echo client uses line framing and waits at most 5 seconds for an echo
+    And the echo client speaks TLS to "localhost", trusting the test authority
+    When client A sends "hello in plain text\n"
+    Then client A finds its connection closed by the server
+    And the server refused client A's connection because of its TLS handshake
+    And the echo client sends the message "still serving"
+    And the echo client gets "still serving\n" back
+
+  Scenario: A client that does not trust the server's certificate does not talk to it
+    Given a line echo server
+    And the echo client speaks TLS to "localhost", trusting another authority
+    When the echo client sends the message "hello"
+    Then the echo client reports that the TLS handshake failed
+    And the server refused a connection because of its TLS handshake
+
+  Scenario: A client that stops in the middle of its handshake is let go
+    A client that connects and never finishes its handshake would hold a
+    connection for ever; the server gives up on it.
+
+    Given a line echo server
+    And the server gives up on a connection's handshake after 300 milliseconds
+    When client A connects
+    Then client A finds its connection closed by the server
+    And the server refused client A's connection because of its TLS handshake
+
+  Scenario: Client certificates required: a client without one is refused
+    Given the server speaks TLS and requires client certificates from the test authority
+    And a line echo server
+    And the echo client uses line framing and waits at most 5 seconds for an echo
+    And the echo client speaks TLS to "localhost", trusting the test authority
+    When the echo client sends the message "hello"
+    Then the echo client reports that the TLS handshake failed
+    And the server refused a connection because of its TLS handshake
+
+  Scenario: Client certificates required: a client with one is served, and named
+    Given the server speaks TLS and requires client certificates from the test authority
+    And a line echo server
+    And the echo client uses line framing and waits at most 5 seconds for an echo
+    And the echo client speaks TLS to "localhost", trusting the test authority
+    And the echo client presents a certificate for "probe-7" from the test authority
+    When the echo client sends the message "hello"
+    Then the echo client gets "hello\n" back
+    And the server saw the client certificate of "probe-7"

@@ -1,0 +1,180 @@
+package tcpecho
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"time"
+
+	"github.com/pires/go-proxyproto"
+)
+
+// DefaultHandshakeTimeout bounds a connection's preamble (its PROXY
+// header and TLS handshake) when Server.HandshakeTimeout is 0.
+const DefaultHandshakeTimeout = 10 * time.Second
+
+// ErrHandshake is the Reason of a connection refused because its TLS
+// handshake failed: plain text on a TLS port, a certificate the server
+// does not trust or none where one is required, a client that stalled.
+// The Reason wraps the TLS error too. A Dialer's error wraps it as well
+// when the handshake fails on the client's side.
+var ErrHandshake = errors.New("tls handshake failed")
+
+// ErrProxyHeader is the Reason of a connection refused because its PROXY
+// protocol header was malformed, missing where required, or sent by a
+// source not in ProxyFrom.
+var ErrProxyHeader = errors.New("bad proxy protocol header")
+
+// ProxyMode says whether connections start with a PROXY protocol header
+// (v1 or v2), as a load balancer such as HAProxy, nginx or an AWS NLB
+// sends to say which client it is relaying.
+type ProxyMode int
+
+const (
+	// ProxyOff: no header is read; a connection's remote address is its
+	// peer's.
+	ProxyOff ProxyMode = iota
+	// ProxyOptional: a header is used where one comes and a connection
+	// without one is served as direct. A connection whose first byte could
+	// start a header ('P' or '\r') waits for up to 12 bytes before it is
+	// told apart.
+	ProxyOptional
+	// ProxyRequired: a connection without a header is refused.
+	ProxyRequired
+)
+
+var proxyModes = [...]string{ProxyOff: "off", ProxyOptional: "optional", ProxyRequired: "required"}
+
+// String returns "off", "optional" or "required".
+func (m ProxyMode) String() string {
+	if m < 0 || int(m) >= len(proxyModes) {
+		return fmt.Sprintf("ProxyMode(%d)", int(m))
+	}
+	return proxyModes[m]
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (m ProxyMode) MarshalText() ([]byte, error) { return []byte(m.String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler, for flags.
+func (m *ProxyMode) UnmarshalText(text []byte) error {
+	for i, name := range proxyModes {
+		if string(text) == name {
+			*m = ProxyMode(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("proxy protocol must be off, optional or required, not %q", text)
+}
+
+// TLSInfo is what a TLS connection agreed on, as events and logs tell it.
+type TLSInfo struct {
+	Version     string `json:"version"`                  // "TLS 1.3"
+	CipherSuite string `json:"cipher_suite"`             // "TLS_AES_128_GCM_SHA256"
+	ServerName  string `json:"server_name,omitempty"`    // the SNI the client asked for
+	ALPN        string `json:"alpn,omitempty"`           // the protocol agreed on, if any
+	Client      string `json:"client_subject,omitempty"` // the client certificate's subject, if one was sent
+}
+
+func tlsInfo(st tls.ConnectionState) *TLSInfo {
+	info := &TLSInfo{
+		Version:     tls.VersionName(st.Version),
+		CipherSuite: tls.CipherSuiteName(st.CipherSuite),
+		ServerName:  st.ServerName,
+		ALPN:        st.NegotiatedProtocol,
+	}
+	if len(st.PeerCertificates) > 0 {
+		info.Client = st.PeerCertificates[0].Subject.String()
+	}
+	return info
+}
+
+// preamble is what a connection goes through before its echo: the PROXY
+// header, then the TLS handshake, each where the server asks for it.
+type preamble struct {
+	proxy   ProxyMode
+	from    []netip.Prefix // sources that may send a header; empty: any
+	tls     *tls.Config
+	timeout time.Duration
+}
+
+func (p preamble) none() bool { return p.proxy == ProxyOff && p.tls == nil }
+
+// open runs the connection's preamble with its deadline. On success the
+// connection's remote address is the client's (the header's source), its
+// stream is the TLS one, and bytes read past the header wait in pending.
+func (c *conn) open() error {
+	p := c.cfg.preamble
+	c.raw.SetDeadline(time.Now().Add(p.timeout))
+	if c.srv.closing.Begun() {
+		return ErrServerClosed // Shutdown may have woken it before the deadline above
+	}
+	if p.proxy != ProxyOff {
+		if err := c.readProxyHeader(p); err != nil {
+			return err
+		}
+	}
+	if p.tls != nil {
+		stream := c.raw
+		if len(c.pending) > 0 {
+			stream, c.pending = &prefixed{Conn: c.raw, prefix: c.pending}, nil
+		}
+		tc := tls.Server(stream, p.tls)
+		if err := tc.HandshakeContext(context.Background()); err != nil {
+			return fmt.Errorf("%w: %w", ErrHandshake, err)
+		}
+		c.rwc, c.tls = tc, tlsInfo(tc.ConnectionState())
+	}
+	return c.raw.SetDeadline(time.Time{})
+}
+
+// readProxyHeader reads the PROXY header, if one comes, with the library's
+// parser, and takes the client's address from it.
+func (c *conn) readProxyHeader(p preamble) error {
+	peer := clientIP(c.raw)
+	allowed := len(p.from) == 0
+	for _, prefix := range p.from {
+		allowed = allowed || prefix.Contains(peer)
+	}
+	if !allowed && p.proxy == ProxyRequired {
+		return fmt.Errorf("%w: %s may not send one", ErrProxyHeader, peer)
+	}
+	// Small: what is read past the header is handed to the echo, and a
+	// header is at most 107 bytes in v1 and rarely more in v2.
+	br := bufio.NewReaderSize(c.raw, 256)
+	h, err := proxyproto.Read(br)
+	switch {
+	case errors.Is(err, proxyproto.ErrNoProxyProtocol) && p.proxy == ProxyOptional:
+	case err != nil:
+		return fmt.Errorf("%w: %w", ErrProxyHeader, err)
+	case !allowed:
+		return fmt.Errorf("%w: %s may not send one", ErrProxyHeader, peer)
+	default:
+		if src, _, ok := h.TCPAddrs(); ok && h.Command.IsProxy() {
+			c.proxy, c.remote = c.remote, src // a LOCAL header (a health check) is the balancer itself
+		}
+	}
+	if n := br.Buffered(); n > 0 {
+		c.pending, _ = br.Peek(n)
+	}
+	return nil
+}
+
+// prefixed is a connection whose first bytes were read already.
+type prefixed struct {
+	net.Conn
+	prefix []byte
+}
+
+func (p *prefixed) Read(b []byte) (int, error) {
+	if len(p.prefix) > 0 {
+		n := copy(b, p.prefix)
+		p.prefix = p.prefix[n:]
+		return n, nil
+	}
+	return p.Conn.Read(b)
+}

@@ -1,0 +1,91 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/netip"
+
+	"github.com/pires/go-proxyproto"
+
+	"github.com/echospec/echo/impl/tcpecho"
+)
+
+// serverReadsProxyHeaders is the step `^the server reads a PROXY header (from every connection|where one comes)(?:, only from (\S+))?$`.
+func serverReadsProxyHeaders(ctx context.Context, which, from string) error {
+	w := worldFrom(ctx)
+	mode := tcpecho.ProxyRequired
+	if which == "where one comes" {
+		mode = tcpecho.ProxyOptional
+	}
+	var prefixes []netip.Prefix
+	if from != "" {
+		p, err := netip.ParsePrefix(from)
+		if err != nil {
+			return err
+		}
+		prefixes = []netip.Prefix{p}
+	}
+	return w.configure(func() { w.proxy, w.proxyFrom = mode, prefixes })
+}
+
+// clientComesThroughBalancerNamingIt is the step `^`+client+` comes through a balancer that names it (\S+) in a PROXY (v1|v2) header$`.
+func clientComesThroughBalancerNamingIt(ctx context.Context, name, as, version string) error {
+	w := worldFrom(ctx)
+	src, err := netip.ParseAddrPort(as)
+	if err != nil {
+		return err
+	}
+	p, err := w.peer(clientName(name))
+	if err != nil {
+		return err
+	}
+	v := byte(1)
+	if version == "v2" {
+		v = 2
+	}
+	h := proxyproto.HeaderProxyFromAddrs(v, net.TCPAddrFromAddrPort(src), p.conn.RemoteAddr())
+	b, err := h.Format()
+	if err != nil {
+		return fmt.Errorf("the balancer's header: %w", err)
+	}
+	return p.send(b)
+}
+
+// clientSendsBrokenProxyHeader is the step `^`+client+` sends a PROXY header that is not one$`.
+func clientSendsBrokenProxyHeader(ctx context.Context, name string) error {
+	p, err := worldFrom(ctx).peer(clientName(name))
+	if err != nil {
+		return err
+	}
+	return p.send([]byte("PROXY TCP4 this is not an address\r\n"))
+}
+
+// serverSawClientAsThroughBalancer is the step `^the server saw `+client+` as (\S+), through the balancer$`.
+func serverSawClientAsThroughBalancer(ctx context.Context, name, as string) error {
+	w := worldFrom(ctx)
+	p, err := w.peer(clientName(name))
+	if err != nil {
+		return err
+	}
+	balancer := p.local()
+	_, err = w.events.waitFor(ctx, fmt.Sprintf("%s's connection as %s through %s", name, as, balancer), func(events []event) bool {
+		for _, e := range events {
+			if e.kind == tcpecho.ConnOpened && e.remote == as && e.proxy == balancer {
+				return true
+			}
+		}
+		return false
+	})
+	return err
+}
+
+// echoClientSendsProxyHeaderFirst is the step `^the echo client sends a PROXY (v1|v2) header first$`.
+func echoClientSendsProxyHeaderFirst(ctx context.Context, version string) error {
+	w := worldFrom(ctx)
+	w.echo.dialer.ProxyHeader = 1
+	if version == "v2" {
+		w.echo.dialer.ProxyHeader = 2
+	}
+	return nil
+}

@@ -1,0 +1,194 @@
+package steps
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/echospec/echo/impl/tcpecho"
+	"github.com/echospec/echo/internal/testcert"
+)
+
+// testAuthority returns the scenario's certificate authority, made at
+// first use: certificates are made by the tests, never committed.
+func (w *world) testAuthority() (*testcert.Authority, error) {
+	if w.authority != nil {
+		return w.authority, nil
+	}
+	dir, err := w.tempDir()
+	if err != nil {
+		return nil, err
+	}
+	w.authority, err = testcert.NewAuthority(dir, "echospec test CA")
+	return w.authority, err
+}
+
+// tlsServer makes the server's certificate from the test authority.
+func (w *world) tlsServer() (*serverTLS, error) {
+	ca, err := w.testAuthority()
+	if err != nil {
+		return nil, err
+	}
+	files, cert, err := ca.Server()
+	if err != nil {
+		return nil, err
+	}
+	return &serverTLS{files: files, config: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}}, nil
+}
+
+// serverSpeaksTLS is the step `^the server speaks TLS with a certificate from the test authority$`.
+func serverSpeaksTLS(ctx context.Context) error {
+	w := worldFrom(ctx)
+	st, err := w.tlsServer()
+	if err != nil {
+		return err
+	}
+	return w.configure(func() { w.tls = st })
+}
+
+// serverRequiresClientCertificates is the step `^the server speaks TLS and requires client certificates from the test authority$`.
+func serverRequiresClientCertificates(ctx context.Context) error {
+	w := worldFrom(ctx)
+	st, err := w.tlsServer()
+	if err != nil {
+		return err
+	}
+	st.clientCA = w.authority.CertFile
+	st.config.ClientAuth, st.config.ClientCAs = tls.RequireAndVerifyClientCert, w.authority.Pool
+	return w.configure(func() { w.tls = st })
+}
+
+// serverGivesUpOnHandshakeAfter is the step `^the server gives up on a connection's handshake after (\d+) milliseconds$`.
+func serverGivesUpOnHandshakeAfter(ctx context.Context, ms int) error {
+	w := worldFrom(ctx)
+	return w.configure(func() { w.handshake = time.Duration(ms) * time.Millisecond })
+}
+
+// echoClientSpeaksTLSTrustingTestAuthority is the step `^the echo client speaks TLS to "([^"]*)", trusting the test authority$`.
+func echoClientSpeaksTLSTrustingTestAuthority(ctx context.Context, name string) error {
+	w := worldFrom(ctx)
+	ca, err := w.testAuthority()
+	if err != nil {
+		return err
+	}
+	return w.echo.speakTLS(name, ca)
+}
+
+// echoClientSpeaksTLSTrustingAnotherAuthority is the step `^the echo client speaks TLS to "([^"]*)", trusting another authority$`.
+func echoClientSpeaksTLSTrustingAnotherAuthority(ctx context.Context, name string) error {
+	w := worldFrom(ctx)
+	dir, err := w.tempDir()
+	if err != nil {
+		return err
+	}
+	other, err := testcert.NewAuthority(dir, "another CA")
+	if err != nil {
+		return err
+	}
+	return w.echo.speakTLS(name, other)
+}
+
+// speakTLS makes the echo client talk TLS to name, trusting ca, in either
+// mode.
+func (e *echoClient) speakTLS(name string, ca *testcert.Authority) error {
+	e.dialer.TLSConfig = &tls.Config{ServerName: name, RootCAs: ca.Pool, MinVersion: tls.VersionTLS12}
+	e.tlsFlags = append(e.tlsFlags, "-tls-server-name", name, "-tls-ca", ca.CertFile)
+	return nil
+}
+
+// echoClientPresentsCertificateFor is the step `^the echo client presents a certificate for "([^"]*)" from the test authority$`.
+func echoClientPresentsCertificateFor(ctx context.Context, cn string) error {
+	w := worldFrom(ctx)
+	if w.echo.dialer.TLSConfig == nil {
+		return errors.New("the echo client must speak TLS before it presents a certificate")
+	}
+	ca, err := w.testAuthority()
+	if err != nil {
+		return err
+	}
+	files, cert, err := ca.Client(cn)
+	if err != nil {
+		return err
+	}
+	w.echo.dialer.TLSConfig.Certificates = []tls.Certificate{cert}
+	w.echo.tlsFlags = append(w.echo.tlsFlags, "-tls-cert", files.Cert, "-tls-key", files.Key)
+	return nil
+}
+
+// serverSawTLSConnectionFor is the step `^the server saw a (TLS 1\.[23]) connection for "([^"]*)"$`.
+func serverSawTLSConnectionFor(ctx context.Context, version, name string) error {
+	_, err := worldFrom(ctx).events.waitFor(ctx, fmt.Sprintf("a %s connection for %q", version, name), func(events []event) bool {
+		for _, e := range events {
+			if e.kind == tcpecho.ConnOpened && e.tls != nil && e.tls.Version == version && e.tls.ServerName == name && e.tls.CipherSuite != "" {
+				return true
+			}
+		}
+		return false
+	})
+	return err
+}
+
+// serverSawClientCertificateOf is the step `^the server saw the client certificate of "([^"]*)"$`.
+func serverSawClientCertificateOf(ctx context.Context, cn string) error {
+	_, err := worldFrom(ctx).events.waitFor(ctx, "a client certificate for "+cn, func(events []event) bool {
+		for _, e := range events {
+			if e.kind == tcpecho.ConnOpened && e.tls != nil && strings.Contains(e.tls.Client, "CN="+cn) {
+				return true
+			}
+		}
+		return false
+	})
+	return err
+}
+
+// preambleReasons maps how a feature names what failed before a
+// connection was served to the reason the server reports.
+var preambleReasons = map[string]error{
+	"TLS handshake": tcpecho.ErrHandshake,
+	"PROXY header":  tcpecho.ErrProxyHeader,
+}
+
+// serverRefusedClientBecause is the step `^the server refused `+client+`'s connection because of its (TLS handshake|PROXY header)$`.
+func serverRefusedClientBecause(ctx context.Context, name, what string) error {
+	w := worldFrom(ctx)
+	p, err := w.peer(clientName(name))
+	if err != nil {
+		return err
+	}
+	return w.refusedBecause(ctx, p.local(), what)
+}
+
+// serverRefusedConnectionBecause is the step `^the server refused a connection because of its (TLS handshake|PROXY header)$`.
+func serverRefusedConnectionBecause(ctx context.Context, what string) error {
+	return worldFrom(ctx).refusedBecause(ctx, "", what)
+}
+
+// refusedBecause waits for the server to refuse the connection from
+// remote (any, if empty) for what failed in its preamble.
+func (w *world) refusedBecause(ctx context.Context, remote, what string) error {
+	want := preambleReasons[what]
+	events, err := w.events.waitFor(ctx, "a connection refused", func(events []event) bool {
+		return refusal(events, remote) != nil
+	})
+	if err != nil {
+		return err
+	}
+	if got := refusal(events, remote); !errors.Is(got, want) {
+		return fmt.Errorf("the server refused the connection because %q, not because of its %s", got, what)
+	}
+	return nil
+}
+
+// refusal returns why the server refused the connection from remote
+// (any, if empty), or nil.
+func refusal(events []event, remote string) error {
+	for _, e := range events {
+		if e.kind == tcpecho.ConnRejected && (remote == "" || e.remote == remote) {
+			return e.reason
+		}
+	}
+	return nil
+}
