@@ -21,10 +21,10 @@ import (
 // is set up, and what its last action returned.
 type echoClient struct {
 	dialer   tcpecho.Dialer
-	tlsFlags []string // tcpclient's flags for dialer.TLSConfig
-	c      tcpEchoer // once it has sent a message
-	got    []byte
-	err    error
+	tlsFlags []string  // tcpclient's flags for dialer.TLSConfig
+	c        tcpEchoer // once it has sent a message
+	got      []byte
+	err      error
 }
 
 func (e *echoClient) close() {
