@@ -339,3 +339,13 @@ func showAll(list [][]byte) string {
 	}
 	return "[" + strings.Join(shown, ", ") + "]"
 }
+
+// clientsAreEachServed is the step `^`+clientList+` are each served: `+quoted+` comes back$`.
+func clientsAreEachServed(ctx context.Context, list, text string) error {
+	for _, name := range names(list) {
+		if err := clientSendsTextReceivesBack(ctx, name, text); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	return nil
+}

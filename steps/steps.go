@@ -66,6 +66,15 @@ func InitializeScenario(sc *godog.ScenarioContext) {
 	sc.Step(`^the server saw `+client+` as (\S+), through the balancer$`, serverSawClientAsThroughBalancer)
 	sc.Step(`^the echo client sends a PROXY (v1|v2) header first$`, echoClientSendsProxyHeaderFirst)
 
+	// HAProxy in front of our servers (haproxy_steps.go)
+	sc.Step(`^HAProxy sends each server a PROXY (v1|v2) header$`, haproxySendsProxyHeader)
+	sc.Step(`^HAProxy checks each server by sending `+quoted+` and expecting it back$`, haproxyChecksEachServerBySending)
+	sc.Step(`^HAProxy terminates TLS with a certificate from the test authority$`, haproxyTerminatesTLS)
+	sc.Step(`^HAProxy balances round robin over (\d+) such servers?(?: and a server that answers every line with `+quoted+`)?$`, haproxyBalancesRoundRobin)
+	sc.Step(`^each of the (\d+) servers served (\d+) of the clients$`, eachServerServedNOfClients)
+	sc.Step(`^the servers saw `+clientList+` by their own addresses, through HAProxy$`, eachServerSawClientsOwnAddresses)
+	sc.Step(`^HAProxy sees (\d+) servers? up(?: and (\d+) down)?$`, haproxySeesServersUp)
+
 	// Many clients at once (crowd_steps.go)
 	sc.Step(`^(\d+) clients each send (\d+) lines at the same time(?:, all within (\d+) seconds)?$`, nClientsEachSendNLinesAtSame)
 	sc.Step(`^every idle client sends a line and reads its echo$`, everyIdleClientSendsLineReadsEcho)
@@ -168,6 +177,7 @@ func InitializeScenario(sc *godog.ScenarioContext) {
 	sc.Step(`^`+client+` sees the end of the stream, nothing before it$`, clientSeesEndStreamNothingBefore)
 	sc.Step(`^`+client+` sends `+quoted+` and receives it back$`, clientSendsTextReceivesBack)
 	sc.Step(`^`+client+` is (?:still )?served: `+quoted+` comes back$`, clientSendsTextReceivesBack)
+	sc.Step(`^`+clientList+` are each served: `+quoted+` comes back$`, clientsAreEachServed)
 	sc.Step(`^the server saw the messages? `+quotedList+`$`, sawMessages)
 	sc.Step(`^the server saw (\d+) messages? of at most (\d+) bytes$`, sawMessagesOfAtMost)
 	sc.Step(`^the server saw messages of `+numberList+` bytes$`, sawMessageSizes)

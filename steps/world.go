@@ -46,6 +46,9 @@ type world struct {
 	taken      string              // an address held so that a server finds it in use
 	closers    []func()            // what else to close when the scenario ends
 	authority  *testcert.Authority // the scenario's test CA, made when needed
+	balancer   balancerConfig      // how HAProxy is to be set up
+	lb         *haproxy            // HAProxy, once in front of the servers
+	backends   []backend           // every server behind HAProxy, the scenario's own first
 	// resetOnConnect names the clients whose connect already saw the
 	// server close the connection.
 	resetOnConnect []string

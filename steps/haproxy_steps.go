@@ -1,0 +1,193 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/echospec/echo/impl/tcpecho"
+)
+
+// backend is one server behind HAProxy and what it saw.
+type backend struct {
+	addr   string
+	events *eventLog[event] // nil for a server that is not ours
+}
+
+// haproxySendsProxyHeader is the step `^HAProxy sends each server a PROXY (v1|v2) header$`.
+func haproxySendsProxyHeader(ctx context.Context, version string) error {
+	w := worldFrom(ctx)
+	return w.configure(func() {
+		w.balancer.sendProxy = map[string]string{"v1": "send-proxy", "v2": "send-proxy-v2"}[version]
+		w.proxy = tcpecho.ProxyRequired
+	})
+}
+
+// haproxyChecksEachServerBySending is the step `^HAProxy checks each server by sending `+quoted+` and expecting it back$`.
+func haproxyChecksEachServerBySending(ctx context.Context, text string) error {
+	msg, err := unquote(text)
+	if err != nil {
+		return err
+	}
+	w := worldFrom(ctx)
+	return w.configure(func() { w.balancer.check = msg })
+}
+
+// haproxyTerminatesTLS is the step `^HAProxy terminates TLS with a certificate from the test authority$`.
+func haproxyTerminatesTLS(ctx context.Context) error {
+	w := worldFrom(ctx)
+	ca, err := w.testAuthority()
+	if err != nil {
+		return err
+	}
+	files, _, err := ca.Server()
+	if err != nil {
+		return err
+	}
+	// HAProxy takes the certificate and its key in one file.
+	var pem []byte
+	for _, f := range []string{files.Cert, files.Key} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		pem = append(pem, b...)
+	}
+	combined := filepath.Join(filepath.Dir(files.Cert), "haproxy.pem")
+	if err := os.WriteFile(combined, pem, 0o600); err != nil {
+		return err
+	}
+	return w.configure(func() { w.balancer.tlsPEM = combined })
+}
+
+// haproxyBalancesRoundRobin is the step `^HAProxy balances round robin over (\d+) such servers?(?: and a server that answers every line with `+quoted+`)?$`.
+// It starts the servers, the scenario's own first, and HAProxy in front of
+// them; from then on clients connect to HAProxy.
+func haproxyBalancesRoundRobin(ctx context.Context, n int, broken string) error {
+	w := worldFrom(ctx)
+	if err := w.startServer(); err != nil {
+		return err
+	}
+	w.backends = []backend{{addr: w.addr, events: w.events}}
+	for range n - 1 {
+		events := newEventLog(summary)
+		svc, err := startTCP(w.target, w.tcpConfig, events)
+		if err != nil {
+			return err
+		}
+		w.closers = append(w.closers, func() { svc.close() })
+		w.backends = append(w.backends, backend{addr: svc.address(), events: events})
+	}
+	if broken != "" {
+		reply, err := unquote(broken)
+		if err != nil {
+			return err
+		}
+		f, err := startFake(answerEveryLine(reply))
+		if err != nil {
+			return err
+		}
+		w.fakes = append(w.fakes, f)
+		w.backends = append(w.backends, backend{addr: f.addr()})
+	}
+	dir, err := w.tempDir()
+	if err != nil {
+		return err
+	}
+	addrs := make([]string, len(w.backends))
+	for i, b := range w.backends {
+		addrs[i] = b.addr
+	}
+	h, err := startHAProxy(dir, w.balancer, addrs)
+	if errors.Is(err, errMissingTool) {
+		return skipScenario(ctx, "%v", err)
+	}
+	if err != nil {
+		return err
+	}
+	w.lb = h
+	w.closers = append(w.closers, h.stop)
+	w.addr = h.addr
+	return nil
+}
+
+// eachServerServedNOfClients is the step `^each of the (\d+) servers served (\d+) of the clients$`.
+func eachServerServedNOfClients(ctx context.Context, n, m int) error {
+	w := worldFrom(ctx)
+	if len(w.backends) != n {
+		return fmt.Errorf("%d servers are behind HAProxy, not %d", len(w.backends), n)
+	}
+	for i, b := range w.backends {
+		_, err := b.events.waitFor(ctx, fmt.Sprintf("server %d to serve %d clients", i+1, m), func(events []event) bool {
+			return count(events, tcpecho.ConnOpened) == m
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// eachServerSawClientsOwnAddresses is the step `^the servers saw `+clientList+` by their own addresses, through HAProxy$`.
+func eachServerSawClientsOwnAddresses(ctx context.Context, list string) error {
+	w := worldFrom(ctx)
+	for _, name := range names(list) {
+		p, err := w.peer(name)
+		if err != nil {
+			return err
+		}
+		if err := w.sawThroughBalancer(ctx, p.local()); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// sawThroughBalancer waits until one of the servers behind HAProxy has
+// seen a connection from client, relayed by HAProxy.
+func (w *world) sawThroughBalancer(ctx context.Context, client string) error {
+	seen := func(events []event) bool {
+		for _, e := range events {
+			if e.kind == tcpecho.ConnOpened && e.remote == client && e.proxy != "" && e.proxy != client {
+				return true
+			}
+		}
+		return false
+	}
+	// Wait on every server at once; the first to have seen it ends the
+	// others' waits.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	found := make(chan error, len(w.backends))
+	for _, b := range w.backends {
+		go func() {
+			_, err := b.events.waitFor(ctx, "a connection from "+client+" through HAProxy", seen)
+			found <- err
+		}()
+	}
+	var errs []error
+	for range w.backends {
+		err := <-found
+		if err == nil {
+			return nil
+		}
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// haproxySeesServersUp is the step `^HAProxy sees (\d+) servers? up(?: and (\d+) down)?$`.
+func haproxySeesServersUp(ctx context.Context, up int, down string) error {
+	w := worldFrom(ctx)
+	if w.lb == nil {
+		return errNoBalancer
+	}
+	d := 0
+	if down != "" {
+		d, _ = strconv.Atoi(down)
+	}
+	return w.lb.waitForStates(ctx, up, d)
+}
