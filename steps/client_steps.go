@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"syscall"
@@ -132,7 +133,7 @@ func echoClientGetsTextBack(ctx context.Context, text string) error {
 	return nil
 }
 
-// echoClientReportsThat is the step `^the echo client reports that (the echo differs|it timed out|the connection was refused|the TLS handshake failed)$`.
+// echoClientReportsThat is the step `^the echo client reports that (the echo differs|it timed out|the connection was refused|the TLS handshake failed|the connection was reset|the server closed the connection before the echo came)$`.
 func echoClientReportsThat(ctx context.Context, what string) error {
 	e := &worldFrom(ctx).echo
 	if e.err == nil {
@@ -149,6 +150,8 @@ var clientReports = map[string]error{
 	"it timed out":               os.ErrDeadlineExceeded,
 	"the connection was refused": syscall.ECONNREFUSED,
 	"the TLS handshake failed":   tcpecho.ErrHandshake,
+	"the connection was reset":   syscall.ECONNRESET,
+	"the server closed the connection before the echo came": io.ErrUnexpectedEOF,
 }
 
 // useFake starts a fake server and points the echo client at it.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -25,6 +26,8 @@ type tcpEchoer interface {
 	// finish ends the conversation as the client does: half-closes, and
 	// checks that nothing more comes back.
 	finish() error
+	// roundTrip is how long the last echo took, as the client reports it.
+	roundTrip() time.Duration
 	close()
 }
 
@@ -35,7 +38,7 @@ func newTCPEchoer(t Target, d tcpecho.Dialer, addr string, tlsFlags []string) tc
 	if t.Mode == Process {
 		return &tcpProcessClient{bin: t.Bin, d: d, addr: addr, tlsFlags: tlsFlags}
 	}
-	return &tcpLibraryClient{dialing(d.Dial, addr, (*tcpecho.Client).Abort)}
+	return &tcpLibraryClient{dialOnce: dialing(d.Dial, addr, (*tcpecho.Client).Abort)}
 }
 
 // dialOnce is a library client's connection, made at its first use and
@@ -69,15 +72,23 @@ func (o *dialOnce[C]) conn(ctx context.Context) (*C, error) {
 }
 
 // tcpLibraryClient is tcpecho.Client, connected at the first echo.
-type tcpLibraryClient struct{ dialOnce[tcpecho.Client] }
+type tcpLibraryClient struct {
+	dialOnce[tcpecho.Client]
+	rtt time.Duration
+}
 
 func (l *tcpLibraryClient) echo(ctx context.Context, msg []byte) ([]byte, error) {
 	c, err := l.conn(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return c.Echo(msg)
+	start := time.Now()
+	got, err := c.Echo(msg)
+	l.rtt = time.Since(start)
+	return got, err
 }
+
+func (l *tcpLibraryClient) roundTrip() time.Duration { return l.rtt }
 
 func (l *tcpLibraryClient) finish() error {
 	if l.c == nil {
@@ -99,6 +110,7 @@ type tcpProcessClient struct {
 	// tcpclient prints an echo before it finishes, and fails after it if
 	// the server sends more.
 	finished error
+	rtt      time.Duration // what tcpclient -rtt said of the last echo
 }
 
 // tcpClientErrors are the library's errors that tcpclient's one line of
@@ -108,6 +120,8 @@ var tcpClientErrors = []knownError{
 	{os.ErrDeadlineExceeded, "timed out"},
 	{syscall.ECONNREFUSED, "connection refused"},
 	{tcpecho.ErrHandshake, "tls handshake with"},
+	{syscall.ECONNRESET, "connection reset"},
+	{io.ErrUnexpectedEOF, "closed the connection after"},
 }
 
 func (p *tcpProcessClient) echo(ctx context.Context, msg []byte) ([]byte, error) {
@@ -120,6 +134,7 @@ func (p *tcpProcessClient) echo(ctx context.Context, msg []byte) ([]byte, error)
 		args = append(args, "-proxy-header", fmt.Sprintf("v%d", p.d.ProxyHeader))
 	}
 	args = append(args, p.tlsFlags...)
+	args = append(args, "-rtt")
 	run, err := runClient(ctx, p.bin, "tcpclient", 2*timeout+patience, "", append(args, string(msg))...)
 	if err != nil {
 		return nil, err
@@ -129,6 +144,12 @@ func (p *tcpProcessClient) echo(ctx context.Context, msg []byte) ([]byte, error)
 		return nil, err // the echo itself failed
 	}
 	p.finished = err
+	p.rtt = 0
+	for _, line := range strings.Split(run.stderr, "\n") {
+		if d, ok := strings.CutPrefix(line, "round trip "); ok {
+			p.rtt, _ = time.ParseDuration(d)
+		}
+	}
 	// tcpclient prints each echo on a line of its own: a line echo with
 	// its newline, any other with one added.
 	got := []byte(strings.TrimSuffix(run.stdout, "\n"))
@@ -141,6 +162,8 @@ func (p *tcpProcessClient) echo(ctx context.Context, msg []byte) ([]byte, error)
 // finish: the process finished when it had sent its message; this is how.
 func (p *tcpProcessClient) finish() error { return p.finished }
 func (p *tcpProcessClient) close()        {}
+
+func (p *tcpProcessClient) roundTrip() time.Duration { return p.rtt }
 
 // udpEchoer is the project's UDP echo client as a scenario drives it: the
 // package's Client in library mode, the udpclient binary in process mode,
@@ -193,6 +216,8 @@ var udpClientErrors = []knownError{
 	{os.ErrDeadlineExceeded, "i/o timeout"},
 	{syscall.ECONNREFUSED, "connection refused"},
 	{tcpecho.ErrHandshake, "tls handshake with"},
+	{syscall.ECONNRESET, "connection reset"},
+	{io.ErrUnexpectedEOF, "closed the connection after"},
 }
 
 func (p *udpProcessClient) echo(ctx context.Context, msgs ...[]byte) ([][]byte, error) {
@@ -241,7 +266,14 @@ func (r clientRun) failure(name string, known []knownError) error {
 	if r.code == 0 {
 		return nil
 	}
-	line, _, _ := strings.Cut(strings.TrimSpace(r.stderr), "\n")
+	// The first line that is not -rtt's says what failed.
+	var line string
+	for _, l := range strings.Split(strings.TrimSpace(r.stderr), "\n") {
+		if !strings.HasPrefix(l, "round trip ") {
+			line = l
+			break
+		}
+	}
 	line = strings.TrimPrefix(line, name+": ")
 	e := &clientExit{code: r.code, line: line}
 	if r.code == 1 {

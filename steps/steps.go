@@ -45,7 +45,7 @@ func InitializeScenario(sc *godog.ScenarioContext) {
 	sc.Step(`^the echo client sends the message `+quoted+`$`, echoClientSendsMessageText)
 	sc.Step(`^the echo client finishes$`, echoClientFinishes)
 	sc.Step(`^the echo client gets `+quoted+` back$`, echoClientGetsTextBack)
-	sc.Step(`^the echo client reports that (the echo differs|it timed out|the connection was refused|the TLS handshake failed)$`, echoClientReportsThat)
+	sc.Step(`^the echo client reports that (the echo differs|it timed out|the connection was refused|the TLS handshake failed|the connection was reset|the server closed the connection before the echo came)$`, echoClientReportsThat)
 
 	// TLS: certificates from a test authority, what the server saw (tls_steps.go)
 	sc.Step(`^the server speaks TLS with a certificate from the test authority$`, serverSpeaksTLS)
@@ -74,6 +74,18 @@ func InitializeScenario(sc *godog.ScenarioContext) {
 	sc.Step(`^each of the (\d+) servers served (\d+) of the clients$`, eachServerServedNOfClients)
 	sc.Step(`^the servers saw `+clientList+` by their own addresses, through HAProxy$`, eachServerSawClientsOwnAddresses)
 	sc.Step(`^HAProxy sees (\d+) servers? up(?: and (\d+) down)?$`, haproxySeesServersUp)
+
+	// A faulty link: Toxiproxy for TCP, a relay for UDP (faults_steps.go)
+	sc.Step(`^the link to the server adds (\d+) milliseconds each way$`, linkAddsLatency)
+	sc.Step(`^the link to the server carries at most (\d+) KiB per second each way$`, linkCarriesAtMost)
+	sc.Step(`^the link to the server cuts the data into pieces of about (\d+) bytes?$`, linkCutsDataIntoPieces)
+	sc.Step(`^the link to the server resets every connection that sends something$`, linkResetsConnections)
+	sc.Step(`^the link to the server goes silent$`, linkGoesSilent)
+	sc.Step(`^the echo client reports a round trip of at least (\d+) milliseconds$`, echoClientReportsRoundTripOfAtLeast)
+	sc.Step(`^the server saw a connection end because (the client closed it|it was reset|the server shut down|it was idle|it stopped reading)$`, serverSawAConnectionEndBecause)
+	sc.Step(`^the path to the UDP server drops (\d+) of every 10 datagrams each way, and sends every echo twice, out of order$`, udpPathMistreatsDatagrams)
+	sc.Step(`^the UDP echo client sends (\d+) numbered messages$`, udpEchoClientSendsNumberedMessages)
+	sc.Step(`^the UDP echo client gets each of them back, once, in order$`, udpEchoClientGetsEachBackOnceInOrder)
 
 	// Many clients at once (crowd_steps.go)
 	sc.Step(`^(\d+) clients each send (\d+) lines at the same time(?:, all within (\d+) seconds)?$`, nClientsEachSendNLinesAtSame)

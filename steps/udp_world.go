@@ -49,6 +49,9 @@ type udpWorld struct {
 	silent    *silentServer
 	elsewhere string // where the UDP echo client sends instead of our server
 	closers   []func()
+	relay     *udpRelay // a bad path to the server, if any
+	sentMsgs  [][]byte  // what the UDP echo client sent last, in order
+	gotMsgs   [][]byte  // and what it got back
 }
 
 func newUDPWorld(t Target) *udpWorld {

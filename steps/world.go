@@ -49,6 +49,7 @@ type world struct {
 	balancer   balancerConfig      // how HAProxy is to be set up
 	lb         *haproxy            // HAProxy, once in front of the servers
 	backends   []backend           // every server behind HAProxy, the scenario's own first
+	link       *faultyLink         // a faulty link between the clients and the server, if any
 	// resetOnConnect names the clients whose connect already saw the
 	// server close the connection.
 	resetOnConnect []string

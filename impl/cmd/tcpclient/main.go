@@ -10,7 +10,9 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"time"
 
 	"github.com/echospec/echo/impl/tcpecho"
 	"github.com/echospec/echo/internal/cli"
@@ -18,7 +20,7 @@ import (
 
 func main() { cli.Main(run) }
 
-const synopsis = "tcpclient [-addr ADDR] [-framing line|stream|fixed] [-size N] [-timeout D] [-max-line BYTES] [-tls [-tls-ca FILE] [-tls-insecure] [-tls-server-name NAME] [-tls-cert FILE -tls-key FILE]] [-proxy-header v1|v2] [MESSAGE...]"
+const synopsis = "tcpclient [-addr ADDR] [-framing line|stream|fixed] [-size N] [-timeout D] [-max-line BYTES] [-tls [-tls-ca FILE] [-tls-insecure] [-tls-server-name NAME] [-tls-cert FILE -tls-key FILE]] [-proxy-header v1|v2] [-rtt] [MESSAGE...]"
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := cli.NewFlagSet("tcpclient", synopsis, stderr)
@@ -28,6 +30,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	size := cli.PositiveInt(fs, "size", tcpecho.DefaultSize, "largest piece sent at once, in `bytes`, with -framing fixed")
 	timeout := fs.Duration("timeout", tcpecho.DefaultTimeout, "how long to wait to connect, and for each echo (a `duration` such as 500ms)")
 	maxLine := cli.PositiveInt(fs, "max-line", cli.DefaultMaxStdinLine, "longest line read from stdin, in `bytes`, its newline not counted")
+	rtt := fs.Bool("rtt", false, "after each echo, write how long its round trip took to stderr, as \"round trip 12.3ms\": to see what a network path adds")
 	tlsFlags := cli.AddClientTLSFlags(fs)
 	proxyHeader := cli.ProxyHeader(fs)
 	if err := cli.Parse(fs, args, false, stdout); err != nil {
@@ -50,7 +53,18 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	stopAfter := context.AfterFunc(ctx, func() { c.Abort() })
 	defer stopAfter()
 
-	err = cli.PrintEchoes(ctx, fs.Args(), stdin, stdout, *maxLine, c.Echo)
+	echo := c.Echo
+	if *rtt {
+		echo = func(msg []byte) ([]byte, error) {
+			start := time.Now()
+			got, err := c.Echo(msg)
+			if err == nil {
+				fmt.Fprintf(stderr, "round trip %v\n", time.Since(start).Round(100*time.Microsecond))
+			}
+			return got, err
+		}
+	}
+	err = cli.PrintEchoes(ctx, fs.Args(), stdin, stdout, *maxLine, echo)
 	if err != nil {
 		c.Abort()
 		return err
