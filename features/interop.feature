@@ -77,3 +77,28 @@ Feature: Working with the tools people already have
     And the UDP echo client waits 300 milliseconds for each echo and retries 5 times
     When the UDP echo client sends "hello"
     Then the UDP echo client gets "hello" back
+
+  @tls
+  Scenario Outline: <tool> over TLS gets back exactly what it sent (<framing> server)
+    The TLS clients people have, openssl's and nmap's ncat, against our
+    TLS server, each checking its certificate against the test authority.
+
+    Given a <framing> echo server
+    And the server speaks TLS with a certificate from the test authority
+    When <tool> sends "<data>" over TLS
+    Then <tool> prints exactly "<data>"
+
+    Examples:
+      | tool             | framing | data                     |
+      | openssl s_client | line    | hello over TLS\n         |
+      | openssl s_client | stream  | \x00\xff binary \x80\n   |
+      | ncat --ssl       | line    | hello over TLS\n         |
+      | ncat --ssl       | stream  | 你好，世界 over TLS\n     |
+
+  @tls
+  Scenario: Our TCP client over TLS against socat's TLS echo server
+    Given socat's TLS echo server, with a certificate from the test authority
+    And the echo client uses line framing and waits at most 5 seconds for an echo
+    And the echo client speaks TLS to "localhost", trusting the test authority
+    When the echo client sends the message "hello"
+    Then the echo client gets "hello\n" back

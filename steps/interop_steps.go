@@ -29,7 +29,7 @@ func toolSendsDatagramOverUDP(ctx context.Context, tool, text string) error {
 	return toolSends(ctx, tool, "udp", b)
 }
 
-// toolPrintsExactlyText is the step `^(nc|socat) prints exactly `+quoted+`$`.
+// toolPrintsExactlyText is the step `^(nc|socat|openssl s_client|ncat --ssl) prints exactly `+quoted+`$`.
 func toolPrintsExactlyText(ctx context.Context, tool, text string) error {
 	want, err := unquote(text)
 	if err != nil {
