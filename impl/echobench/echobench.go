@@ -7,6 +7,7 @@ package echobench
 import (
 	"cmp"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"sync"
@@ -67,6 +68,12 @@ type Config struct {
 	// Timeout is how long one echo may take; a UDP datagram not back by
 	// then counts as lost, an error, and the next is sent.
 	Timeout time.Duration
+	// TLS, if set, makes every TCP connection TLS; the handshake is not
+	// counted in the latencies.
+	TLS *tls.Config
+	// ProxyHeader, 1 or 2, starts every TCP connection with a PROXY
+	// protocol header of that version, as a load balancer would.
+	ProxyHeader int
 }
 
 // withDefaults fills in the zero values and checks what is left.
@@ -96,6 +103,10 @@ func (c Config) check() error {
 		return configError("UDP has no streams; use pingpong")
 	case c.Conns < 0 || c.Size < 1 || c.Duration < 0 || c.Timeout < 0:
 		return configError("connections, size, duration and timeout must be positive")
+	case c.Proto == UDP && (c.TLS != nil || c.ProxyHeader != 0):
+		return configError("TLS and PROXY headers are for TCP")
+	case c.ProxyHeader < 0 || c.ProxyHeader > 2:
+		return configError(fmt.Sprintf("PROXY header version %d is neither 1 nor 2", c.ProxyHeader))
 	case c.Proto == UDP && c.Size > 65507:
 		return configError(fmt.Sprintf("a datagram of %d bytes is more than IPv4 carries (65507)", c.Size))
 	}

@@ -9,6 +9,8 @@ import (
 	"net"
 	"os"
 	"time"
+
+	"github.com/echospec/echo/impl/tcpecho"
 )
 
 // pingPong is a TCP connection that sends its message and waits for the
@@ -20,10 +22,22 @@ type pingPong struct {
 	timeout time.Duration
 }
 
-func dialPingPong(ctx context.Context, cfg Config, i int) (*pingPong, error) {
-	c, err := (&net.Dialer{Timeout: cfg.Timeout}).DialContext(ctx, "tcp", cfg.Addr)
+// dial opens connection i as the configuration says: plain TCP, or with a
+// PROXY header, or TLS, as tcpclient dials.
+func dial(ctx context.Context, cfg Config, i int) (net.Conn, error) {
+	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+	defer cancel()
+	c, err := tcpecho.DialStream(ctx, cfg.Addr, cfg.ProxyHeader, cfg.TLS)
 	if err != nil {
 		return nil, fmt.Errorf("connection %d: %w", i+1, err)
+	}
+	return c, nil
+}
+
+func dialPingPong(ctx context.Context, cfg Config, i int) (*pingPong, error) {
+	c, err := dial(ctx, cfg, i)
+	if err != nil {
+		return nil, err
 	}
 	msg := message(i, cfg.Size, cfg.Line)
 	return &pingPong{conn: c, msg: msg, echo: make([]byte, len(msg)), timeout: cfg.Timeout}, nil
@@ -69,17 +83,28 @@ var aLongTimeAgo = time.Unix(1, 0)
 // stream is a TCP connection that writes Size bytes while it reads them
 // back, checking each against what it wrote.
 type stream struct {
-	conn *net.TCPConn
+	conn interface {
+		net.Conn
+		CloseWrite() error // *net.TCPConn's, or *tls.Conn's close_notify
+	}
 	size int
 	line bool
 }
 
 func dialStream(ctx context.Context, cfg Config, i int) (*stream, error) {
-	c, err := (&net.Dialer{Timeout: cfg.Timeout}).DialContext(ctx, "tcp", cfg.Addr)
+	c, err := dial(ctx, cfg, i)
 	if err != nil {
-		return nil, fmt.Errorf("connection %d: %w", i+1, err)
+		return nil, err
 	}
-	return &stream{conn: c.(*net.TCPConn), size: cfg.Size, line: cfg.Line}, nil
+	cw, ok := c.(interface {
+		net.Conn
+		CloseWrite() error
+	})
+	if !ok {
+		c.Close()
+		return nil, fmt.Errorf("connection %d: %T cannot half-close", i+1, c)
+	}
+	return &stream{conn: cw, size: cfg.Size, line: cfg.Line}, nil
 }
 
 func (s *stream) close() { s.conn.Close() }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -17,14 +18,25 @@ import (
 	"github.com/echospec/echo/impl/echobench"
 	"github.com/echospec/echo/internal/lines"
 	"github.com/echospec/echo/internal/procmem"
+	"github.com/echospec/echo/internal/testcert"
 )
 
 // serveBaseline serves the stdlib baseline for proto, saying "listening on
-// HOST:PORT" when ready, until ctx ends.
-func serveBaseline(ctx context.Context, proto, listen string, stderr io.Writer) error {
+// HOST:PORT" when ready, until ctx ends. The TLS baseline serves cert.
+func serveBaseline(ctx context.Context, proto, listen string, cert *tls.Config, stderr io.Writer) error {
 	var serve func() error
 	var closer io.Closer
 	switch proto {
+	case "tls":
+		if cert == nil || len(cert.Certificates) == 0 {
+			return fmt.Errorf("the TLS baseline needs -tls-cert and -tls-key")
+		}
+		l, err := tls.Listen("tcp", listen, &tls.Config{Certificates: cert.Certificates})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "listening on %s\n", l.Addr())
+		serve, closer = func() error { return echobench.BaselineTCP(l) }, l
 	case "tcp":
 		roomForConnections(20000)
 		l, err := net.Listen("tcp", listen)
@@ -41,7 +53,7 @@ func serveBaseline(ctx context.Context, proto, listen string, stderr io.Writer) 
 		fmt.Fprintf(stderr, "listening on %s\n", pc.LocalAddr())
 		serve, closer = func() error { return echobench.BaselineUDP(pc) }, pc
 	default:
-		return fmt.Errorf("no baseline for %q: tcp or udp", proto)
+		return fmt.Errorf("no baseline for %q: tcp, tls or udp", proto)
 	}
 	stop := context.AfterFunc(ctx, func() { closer.Close() })
 	defer stop()
@@ -64,6 +76,9 @@ type benchCase struct {
 	target  float64 // the least ratio ours/baseline that passes; 0: none
 	// maxPeak, if set, is the most resident memory ours may reach.
 	maxPeak int
+	// tls serves both sides with a certificate made for the run, and
+	// makes the clients trust it.
+	tls bool
 	// parity marks a target at parity with the baseline: single rounds
 	// swing by 20-30% on a shared virtual machine (0.67-1.18 in one run of
 	// 21), so such a case runs parityRounds rounds at least, for a median
@@ -136,6 +151,20 @@ func cases() []benchCase {
 			c.target, c.parity = 1.0, true
 		}
 		cs = append(cs, c)
+	}
+	// What TLS costs against the stdlib's TLS echo (tls.Listen and
+	// io.Copy): our server takes its portable path over TLS, reading into
+	// a buffer it keeps while the connection waits.
+	for _, f := range framings[:2] {
+		cs = append(cs, benchCase{
+			name:     "TLS ping-pong 128 B, " + f.name + ", 50 conns",
+			ours:     append([]string{"tcpserver", "-max-conns", "0"}, f.flags...),
+			baseline: "tls",
+			cfg:      echobench.Config{Proto: echobench.TCP, Mode: echobench.PingPong, Conns: 50, Size: 128, Line: f.line},
+			unit:     "rt/s",
+			target:   0.8,
+			tls:      true,
+		})
 	}
 	return cs
 }
@@ -269,12 +298,30 @@ func amount(v float64, unit string) string {
 // machine is doing, so their ratio is steadier than either figure.
 // With c.maxPeak set it also returns our server's peak resident memory.
 func measure(ctx context.Context, c benchCase, bin, self string, rounds int, d time.Duration) (o, b float64, ratios []float64, peak int, err error) {
-	oursSrv, err := startServer(filepath.Join(bin, c.ours[0]), append([]string{"-listen", "127.0.0.1:0"}, c.ours[1:]...)...)
+	var certFlags []string
+	if c.tls {
+		dir, err := os.MkdirTemp("", "echobench-tls-")
+		if err != nil {
+			return 0, 0, nil, 0, err
+		}
+		defer os.RemoveAll(dir)
+		ca, err := testcert.NewAuthority(dir, "echobench CA")
+		if err != nil {
+			return 0, 0, nil, 0, err
+		}
+		files, _, err := ca.Server()
+		if err != nil {
+			return 0, 0, nil, 0, err
+		}
+		certFlags = []string{"-tls-cert", files.Cert, "-tls-key", files.Key}
+		c.cfg.TLS = &tls.Config{RootCAs: ca.Pool, ServerName: "localhost"}
+	}
+	oursSrv, err := startServer(filepath.Join(bin, c.ours[0]), append(append([]string{"-listen", "127.0.0.1:0"}, c.ours[1:]...), certFlags...)...)
 	if err != nil {
 		return 0, 0, nil, 0, err
 	}
 	defer oursSrv.stop()
-	baseline := []string{self, "-serve-baseline", c.baseline}
+	baseline := append([]string{self, "-serve-baseline", c.baseline}, certFlags...)
 	if c.against != nil {
 		baseline = append([]string{filepath.Join(bin, c.against[0]), "-listen", "127.0.0.1:0"}, c.against[1:]...)
 	}

@@ -3,7 +3,7 @@
 //
 //	echobench -addr ADDR [-proto tcp|udp] [-mode pingpong|stream] [-c CONNS] [-size BYTES] [-line] [-d DURATION]
 //	echobench -compare -bin DIR       the table of make bench: ours against the stdlib baselines
-//	echobench -serve-baseline tcp|udp [-listen ADDR]
+//	echobench -serve-baseline tcp|tls|udp [-listen ADDR]
 //
 // It exits 0 when every echo came back right, 1 when one did not.
 package main
@@ -24,9 +24,9 @@ import (
 
 func main() { cli.Main(run) }
 
-const synopsis = `echobench -addr ADDR [-proto tcp|udp] [-mode pingpong|stream] [-framing stream|line|fixed] [-c CONNS] [-size BYTES] [-line] [-d DURATION] [-timeout D]
+const synopsis = `echobench -addr ADDR [-proto tcp|udp] [-mode pingpong|stream] [-framing stream|line|fixed] [-c CONNS] [-size BYTES] [-line] [-d DURATION] [-timeout D] [-tls [-tls-ca FILE] [-tls-insecure] [-tls-server-name NAME] [-tls-cert FILE -tls-key FILE]] [-proxy-header v1|v2]
        echobench -compare -bin DIR [-rounds N] [-d DURATION] [-run REGEXP]
-       echobench -serve-baseline tcp|udp [-listen ADDR]`
+       echobench -serve-baseline tcp|tls|udp [-listen ADDR] [-tls-cert FILE -tls-key FILE]`
 
 func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	fs := cli.NewFlagSet("echobench", synopsis, stderr)
@@ -44,11 +44,18 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 	bin := fs.String("bin", "bin", "with -compare: the `folder` of tcpserver and udpserver")
 	rounds := cli.PositiveInt(fs, "rounds", 9, "with -compare: `N` rounds per case, each one run of each side")
 	only := fs.String("run", "", "with -compare: only the cases whose names match this `regexp`")
-	baseline := fs.String("serve-baseline", "", "serve the stdlib baseline echo server for `protocol` tcp or udp instead of measuring")
+	baseline := fs.String("serve-baseline", "", "serve the stdlib baseline echo server for `protocol` tcp, tls (with -tls-cert and -tls-key as its certificate) or udp instead of measuring")
 	listen := cli.HostPort(fs, "listen", "127.0.0.1:0", "with -serve-baseline: the `address` to listen on")
+	tlsFlags := cli.AddClientTLSFlags(fs)
+	proxyHeader := cli.ProxyHeader(fs)
 	if err := cli.Parse(fs, args, true, stdout); err != nil {
 		return err
 	}
+	tlsConfig, err := tlsFlags.Config(fs)
+	if err != nil {
+		return err
+	}
+	cfg.TLS, cfg.ProxyHeader = tlsConfig, *proxyHeader
 	cfg.Conns, cfg.Duration, cfg.Timeout = *conns, *duration, *timeout
 	switch *framing {
 	case "":
@@ -64,7 +71,7 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 
 	switch {
 	case *baseline != "":
-		return serveBaseline(ctx, *baseline, *listen, stderr)
+		return serveBaseline(ctx, *baseline, *listen, tlsConfig, stderr)
 	case *compare:
 		d := time.Second
 		if flagSet(fs, "d") {
