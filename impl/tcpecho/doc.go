@@ -23,4 +23,20 @@
 // The Server follows net/http.Server: configure it with fields, start it with
 // Serve or ListenAndServe, stop it with Shutdown or Close. The Client sends
 // messages in the same framing and checks that each echo matches.
+//
+// A connection may start with a preamble: a PROXY protocol header, which a
+// load balancer sends to name the client it relays (Server.ProxyProtocol),
+// and a TLS handshake (Server.TLSConfig). The preamble runs on the
+// connection's own goroutine, bounded by HandshakeTimeout, so a client
+// that stalls in it holds up nobody else; one that fails it is refused
+// with ErrProxyHeader or ErrHandshake. After it the echo is the same.
+//
+// Two paths read and write a connection. On Unix, a plain TCP connection
+// waits for its client without a buffer (it peeks at the socket and takes
+// a pooled buffer only once bytes have arrived), and its write timeout
+// counts from when the client last took bytes (TCP_INFO on Linux). Over
+// TLS, and where the system has no such calls, a connection reads through
+// net.Conn: it keeps its buffer while it waits, a shutdown echoes what the
+// server has read rather than what the kernel still holds, and the write
+// timeout counts from the end of each write that took bytes.
 package tcpecho

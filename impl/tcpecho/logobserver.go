@@ -33,7 +33,13 @@ func (l *logObserver) Observe(e Event) {
 			attrs = append(attrs, "proxy", e.Proxy.String())
 		}
 		if t := e.TLS; t != nil {
-			attrs = append(attrs, slog.Group("tls", "version", t.Version, "cipher_suite", t.CipherSuite, "server_name", t.ServerName, "alpn", t.ALPN, "client_subject", t.Client))
+			tls := []any{"version", t.Version, "cipher_suite", t.CipherSuite}
+			for _, kv := range [][2]string{{"server_name", t.ServerName}, {"alpn", t.ALPN}, {"client_subject", t.Client}} {
+				if kv[1] != "" {
+					tls = append(tls, kv[0], kv[1])
+				}
+			}
+			attrs = append(attrs, slog.Group("tls", tls...))
 		}
 		l.logger.Info("connection opened", attrs...)
 	case ConnClosed:
