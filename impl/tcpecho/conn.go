@@ -9,6 +9,10 @@ import (
 	"time"
 )
 
+// smallRead is the buffer a connection that cannot wait without one waits
+// on: enough for a typical message, little beside TLS's own buffers.
+const smallRead = 512
+
 // connConfig is what every connection of one Serve call shares.
 type connConfig struct {
 	split   splitFunc
@@ -35,6 +39,7 @@ type conn struct {
 	proxy   net.Addr // the balancer that sent a PROXY header, if one did
 	tls     *TLSInfo // what a TLS connection agreed on
 	pending []byte   // bytes read with the PROXY header, echoed first
+	small   []byte   // what a connection without a buffer-less wait waits on
 
 	// Which events the observer wants, looked up once.
 	observeMessages, observeReads bool
@@ -231,6 +236,23 @@ func (s *echoLoop) read() error {
 		putBuffer(s.buf)
 		s.r, s.w, s.scanned = 0, 0, 0
 		s.buf, n, err = c.waiter.read(c.cfg.size)
+	case s.r == s.w && !s.full && !s.draining:
+		// The same wait where a connection cannot wait without a buffer
+		// (TLS, or no peek here): it waits on a small one of its own, and
+		// takes a pooled buffer only once something has come.
+		c.release()
+		putBuffer(s.buf)
+		s.buf, s.r, s.w, s.scanned = nil, 0, 0, 0
+		if c.small == nil {
+			c.small = make([]byte, smallRead)
+		}
+		if n, err = c.rwc.Read(c.small); n > 0 {
+			s.buf = getBuffer(max(c.cfg.size, n))
+			copy(s.buf, c.small[:n])
+			s.full = n == len(c.small)
+			s.arrived(n)
+			return err
+		}
 	default:
 		s.buf, s.r, s.w = room(s.buf, s.r, s.w, c.cfg)
 		if !s.draining {

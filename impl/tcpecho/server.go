@@ -116,8 +116,8 @@ type Server struct {
 	// certificate (Certificates or GetCertificate) must be in it. Set
 	// ClientAuth and ClientCAs to require client certificates. The echo,
 	// its framings, limits and half-close work as over plain TCP; a
-	// connection waiting for its client keeps its buffer, as on systems
-	// without the buffer-less wait (see the package documentation).
+	// connection reads through crypto/tls, as on systems without the
+	// buffer-less wait (see the package documentation).
 	TLSConfig *tls.Config
 
 	// ProxyProtocol says whether connections start with a PROXY protocol
