@@ -26,6 +26,13 @@ Feature: Across a faulty link
     And the echo client reports a round trip of at least 200 milliseconds
 
   @tcp
+  Scenario: Latency: echobench measures what the link added, every echo checked
+    Given a line echo server
+    And the link to the server adds 50 milliseconds each way
+    When echobench runs ping-pong with 2 connections for 1 second
+    Then echobench reports a median latency of at least 100 milliseconds, and no errors
+
+  @tcp
   Scenario: A narrow link: a stream arrives whole, only later
     Given a stream echo server
     And the link to the server carries at most 256 KiB per second each way

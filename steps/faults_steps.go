@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cucumber/godog"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/echospec/echo/impl/echobench"
 	"github.com/echospec/echo/impl/tcpecho"
 )
 
@@ -150,5 +153,85 @@ func udpEchoClientGetsEachBackOnceInOrder(ctx context.Context) error {
 	t := godog.T(ctx)
 	require.NoError(t, u.err)
 	assert.Equal(t, showAll(u.sentMsgs), showAll(u.gotMsgs))
+	return nil
+}
+
+// echobenchMeasuresLatencyThroughLink is the step `^echobench runs ping-pong with (\d+) connections? for (\d+) seconds?$`.
+// In library mode it is echobench.Run; in process mode, the echobench
+// binary, whose report is read back.
+func echobenchMeasuresLatencyThroughLink(ctx context.Context, conns, s int) error {
+	w := worldFrom(ctx)
+	if err := w.startServer(); err != nil {
+		return err
+	}
+	cfg := echobench.Config{Addr: w.addr, Conns: conns, Duration: time.Duration(s) * time.Second, Line: w.framing == tcpecho.FramingLine}
+	if w.target.Mode != Process {
+		res, err := echobench.Run(ctx, cfg, nil)
+		if err != nil {
+			return err
+		}
+		w.bench = &benchReport{p50: time.Duration(res.Latency.ValueAtQuantile(50)) * time.Microsecond, errors: res.Errors}
+		return nil
+	}
+	args := []string{"-addr", cfg.Addr, "-c", fmt.Sprint(conns), "-d", cfg.Duration.String()}
+	if cfg.Line {
+		args = append(args, "-line")
+	}
+	run, err := runClient(ctx, w.target.Bin, "echobench", cfg.Duration+patience, "", args...)
+	if err != nil {
+		return err
+	}
+	if run.code != 0 {
+		return fmt.Errorf("echobench exited %d: %s", run.code, run.stderr)
+	}
+	w.bench, err = readBenchReport(run.stdout)
+	return err
+}
+
+// benchReport is what echobench reported of a ping-pong run.
+type benchReport struct {
+	p50    time.Duration
+	errors int64
+}
+
+// readBenchReport reads the latency and errors lines of echobench's
+// report: "latency      p50 201ms  p99 ..." and "errors       0".
+func readBenchReport(out string) (*benchReport, error) {
+	r := &benchReport{errors: -1}
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		switch {
+		case len(f) >= 3 && f[0] == "latency" && f[1] == "p50":
+			d, err := time.ParseDuration(f[2])
+			if err != nil {
+				return nil, fmt.Errorf("echobench's latency line %q: %w", line, err)
+			}
+			r.p50 = d
+		case len(f) == 2 && f[0] == "errors":
+			n, err := strconv.ParseInt(f[1], 10, 64)
+			if err != nil {
+				return nil, fmt.Errorf("echobench's errors line %q: %w", line, err)
+			}
+			r.errors = n
+		}
+	}
+	if r.p50 == 0 || r.errors < 0 {
+		return nil, fmt.Errorf("echobench reported no latency or no errors line: %s", out)
+	}
+	return r, nil
+}
+
+// echobenchReportsMedianLatencyOfAtLeast is the step `^echobench reports a median latency of at least (\d+) milliseconds, and no errors$`.
+func echobenchReportsMedianLatencyOfAtLeast(ctx context.Context, ms int) error {
+	b := worldFrom(ctx).bench
+	if b == nil {
+		return fmt.Errorf("echobench has not run")
+	}
+	if b.errors != 0 {
+		return fmt.Errorf("echobench reported %d errors", b.errors)
+	}
+	if b.p50 < time.Duration(ms)*time.Millisecond {
+		return fmt.Errorf("echobench reports a median latency of %v, less than %d ms", b.p50, ms)
+	}
 	return nil
 }

@@ -82,6 +82,8 @@ func InitializeScenario(sc *godog.ScenarioContext) {
 	sc.Step(`^the link to the server resets every connection that sends something$`, linkResetsConnections)
 	sc.Step(`^the link to the server goes silent$`, linkGoesSilent)
 	sc.Step(`^the echo client reports a round trip of at least (\d+) milliseconds$`, echoClientReportsRoundTripOfAtLeast)
+	sc.Step(`^echobench runs ping-pong with (\d+) connections? for (\d+) seconds?$`, echobenchMeasuresLatencyThroughLink)
+	sc.Step(`^echobench reports a median latency of at least (\d+) milliseconds, and no errors$`, echobenchReportsMedianLatencyOfAtLeast)
 	sc.Step(`^the server saw a connection end because (the client closed it|it was reset|the server shut down|it was idle|it stopped reading)$`, serverSawAConnectionEndBecause)
 	sc.Step(`^the path to the UDP server drops (\d+) of every 10 datagrams each way, and sends every echo twice, out of order$`, udpPathMistreatsDatagrams)
 	sc.Step(`^the UDP echo client sends (\d+) numbered messages$`, udpEchoClientSendsNumberedMessages)

@@ -50,6 +50,7 @@ type world struct {
 	lb         *haproxy            // HAProxy, once in front of the servers
 	backends   []backend           // every server behind HAProxy, the scenario's own first
 	link       *faultyLink         // a faulty link between the clients and the server, if any
+	bench      *benchReport        // what echobench reported
 	// resetOnConnect names the clients whose connect already saw the
 	// server close the connection.
 	resetOnConnect []string

@@ -9,8 +9,8 @@ import (
 	"time"
 )
 
-// smallRead is the buffer a connection that cannot wait without one waits
-// on: enough for a typical message, little beside TLS's own buffers.
+// smallRead is the buffer a TLS connection waits on: enough for a typical
+// message, little beside crypto/tls's own buffers.
 const smallRead = 512
 
 // connConfig is what every connection of one Serve call shares.
@@ -39,7 +39,7 @@ type conn struct {
 	proxy   net.Addr // the balancer that sent a PROXY header, if one did
 	tls     *TLSInfo // what a TLS connection agreed on
 	pending []byte   // bytes read with the PROXY header, echoed first
-	small   []byte   // what a connection without a buffer-less wait waits on
+	small   []byte   // what a TLS connection waits on
 
 	// Which events the observer wants, looked up once.
 	observeMessages, observeReads bool
@@ -236,10 +236,12 @@ func (s *echoLoop) read() error {
 		putBuffer(s.buf)
 		s.r, s.w, s.scanned = 0, 0, 0
 		s.buf, n, err = c.waiter.read(c.cfg.size)
-	case s.r == s.w && !s.full && !s.draining:
-		// The same wait where a connection cannot wait without a buffer
-		// (TLS, or no peek here): it waits on a small one of its own, and
-		// takes a pooled buffer only once something has come.
+	case s.r == s.w && !s.full && !s.draining && c.tls != nil:
+		// The same wait over TLS, which cannot wait without a buffer:
+		// it waits on a small one of its own, and takes a pooled buffer
+		// only once something has come. (A plain connection without the
+		// buffer-less wait reads straight into the pooled buffer: one
+		// read and no copy per burst.)
 		c.release()
 		putBuffer(s.buf)
 		s.buf, s.r, s.w, s.scanned = nil, 0, 0, 0

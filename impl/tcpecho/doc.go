@@ -36,9 +36,10 @@
 // a pooled buffer only once bytes have arrived), and its write timeout
 // counts from when the client last took bytes (TCP_INFO on Linux). Over
 // TLS, and where the system has no such calls, a connection reads through
-// net.Conn: it waits on a small buffer of its own (512 bytes, beside what
-// crypto/tls keeps) and takes a pooled one once bytes have come, a
-// shutdown echoes what the server has read rather than what the kernel
-// still holds, and the write timeout counts from the end of each write
-// that took bytes.
+// net.Conn: a shutdown echoes what the server has read rather than what
+// the kernel still holds, and the write timeout counts from the end of
+// each write that took bytes. A TLS connection waits on a small buffer of
+// its own (512 bytes, beside what crypto/tls keeps) and takes a pooled one
+// once bytes have come; elsewhere a connection keeps its pooled buffer
+// while it waits.
 package tcpecho

@@ -5,7 +5,7 @@ package tcpecho
 import "net"
 
 // readWaiter cannot wait without a buffer, nor read without waiting, here:
-// connections wait on a small buffer of their own, and a shutdown echoes
+// connections keep their buffer while they wait, and a shutdown echoes
 // what the server has read, not what the kernel still holds.
 type readWaiter struct{}
 
