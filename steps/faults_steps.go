@@ -130,19 +130,14 @@ func udpPathMistreatsDatagrams(ctx context.Context, drop int) error {
 // udpEchoClientSendsNumberedMessages is the step `^the UDP echo client sends (\d+) numbered messages$`.
 func udpEchoClientSendsNumberedMessages(ctx context.Context, n int) error {
 	u := worldFrom(ctx).udp
-	addr := u.elsewhere
-	if addr == "" {
-		if err := u.startServer(); err != nil {
-			return err
-		}
-		addr = u.addr
+	c, err := u.echoClient()
+	if err != nil {
+		return err
 	}
 	u.sentMsgs = nil
 	for i := range n {
 		u.sentMsgs = append(u.sentMsgs, fmt.Appendf(nil, "message %d", i+1))
 	}
-	c := newUDPEchoer(u.target, u.dialer, addr)
-	u.closers = append(u.closers, c.close)
 	u.gotMsgs, u.err = c.echo(ctx, u.sentMsgs...)
 	return nil
 }

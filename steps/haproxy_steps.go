@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
 
 	"github.com/echospec/echo/impl/tcpecho"
@@ -39,25 +37,8 @@ func haproxyChecksEachServerBySending(ctx context.Context, text string) error {
 // haproxyTerminatesTLS is the step `^HAProxy terminates TLS with a certificate from the test authority$`.
 func haproxyTerminatesTLS(ctx context.Context) error {
 	w := worldFrom(ctx)
-	ca, err := w.testAuthority()
+	combined, err := w.serverPEM("haproxy.pem")
 	if err != nil {
-		return err
-	}
-	files, _, err := ca.Server()
-	if err != nil {
-		return err
-	}
-	// HAProxy takes the certificate and its key in one file.
-	var pem []byte
-	for _, f := range []string{files.Cert, files.Key} {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return err
-		}
-		pem = append(pem, b...)
-	}
-	combined := filepath.Join(filepath.Dir(files.Cert), "haproxy.pem")
-	if err := os.WriteFile(combined, pem, 0o600); err != nil {
 		return err
 	}
 	return w.configure(func() { w.balancer.tlsPEM = combined })

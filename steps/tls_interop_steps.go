@@ -106,28 +106,35 @@ func tlsToolSendsOverTLS(ctx context.Context, tool, text string) error {
 // socatsTLSEchoServer is the step `^socat's TLS echo server, with a certificate from the test authority$`.
 func socatsTLSEchoServer(ctx context.Context) error {
 	w := worldFrom(ctx)
-	ca, err := w.testAuthority()
+	combined, err := w.serverPEM("socat.pem")
 	if err != nil {
-		return err
-	}
-	files, _, err := ca.Server()
-	if err != nil {
-		return err
-	}
-	// socat takes the certificate and its key in one file.
-	var pem []byte
-	for _, f := range []string{files.Cert, files.Key} {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return err
-		}
-		pem = append(pem, b...)
-	}
-	combined := filepath.Join(filepath.Dir(files.Cert), "socat.pem")
-	if err := os.WriteFile(combined, pem, 0o600); err != nil {
 		return err
 	}
 	s, addr, err := startThirdPartyServer("socat", "listening on AF=2 ", "-d", "-d",
 		"OPENSSL-LISTEN:0,bind=127.0.0.1,fork,reuseaddr,verify=0,cert="+combined, "EXEC:cat")
 	return w.useThirdParty(ctx, s, err, func() { w.elsewhere = strings.TrimSpace(addr) })
+}
+
+// serverPEM makes a server certificate from the test authority and writes
+// it and its key into one file, name, as HAProxy and socat take them; it
+// returns the file's path.
+func (w *world) serverPEM(name string) (string, error) {
+	ca, err := w.testAuthority()
+	if err != nil {
+		return "", err
+	}
+	files, _, err := ca.Server()
+	if err != nil {
+		return "", err
+	}
+	var pem []byte
+	for _, f := range []string{files.Cert, files.Key} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return "", err
+		}
+		pem = append(pem, b...)
+	}
+	combined := filepath.Join(filepath.Dir(files.Cert), name)
+	return combined, os.WriteFile(combined, pem, 0o600)
 }

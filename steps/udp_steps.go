@@ -249,15 +249,10 @@ func udpEchoClientSendsText(ctx context.Context, text string) error {
 		return err
 	}
 	u := worldFrom(ctx).udp
-	addr := u.elsewhere
-	if addr == "" {
-		if err := u.startServer(); err != nil {
-			return err
-		}
-		addr = u.addr
+	c, err := u.echoClient()
+	if err != nil {
+		return err
 	}
-	c := newUDPEchoer(u.target, u.dialer, addr)
-	u.closers = append(u.closers, c.close)
 	start := time.Now()
 	got, err := c.echo(ctx, msg)
 	u.took = time.Since(start)
@@ -392,4 +387,20 @@ func udpCrowdSends(ctx context.Context, n, messages int) error {
 	close(start)
 	wg.Wait()
 	return nil
+}
+
+// echoClient returns a new UDP echo client for where the scenario's
+// client sends: somewhere else, if the scenario said so, or our server,
+// started if need be. It is closed when the scenario ends.
+func (u *udpWorld) echoClient() (udpEchoer, error) {
+	addr := u.elsewhere
+	if addr == "" {
+		if err := u.startServer(); err != nil {
+			return nil, err
+		}
+		addr = u.addr
+	}
+	c := newUDPEchoer(u.target, u.dialer, addr)
+	u.closers = append(u.closers, c.close)
+	return c, nil
 }

@@ -99,15 +99,24 @@ func (c Config) check() error {
 		return configError(fmt.Sprintf("protocol %q is neither tcp nor udp", c.Proto))
 	case c.Mode != PingPong && c.Mode != Stream:
 		return configError(fmt.Sprintf("mode %q is neither pingpong nor stream", c.Mode))
-	case c.Proto == UDP && c.Mode == Stream:
-		return configError("UDP has no streams; use pingpong")
 	case c.Conns < 0 || c.Size < 1 || c.Duration < 0 || c.Timeout < 0:
 		return configError("connections, size, duration and timeout must be positive")
-	case c.Proto == UDP && (c.TLS != nil || c.ProxyHeader != 0):
-		return configError("TLS and PROXY headers are for TCP")
 	case c.ProxyHeader < 0 || c.ProxyHeader > 2:
 		return configError(fmt.Sprintf("PROXY header version %d is neither 1 nor 2", c.ProxyHeader))
-	case c.Proto == UDP && c.Size > 65507:
+	case c.Proto == UDP:
+		return c.checkUDP()
+	}
+	return nil
+}
+
+// checkUDP says what a UDP run cannot do.
+func (c Config) checkUDP() error {
+	switch {
+	case c.Mode == Stream:
+		return configError("UDP has no streams; use pingpong")
+	case c.TLS != nil || c.ProxyHeader != 0:
+		return configError("TLS and PROXY headers are for TCP")
+	case c.Size > 65507:
 		return configError(fmt.Sprintf("a datagram of %d bytes is more than IPv4 carries (65507)", c.Size))
 	}
 	return nil

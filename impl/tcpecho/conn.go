@@ -237,24 +237,7 @@ func (s *echoLoop) read() error {
 		s.r, s.w, s.scanned = 0, 0, 0
 		s.buf, n, err = c.waiter.read(c.cfg.size)
 	case s.r == s.w && !s.full && !s.draining && c.tls != nil:
-		// The same wait over TLS, which cannot wait without a buffer:
-		// it waits on a small one of its own, and takes a pooled buffer
-		// only once something has come. (A plain connection without the
-		// buffer-less wait reads straight into the pooled buffer: one
-		// read and no copy per burst.)
-		c.release()
-		putBuffer(s.buf)
-		s.buf, s.r, s.w, s.scanned = nil, 0, 0, 0
-		if c.small == nil {
-			c.small = make([]byte, smallRead)
-		}
-		if n, err = c.rwc.Read(c.small); n > 0 {
-			s.buf = getBuffer(max(c.cfg.size, n))
-			copy(s.buf, c.small[:n])
-			s.full = n == len(c.small)
-			s.arrived(n)
-			return err
-		}
+		return s.readSmall()
 	default:
 		s.buf, s.r, s.w = room(s.buf, s.r, s.w, c.cfg)
 		if !s.draining {
@@ -265,6 +248,29 @@ func (s *echoLoop) read() error {
 	}
 	s.full = s.buf != nil && n == len(s.buf)-s.w
 	if n > 0 {
+		s.arrived(n)
+	}
+	return err
+}
+
+// readSmall is read's wait over TLS, which cannot wait without a buffer:
+// the connection waits on a small one of its own, and takes a pooled
+// buffer only once something has come. (A plain connection without the
+// buffer-less wait reads straight into the pooled buffer: one read and no
+// copy per burst.)
+func (s *echoLoop) readSmall() error {
+	c := s.c
+	c.release()
+	putBuffer(s.buf)
+	s.buf, s.r, s.w, s.scanned = nil, 0, 0, 0
+	if c.small == nil {
+		c.small = make([]byte, smallRead)
+	}
+	n, err := c.rwc.Read(c.small)
+	if n > 0 {
+		s.buf = getBuffer(max(c.cfg.size, n))
+		copy(s.buf, c.small[:n])
+		s.full = n == len(c.small)
 		s.arrived(n)
 	}
 	return err
