@@ -4,10 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
-	"os"
-	"syscall"
 	"time"
 
 	"github.com/cucumber/godog"
@@ -139,19 +136,8 @@ func echoClientReportsThat(ctx context.Context, what string) error {
 	if e.err == nil {
 		return errors.New("the echo client reported no problem")
 	}
-	assert.ErrorIs(godog.T(ctx), e.err, clientReports[what], "the echo client reported: %v", e.err)
+	assert.ErrorIs(godog.T(ctx), e.err, tcpClientErrors.named(what), "the echo client reported: %v", e.err)
 	return nil
-}
-
-// clientReports maps how a feature says the client reported a problem to
-// the error the library returns, which a client process's exit carries too.
-var clientReports = map[string]error{
-	"the echo differs":           tcpecho.ErrEchoDiffers,
-	"it timed out":               os.ErrDeadlineExceeded,
-	"the connection was refused": syscall.ECONNREFUSED,
-	"the TLS handshake failed":   tcpecho.ErrHandshake,
-	"the connection was reset":   syscall.ECONNRESET,
-	"the server closed the connection before the echo came": io.ErrUnexpectedEOF,
 }
 
 // useFake starts a fake server and points the echo client at it.

@@ -114,14 +114,15 @@ type tcpProcessClient struct {
 }
 
 // tcpClientErrors are the library's errors that tcpclient's one line of
-// failure names, and how.
-var tcpClientErrors = []knownError{
-	{tcpecho.ErrEchoDiffers, "echo differs from what was sent"},
-	{os.ErrDeadlineExceeded, "timed out"},
-	{syscall.ECONNREFUSED, "connection refused"},
-	{tcpecho.ErrHandshake, "tls handshake with"},
-	{syscall.ECONNRESET, "connection reset"},
-	{io.ErrUnexpectedEOF, "closed the connection after"},
+// failure names, how it names them, and how a feature says the client
+// reported them.
+var tcpClientErrors = knownErrors{
+	{tcpecho.ErrEchoDiffers, "echo differs from what was sent", "the echo differs"},
+	{os.ErrDeadlineExceeded, "timed out", "it timed out"},
+	{syscall.ECONNREFUSED, "connection refused", "the connection was refused"},
+	{tcpecho.ErrHandshake, "tls handshake with", "the TLS handshake failed"},
+	{syscall.ECONNRESET, "connection reset", "the connection was reset"},
+	{io.ErrUnexpectedEOF, "closed the connection after", "the server closed the connection before the echo came"},
 }
 
 func (p *tcpProcessClient) echo(ctx context.Context, msg []byte) ([]byte, error) {
@@ -211,13 +212,10 @@ type udpProcessClient struct {
 
 // udpClientErrors are the library's errors that udpclient's one line of
 // failure names, and how.
-var udpClientErrors = []knownError{
-	{udpecho.ErrNoEcho, "no echo from"},
-	{os.ErrDeadlineExceeded, "i/o timeout"},
-	{syscall.ECONNREFUSED, "connection refused"},
-	{tcpecho.ErrHandshake, "tls handshake with"},
-	{syscall.ECONNRESET, "connection reset"},
-	{io.ErrUnexpectedEOF, "closed the connection after"},
+var udpClientErrors = knownErrors{
+	{udpecho.ErrNoEcho, "no echo from", ""},
+	{os.ErrDeadlineExceeded, "i/o timeout", "nothing came in time"},
+	{syscall.ECONNREFUSED, "connection refused", "the host refused"},
 }
 
 func (p *udpProcessClient) echo(ctx context.Context, msgs ...[]byte) ([][]byte, error) {
@@ -240,11 +238,25 @@ func (p *udpProcessClient) echo(ctx context.Context, msgs ...[]byte) ([][]byte, 
 
 func (p *udpProcessClient) close() {}
 
-// knownError is one of the library's errors and the words a client binary
-// writes for it.
+// knownError is one of the library's errors, the words a client binary
+// writes for it, and the words a feature says it with.
 type knownError struct {
-	is   error
-	says string
+	is      error
+	says    string
+	feature string
+}
+
+// knownErrors are the errors one client reports.
+type knownErrors []knownError
+
+// named is the error a feature names.
+func (ks knownErrors) named(feature string) error {
+	for _, k := range ks {
+		if k.feature == feature {
+			return k.is
+		}
+	}
+	return fmt.Errorf("no error the echo client reports is called %q", feature)
 }
 
 // clientExit is a client process's failure: its exit status and its one
@@ -262,7 +274,7 @@ func (e *clientExit) Unwrap() []error { return e.is }
 // failure is nil for a run that exited 0, and otherwise the clientExit it
 // makes. Only exit status 1 names a failure of the exchange: any other
 // status wraps nothing.
-func (r clientRun) failure(name string, known []knownError) error {
+func (r clientRun) failure(name string, known knownErrors) error {
 	if r.code == 0 {
 		return nil
 	}

@@ -100,7 +100,7 @@ func echoClientReportsRoundTripOfAtLeast(ctx context.Context, ms int) error {
 
 // serverSawAConnectionEndBecause is the step `^the server saw a connection end because (the client closed it|it was reset|the server shut down|it was idle|it stopped reading)$`.
 func serverSawAConnectionEndBecause(ctx context.Context, because string) error {
-	want := closeReasons[because]
+	want := serverReasons[because]
 	_, err := worldFrom(ctx).events.waitFor(ctx, "a connection to end because "+because, func(events []event) bool {
 		for _, e := range events {
 			if e.kind == tcpecho.ConnClosed && errors.Is(e.reason, want) {

@@ -34,14 +34,12 @@ func serverAcceptsAtMostNConnectionsAtOnce(ctx context.Context, n int) error {
 
 // serverClosesConnectionsIdleForNMilliseconds is the step `^the server closes connections idle for (\d+) milliseconds$`.
 func serverClosesConnectionsIdleForNMilliseconds(ctx context.Context, ms int) error {
-	w := worldFrom(ctx)
-	return w.configure(func() { w.idleTimeout = time.Duration(ms) * time.Millisecond })
+	return configureMilliseconds(ctx, ms, func(c *tcpConfig) *time.Duration { return &c.idleTimeout })
 }
 
 // serverGivesUpOnClientThatReadsNone is the step `^the server gives up on a client that reads none of its echo for (\d+) milliseconds$`.
 func serverGivesUpOnClientThatReadsNone(ctx context.Context, ms int) error {
-	w := worldFrom(ctx)
-	return w.configure(func() { w.writeTimeout = time.Duration(ms) * time.Millisecond })
+	return configureMilliseconds(ctx, ms, func(c *tcpConfig) *time.Duration { return &c.writeTimeout })
 }
 
 // clientsAreConnected is the step `^`+clientList+` are connected$`.
@@ -142,11 +140,10 @@ func clientWhichNeverReadsSendsNMib(ctx context.Context, name string, mib int) e
 // serverHasReadNMibFromClient is the step `^the server has read (\d+) MiB from `+client+`$`.
 func serverHasReadNMibFromClient(ctx context.Context, mib int, name string) error {
 	w := worldFrom(ctx)
-	p, err := w.peer(clientName(name))
+	local, err := w.clientAddr(name)
 	if err != nil {
 		return err
 	}
-	local := p.local()
 	_, err = w.events.waitFor(ctx, fmt.Sprintf("the server to read %d MiB from client %s", mib, name), func(events []event) bool {
 		return bytesRead(events, local) >= mib<<20
 	})
@@ -209,4 +206,11 @@ func bytesRead(events []event, remote string) int {
 // kernel allows, so that a client that never reads fills it at once.
 func smallReceiveBuffer(fd uintptr) error {
 	return syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 1)
+}
+
+// configureMilliseconds sets one of the server's durations to ms
+// milliseconds, before it starts.
+func configureMilliseconds(ctx context.Context, ms int, field func(*tcpConfig) *time.Duration) error {
+	w := worldFrom(ctx)
+	return w.configure(func() { *field(&w.tcpConfig) = time.Duration(ms) * time.Millisecond })
 }

@@ -68,6 +68,17 @@ func (w *world) peerWith(name string, setup func(fd uintptr) error) (*peer, erro
 	return p, nil
 }
 
+// clientAddr returns the address a named client connects from, which the
+// server sees as the connection's remote address, connecting it first if
+// it is new.
+func (w *world) clientAddr(name string) (string, error) {
+	p, err := w.peer(clientName(name))
+	if err != nil {
+		return "", err
+	}
+	return p.local(), nil
+}
+
 // connected returns the named client once the server has accepted its
 // connection.
 func (w *world) connected(ctx context.Context, name string) (*peer, error) {

@@ -64,11 +64,10 @@ func clientSendsBrokenProxyHeader(ctx context.Context, name string) error {
 // serverSawClientAsThroughBalancer is the step `^the server saw `+client+` as (\S+), through the balancer$`.
 func serverSawClientAsThroughBalancer(ctx context.Context, name, as string) error {
 	w := worldFrom(ctx)
-	p, err := w.peer(clientName(name))
+	balancer, err := w.clientAddr(name)
 	if err != nil {
 		return err
 	}
-	balancer := p.local()
 	_, err = w.events.waitFor(ctx, fmt.Sprintf("%s's connection as %s through %s", name, as, balancer), func(events []event) bool {
 		for _, e := range events {
 			if e.kind == tcpecho.ConnOpened && e.remote == as && e.proxy == balancer {

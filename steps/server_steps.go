@@ -291,23 +291,24 @@ func sawMessageSizes(ctx context.Context, list string) error {
 	return nil
 }
 
-// closeReasons maps how a feature says a connection ended to the reason
-// the server reports.
-var closeReasons = map[string]error{
+// serverReasons maps how a feature says why the server ended or refused
+// a connection to the reason the server reports.
+var serverReasons = map[string]error{
 	"the client closed it": tcpecho.ErrClientClosed,
 	"it was reset":         tcpecho.ErrClientReset,
 	"the server shut down": tcpecho.ErrServerClosed,
 	"it was idle":          tcpecho.ErrIdleTimeout,
 	"it stopped reading":   tcpecho.ErrWriteTimeout,
+	"TLS handshake":        tcpecho.ErrHandshake,
+	"PROXY header":         tcpecho.ErrProxyHeader,
 }
 
 func sawConnectionEnd(ctx context.Context, name, because string) error {
 	w := worldFrom(ctx)
-	p, err := w.peer(clientName(name))
+	local, err := w.clientAddr(name)
 	if err != nil {
 		return err
 	}
-	local := p.local()
 	events, err := w.events.waitFor(ctx, name+"'s connection to end", func(events []event) bool {
 		return closedReason(events, local) != nil
 	})
@@ -315,7 +316,7 @@ func sawConnectionEnd(ctx context.Context, name, because string) error {
 		return err
 	}
 	reason := closedReason(events, local)
-	if !errors.Is(reason, closeReasons[because]) {
+	if !errors.Is(reason, serverReasons[because]) {
 		return fmt.Errorf("the server saw %s's connection end because of %q, not because %s", name, reason, because)
 	}
 	return nil
@@ -324,8 +325,14 @@ func sawConnectionEnd(ctx context.Context, name, because string) error {
 // closedReason returns why the connection from remote closed, or nil
 // while it is open.
 func closedReason(events []event, remote string) error {
+	return reasonOf(events, tcpecho.ConnClosed, remote)
+}
+
+// reasonOf returns the reason of the first event of kind on the
+// connection from remote (any connection, if remote is empty), or nil.
+func reasonOf(events []event, kind tcpecho.EventKind, remote string) error {
 	for _, e := range events {
-		if e.kind == tcpecho.ConnClosed && e.remote == remote {
+		if e.kind == kind && (remote == "" || e.remote == remote) {
 			return e.reason
 		}
 	}

@@ -63,8 +63,7 @@ func serverRequiresClientCertificates(ctx context.Context) error {
 
 // serverGivesUpOnHandshakeAfter is the step `^the server gives up on a connection's handshake after (\d+) milliseconds$`.
 func serverGivesUpOnHandshakeAfter(ctx context.Context, ms int) error {
-	w := worldFrom(ctx)
-	return w.configure(func() { w.handshake = time.Duration(ms) * time.Millisecond })
+	return configureMilliseconds(ctx, ms, func(c *tcpConfig) *time.Duration { return &c.handshake })
 }
 
 // echoClientSpeaksTLSTrustingTestAuthority is the step `^the echo client speaks TLS to "([^"]*)", trusting the test authority$`.
@@ -144,13 +143,6 @@ func serverSawClientCertificateOf(ctx context.Context, cn string) error {
 	return err
 }
 
-// preambleReasons maps how a feature names what failed before a
-// connection was served to the reason the server reports.
-var preambleReasons = map[string]error{
-	"TLS handshake": tcpecho.ErrHandshake,
-	"PROXY header":  tcpecho.ErrProxyHeader,
-}
-
 // serverRefusedClientBecause is the step `^the server refused `+client+`'s connection because of its (TLS handshake|PROXY header)$`.
 func serverRefusedClientBecause(ctx context.Context, name, what string) error {
 	w := worldFrom(ctx)
@@ -169,26 +161,15 @@ func serverRefusedConnectionBecause(ctx context.Context, what string) error {
 // refusedBecause waits for the server to refuse the connection from
 // remote (any, if empty) for what failed in its preamble.
 func (w *world) refusedBecause(ctx context.Context, remote, what string) error {
-	want := preambleReasons[what]
+	want := serverReasons[what]
 	events, err := w.events.waitFor(ctx, "a connection refused", func(events []event) bool {
-		return refusal(events, remote) != nil
+		return reasonOf(events, tcpecho.ConnRejected, remote) != nil
 	})
 	if err != nil {
 		return err
 	}
-	if got := refusal(events, remote); !errors.Is(got, want) {
+	if got := reasonOf(events, tcpecho.ConnRejected, remote); !errors.Is(got, want) {
 		return fmt.Errorf("the server refused the connection because %q, not because of its %s", got, what)
-	}
-	return nil
-}
-
-// refusal returns why the server refused the connection from remote
-// (any, if empty), or nil.
-func refusal(events []event, remote string) error {
-	for _, e := range events {
-		if e.kind == tcpecho.ConnRejected && (remote == "" || e.remote == remote) {
-			return e.reason
-		}
 	}
 	return nil
 }

@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"os"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/cucumber/godog"
@@ -293,7 +291,7 @@ func udpEchoClientReportsNoEchoAfterN(ctx context.Context, attempts int, because
 	assert.ErrorIs(t, u.err, udpecho.ErrNoEcho)
 	assert.Contains(t, u.err.Error(), fmt.Sprintf("after %d attempts", attempts))
 	if because != "" {
-		assert.ErrorIs(t, u.err, udpReports[because], "the UDP echo client reported: %v", u.err)
+		assert.ErrorIs(t, u.err, udpClientErrors.named(because), "the UDP echo client reported: %v", u.err)
 	}
 	return nil
 }
@@ -347,13 +345,6 @@ func sources(events []udpEvent) map[netip.AddrPort]bool {
 		}
 	}
 	return seen
-}
-
-// udpReports maps why a feature says the UDP client got no echo to the
-// error the library returns, which a client process's exit carries too.
-var udpReports = map[string]error{
-	"nothing came in time": os.ErrDeadlineExceeded,
-	"the host refused":     syscall.ECONNREFUSED,
 }
 
 // udpCrowdSends runs n of the project's UDP clients at once, each with the

@@ -56,28 +56,37 @@ func (t ServerTLS) Config(fs *flag.FlagSet) (*tls.Config, error) {
 	return cfg, nil
 }
 
-// ClientTLS is what the -tls* flags of a client say.
-type ClientTLS struct {
+// ClientConn is what the flags of a TCP client say about its connection:
+// TLS, and a PROXY header.
+type ClientConn struct {
 	on, insecure              *bool
 	ca, serverName, cert, key *string
+	proxyHeader               *int
 }
 
-// AddClientTLSFlags defines -tls, -tls-ca, -tls-insecure,
-// -tls-server-name, -tls-cert and -tls-key on fs.
-func AddClientTLSFlags(fs *flag.FlagSet) ClientTLS {
-	return ClientTLS{
-		on:         fs.Bool("tls", false, "talk TLS to the server (implied by the other -tls flags)"),
-		ca:         fs.String("tls-ca", "", "trust the server certificates signed by a CA in this PEM `file` (default: the system's)"),
-		insecure:   fs.Bool("tls-insecure", false, "accept any server certificate: for testing only"),
-		serverName: fs.String("tls-server-name", "", "the `name` to ask for (SNI) and to check the certificate against (default: the host of -addr)"),
-		cert:       fs.String("tls-cert", "", "present the client certificate (chain) in this PEM `file`; needs -tls-key"),
-		key:        fs.String("tls-key", "", "the PEM `file` of -tls-cert's private key"),
+// AddClientConnFlags defines -tls, -tls-ca, -tls-insecure,
+// -tls-server-name, -tls-cert, -tls-key and -proxy-header on fs.
+func AddClientConnFlags(fs *flag.FlagSet) ClientConn {
+	return ClientConn{
+		proxyHeader: ProxyHeader(fs),
+		on:          fs.Bool("tls", false, "talk TLS to the server (implied by the other -tls flags)"),
+		ca:          fs.String("tls-ca", "", "trust the server certificates signed by a CA in this PEM `file` (default: the system's)"),
+		insecure:    fs.Bool("tls-insecure", false, "accept any server certificate: for testing only"),
+		serverName:  fs.String("tls-server-name", "", "the `name` to ask for (SNI) and to check the certificate against (default: the host of -addr)"),
+		cert:        fs.String("tls-cert", "", "present the client certificate (chain) in this PEM `file`; needs -tls-key"),
+		key:         fs.String("tls-key", "", "the PEM `file` of -tls-cert's private key"),
 	}
 }
 
-// Config checks the flags after parsing and loads what they name: nil
-// when no -tls flag is set.
-func (t ClientTLS) Config(fs *flag.FlagSet) (*tls.Config, error) {
+// Config checks the flags after parsing and returns the TLS
+// configuration they name (nil when no -tls flag is set) and the PROXY
+// header version (0 for none).
+func (t ClientConn) Config(fs *flag.FlagSet) (*tls.Config, int, error) {
+	cfg, err := t.tlsConfig(fs)
+	return cfg, *t.proxyHeader, err
+}
+
+func (t ClientConn) tlsConfig(fs *flag.FlagSet) (*tls.Config, error) {
 	if (*t.cert == "") != (*t.key == "") {
 		return nil, Usagef(fs, "-tls-cert and -tls-key go together")
 	}

@@ -46,16 +46,15 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 	only := fs.String("run", "", "with -compare: only the cases whose names match this `regexp`")
 	baseline := fs.String("serve-baseline", "", "serve the stdlib baseline echo server for `protocol` tcp, tls (with -tls-cert and -tls-key as its certificate) or udp instead of measuring")
 	listen := cli.HostPort(fs, "listen", "127.0.0.1:0", "with -serve-baseline: the `address` to listen on")
-	tlsFlags := cli.AddClientTLSFlags(fs)
-	proxyHeader := cli.ProxyHeader(fs)
+	connFlags := cli.AddClientConnFlags(fs)
 	if err := cli.Parse(fs, args, true, stdout); err != nil {
 		return err
 	}
-	tlsConfig, err := tlsFlags.Config(fs)
+	tlsConfig, proxyHeader, err := connFlags.Config(fs)
 	if err != nil {
 		return err
 	}
-	cfg.TLS, cfg.ProxyHeader = tlsConfig, *proxyHeader
+	cfg.TLS, cfg.ProxyHeader = tlsConfig, proxyHeader
 	cfg.Conns, cfg.Duration, cfg.Timeout = *conns, *duration, *timeout
 	switch *framing {
 	case "":

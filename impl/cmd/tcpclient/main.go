@@ -31,12 +31,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	timeout := fs.Duration("timeout", tcpecho.DefaultTimeout, "how long to wait to connect, and for each echo (a `duration` such as 500ms)")
 	maxLine := cli.PositiveInt(fs, "max-line", cli.DefaultMaxStdinLine, "longest line read from stdin, in `bytes`, its newline not counted")
 	rtt := fs.Bool("rtt", false, "after each echo, write how long its round trip took to stderr, as \"round trip 12.3ms\": to see what a network path adds")
-	tlsFlags := cli.AddClientTLSFlags(fs)
-	proxyHeader := cli.ProxyHeader(fs)
+	connFlags := cli.AddClientConnFlags(fs)
 	if err := cli.Parse(fs, args, false, stdout); err != nil {
 		return err
 	}
-	tlsConfig, err := tlsFlags.Config(fs)
+	tlsConfig, proxyHeader, err := connFlags.Config(fs)
 	if err != nil {
 		return err
 	}
@@ -44,7 +43,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cli.Usagef(fs, "invalid value %v for flag -timeout: must be positive", *timeout)
 	}
 
-	d := tcpecho.Dialer{Framing: framing, Size: *size, Timeout: *timeout, TLSConfig: tlsConfig, ProxyHeader: *proxyHeader}
+	d := tcpecho.Dialer{Framing: framing, Size: *size, Timeout: *timeout, TLSConfig: tlsConfig, ProxyHeader: proxyHeader}
 	c, err := d.Dial(ctx, *addr)
 	if err != nil {
 		return err
