@@ -89,9 +89,6 @@ func (d *Dialer) Dial(ctx context.Context, addr string) (*Client, error) {
 	if size < 0 || timeout < 0 {
 		return nil, fmt.Errorf("tcpecho: Size %d and Timeout %v must not be negative", size, timeout)
 	}
-	if d.ProxyHeader < 0 || d.ProxyHeader > 2 {
-		return nil, fmt.Errorf("tcpecho: ProxyHeader %d is neither 1 nor 2", d.ProxyHeader)
-	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	conn, err := DialStream(ctx, addr, d.ProxyHeader, d.TLSConfig)
@@ -113,6 +110,9 @@ func (d *Dialer) Dial(ctx context.Context, addr string) (*Client, error) {
 // none) and then TLS with tlsConfig, where set. Errors name the address
 // and say why in words a user reads. echobench dials with it too.
 func DialStream(ctx context.Context, addr string, proxyHeader int, tlsConfig *tls.Config) (net.Conn, error) {
+	if proxyHeader < 0 || proxyHeader > 2 {
+		return nil, fmt.Errorf("tcpecho: PROXY header version %d is neither 1 nor 2", proxyHeader)
+	}
 	var nd net.Dialer
 	conn, err := nd.DialContext(ctx, "tcp", addr)
 	if err != nil {

@@ -129,7 +129,13 @@ func (c *conn) open() error {
 		}
 		c.rwc, c.tls = tc, tlsInfo(tc.ConnectionState())
 	}
-	return c.raw.SetDeadline(time.Time{})
+	if err := c.raw.SetDeadline(time.Time{}); err != nil {
+		return err
+	}
+	if c.srv.closing.Begun() {
+		c.wake() // Shutdown's wake-up may have been cleared with the deadline above
+	}
+	return nil
 }
 
 // readProxyHeader reads the PROXY header, if one comes, with the library's
