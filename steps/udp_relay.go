@@ -30,6 +30,8 @@ type relayedClient struct {
 	sent     int    // datagrams from the client so far
 	answered int    // echoes from the server so far
 	held     []byte // an echo held back, to be sent after the next
+	holding  bool   // whether one is held (an empty echo is one too)
+	holds    int    // how many echoes have been held, to tell a stale timer
 	heldAt   *time.Timer
 }
 
@@ -112,30 +114,33 @@ func (r *udpRelay) fromServer(c *relayedClient) {
 			r.mu.Unlock()
 			continue
 		}
-		held := c.held
-		if held != nil {
+		if c.holding {
 			// Something is held back: this echo overtakes it.
+			held := c.held
 			c.heldAt.Stop()
-			c.held, c.heldAt = nil, nil
+			c.held, c.holding = nil, false
 			r.mu.Unlock()
 			r.send(c, echo)
 			r.send(c, held)
 			continue
 		}
-		c.held = echo
-		c.heldAt = time.AfterFunc(reorderDelay, func() { r.release(c, echo) })
+		c.held, c.holding = echo, true
+		c.holds++
+		hold := c.holds
+		c.heldAt = time.AfterFunc(reorderDelay, func() { r.release(c, hold) })
 		r.mu.Unlock()
 	}
 }
 
-// release sends the echo held back, if it is still the one held.
-func (r *udpRelay) release(c *relayedClient, echo []byte) {
+// release sends the echo held back, if it is still the hold'th one held.
+func (r *udpRelay) release(c *relayedClient, hold int) {
 	r.mu.Lock()
-	if len(c.held) == 0 || &c.held[0] != &echo[0] {
+	if !c.holding || c.holds != hold {
 		r.mu.Unlock()
 		return
 	}
-	c.held = nil
+	echo := c.held
+	c.held, c.holding = nil, false
 	r.mu.Unlock()
 	r.send(c, echo)
 }
