@@ -50,7 +50,8 @@ Feature: Clients behind a load balancer: the PROXY protocol
   Scenario: Headers are optional: a client without one is served as itself
     Given a line echo server
     And the server reads a PROXY header where one comes
-    Then client A is served: "hello\n" comes back
+    When client A is served: "hello\n" comes back
+    Then the server saw client A by its own address, with no balancer
 
   Scenario: The limit per address counts the clients, not the balancer
     Given a line echo server

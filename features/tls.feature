@@ -37,11 +37,11 @@ Feature: The echo over TLS
     Given a line echo server
     And the echo client uses line framing and waits at most 5 seconds for an echo
     And the echo client speaks TLS to "localhost", trusting the test authority
-    When client A sends "hello in plain text\n"
-    Then client A finds its connection closed by the server
+    And client A sends "hello in plain text\n"
+    And client A finds its connection closed by the server
+    When the echo client sends the message "still serving"
+    Then the echo client gets "still serving\n" back
     And the server refused client A's connection because of its TLS handshake
-    And the echo client sends the message "still serving"
-    And the echo client gets "still serving\n" back
 
   Scenario: A client that does not trust the server's certificate does not talk to it
     Given a line echo server
@@ -50,7 +50,7 @@ Feature: The echo over TLS
     Then the echo client reports that the TLS handshake failed
     And the server refused a connection because of its TLS handshake
 
-  Scenario: A client that stops in the middle of its handshake is let go
+  Scenario: A client that never finishes its handshake is let go
     A client that connects and never finishes its handshake would hold a
     connection for ever; the server gives up on it.
 

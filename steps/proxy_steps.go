@@ -79,6 +79,24 @@ func serverSawClientAsThroughBalancer(ctx context.Context, name, as string) erro
 	return err
 }
 
+// serverSawClientByOwnAddress is the step `^the server saw `+client+` by its own address, with no balancer$`.
+func serverSawClientByOwnAddress(ctx context.Context, name string) error {
+	w := worldFrom(ctx)
+	local, err := w.clientAddr(name)
+	if err != nil {
+		return err
+	}
+	_, err = w.events.waitFor(ctx, name+"'s connection by its own address", func(events []event) bool {
+		for _, e := range events {
+			if e.kind == tcpecho.ConnOpened && e.remote == local && e.proxy == "" {
+				return true
+			}
+		}
+		return false
+	})
+	return err
+}
+
 // echoClientSendsProxyHeaderFirst is the step `^the echo client sends a PROXY (v1|v2) header first$`.
 func echoClientSendsProxyHeaderFirst(ctx context.Context, version string) error {
 	w := worldFrom(ctx)

@@ -64,6 +64,7 @@ func InitializeScenario(sc *godog.ScenarioContext) {
 	sc.Step(`^`+client+` comes through a balancer that names it (\S+) in a PROXY (v1|v2) header$`, clientComesThroughBalancerNamingIt)
 	sc.Step(`^`+client+` sends a PROXY header that is not one$`, clientSendsBrokenProxyHeader)
 	sc.Step(`^the server saw `+client+` as (\S+), through the balancer$`, serverSawClientAsThroughBalancer)
+	sc.Step(`^the server saw `+client+` by its own address, with no balancer$`, serverSawClientByOwnAddress)
 	sc.Step(`^the echo client sends a PROXY (v1|v2) header first$`, echoClientSendsProxyHeaderFirst)
 
 	// HAProxy in front of our servers (haproxy_steps.go)
