@@ -33,7 +33,7 @@ Feature: Across a faulty link
     Then echobench reports a median latency of at least 100 milliseconds, and no errors
 
   @tcp
-  Scenario: A narrow link: a stream arrives whole, only later
+  Scenario: A narrow link: a stream still arrives whole
     Given a stream echo server
     And the link to the server carries at most 256 KiB per second each way
     When client A sends 256 KiB of random bytes with no line end and keeps its side open
@@ -59,7 +59,7 @@ Feature: Across a faulty link
     Then the server saw the message "one line, cut into pieces on the way\n"
 
   @tcp
-  Scenario: The link resets the connection: the client says so at once
+  Scenario: The link resets the connection: the client says it was reset
     Given a line echo server
     And the link to the server resets every connection that sends something
     And the echo client uses line framing and waits at most 5 seconds for an echo
