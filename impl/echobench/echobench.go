@@ -74,7 +74,26 @@ type Config struct {
 	// ProxyHeader, 1 or 2, starts every TCP connection with a PROXY
 	// protocol header of that version, as a load balancer would.
 	ProxyHeader int
+	// Rate, if set, runs TCP ping-pong open loop: this many messages a
+	// second across all connections, each sent at its scheduled time
+	// whether or not earlier echoes have come back (at most MaxInFlight
+	// unanswered per connection; past that the sender waits, and the wait
+	// counts). Latency is then measured from each message's intended send
+	// time (Result.Latency) and from its actual send (Result.Uncorrected).
+	// Without it, each connection waits for an echo before the next send
+	// (closed loop).
+	Rate float64
+	// MaxInFlight bounds a connection's unanswered messages in open loop.
+	// 0 means DefaultMaxInFlight.
+	MaxInFlight int
+	// Warmup runs before Duration and is left out of the results: its
+	// echoes are checked but neither counted nor timed.
+	Warmup time.Duration
 }
+
+// DefaultMaxInFlight is how many messages one connection may have
+// unanswered in open loop when Config.MaxInFlight is 0.
+const DefaultMaxInFlight = 1024
 
 // withDefaults fills in the zero values and checks what is left.
 func (c Config) withDefaults() (Config, error) {
@@ -87,6 +106,7 @@ func (c Config) withDefaults() (Config, error) {
 	c.Size = cmp.Or(c.Size, DefaultMessage)
 	c.Duration = cmp.Or(c.Duration, DefaultDuration)
 	c.Timeout = cmp.Or(c.Timeout, DefaultTimeout)
+	c.MaxInFlight = cmp.Or(c.MaxInFlight, DefaultMaxInFlight)
 	return c, c.check()
 }
 
@@ -106,6 +126,17 @@ func (c Config) check() error {
 	case c.Proto == UDP:
 		return c.checkUDP()
 	}
+	return c.checkOpenLoop()
+}
+
+// checkOpenLoop says what is wrong with a rate or a warm-up.
+func (c Config) checkOpenLoop() error {
+	switch {
+	case c.Rate < 0 || c.Warmup < 0 || c.MaxInFlight < 0:
+		return configError("rate, warmup and messages in flight must not be negative")
+	case c.Rate > 0 && c.Mode != PingPong:
+		return configError("a rate is for TCP ping-pong")
+	}
 	return nil
 }
 
@@ -116,6 +147,8 @@ func (c Config) checkUDP() error {
 		return configError("UDP has no streams; use pingpong")
 	case c.TLS != nil || c.ProxyHeader != 0:
 		return configError("TLS and PROXY headers are for TCP")
+	case c.Rate != 0:
+		return configError("a rate is for TCP ping-pong")
 	case c.Size > 65507:
 		return configError(fmt.Sprintf("a datagram of %d bytes is more than IPv4 carries (65507)", c.Size))
 	}
@@ -130,8 +163,17 @@ type Result struct {
 	Bytes      int64 // bytes echoed and checked
 	Errors     int64 // echoes that differed, were lost or failed
 	FirstError error
-	// Latency is the round trips' latency, in microseconds (ping-pong).
+	// Latency is the round trips' latency, in microseconds (ping-pong):
+	// in open loop from each message's intended send time, so that a
+	// stall counts for every message it held back.
 	Latency *hdrhistogram.Histogram
+	// Uncorrected is, in open loop, the latency from each message's actual
+	// send: what a closed loop would report, which leaves out the time a
+	// message waited to be sent. Nil in closed loop.
+	Uncorrected *hdrhistogram.Histogram
+	// Messages is how many messages were sent, warm-up left out (open
+	// loop).
+	Messages int64
 	// Sent is how many bytes the streams wrote, and SendElapsed how long
 	// the slowest of them took to write its last (stream).
 	Sent        int64
@@ -177,21 +219,22 @@ func Run(ctx context.Context, cfg Config, progress func(Result)) (Result, error)
 		workers[i] = w
 	}
 
-	ctx, cancel := context.WithTimeout(ctx, cfg.Duration)
+	ctx, cancel := context.WithTimeout(ctx, cfg.Warmup+cfg.Duration)
 	defer cancel()
 	ctx, run.abort = context.WithCancelCause(ctx)
 	hists := make([]*hdrhistogram.Histogram, len(workers))
 	firsts := make([]*hdrhistogram.Histogram, len(workers))
+	uncorrected := make([]*hdrhistogram.Histogram, len(workers))
 	var wg sync.WaitGroup
 	start := time.Now()
 	stopProgress := run.report(ctx, start, progress)
 	for i, w := range workers {
-		hists[i], firsts[i] = newHistogram(), newHistogram()
+		hists[i], firsts[i], uncorrected[i] = newHistogram(), newHistogram(), newHistogram()
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			defer w.close()
-			w.run(ctx, run, measures{latency: hists[i], firstEcho: firsts[i]})
+			w.run(ctx, run, measures{latency: hists[i], firstEcho: firsts[i], uncorrected: uncorrected[i], from: start.Add(cfg.Warmup)})
 		}()
 	}
 	wg.Wait()
@@ -202,9 +245,15 @@ func Run(ctx context.Context, cfg Config, progress func(Result)) (Result, error)
 
 	res := run.snapshot(time.Since(start))
 	res.Latency, res.FirstEcho = newHistogram(), newHistogram()
+	if cfg.Rate > 0 {
+		res.Uncorrected = newHistogram()
+	}
 	for i := range hists {
 		res.Latency.Merge(hists[i])
 		res.FirstEcho.Merge(firsts[i])
+		if res.Uncorrected != nil {
+			res.Uncorrected.Merge(uncorrected[i])
+		}
 	}
 	if cfg.Mode == Stream && res.Bytes < int64(cfg.Size)*int64(cfg.Conns) && res.FirstError == nil {
 		res.Errors++
@@ -222,6 +271,7 @@ type running struct {
 	cfg        Config
 	abort      context.CancelCauseFunc // ends the run early, with why
 	roundTrips atomic.Int64
+	messages   atomic.Int64
 	bytes      atomic.Int64
 	sent       atomic.Int64
 	errors     atomic.Int64
@@ -250,7 +300,7 @@ func (r *running) snapshot(elapsed time.Duration) Result {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return Result{Config: r.cfg, Elapsed: elapsed, RoundTrips: r.roundTrips.Load(), Bytes: r.bytes.Load(), Errors: r.errors.Load(), FirstError: r.first,
-		Sent: r.sent.Load(), SendElapsed: r.sendTook}
+		Sent: r.sent.Load(), SendElapsed: r.sendTook, Messages: r.messages.Load()}
 }
 
 // report calls progress every second until ctx ends or stop is called.
@@ -286,8 +336,10 @@ type worker interface {
 
 // measures are one worker's histograms, merged when the run ends.
 type measures struct {
-	latency   *hdrhistogram.Histogram // each round trip (ping-pong)
-	firstEcho *hdrhistogram.Histogram // time to the first echoed byte (stream)
+	latency     *hdrhistogram.Histogram // each round trip (ping-pong); corrected in open loop
+	firstEcho   *hdrhistogram.Histogram // time to the first echoed byte (stream)
+	uncorrected *hdrhistogram.Histogram // each round trip from its actual send (open loop)
+	from        time.Time               // the end of the warm-up: nothing earlier counts
 }
 
 func (r *running) dial(ctx context.Context, i int) (worker, error) {
@@ -296,6 +348,8 @@ func (r *running) dial(ctx context.Context, i int) (worker, error) {
 		return dialUDP(ctx, r.cfg, i)
 	case r.cfg.Mode == Stream:
 		return dialStream(ctx, r.cfg, i)
+	case r.cfg.Rate > 0:
+		return dialOpenLoop(ctx, r.cfg, i)
 	}
 	return dialPingPong(ctx, r.cfg, i)
 }

@@ -2,6 +2,7 @@ package echobench
 
 import (
 	"context"
+	"crypto/tls"
 	"log/slog"
 	"net"
 	"sync"
@@ -146,6 +147,12 @@ func TestBadConfigs(t *testing.T) {
 		{Addr: "x:1", Mode: "burst"},
 		{Addr: "x:1", Proto: UDP, Mode: Stream},
 		{Addr: "x:1", Proto: UDP, Size: 70000},
+		{Addr: "x:1", Proto: UDP, Rate: 100},
+		{Addr: "x:1", Mode: Stream, Rate: 100},
+		{Addr: "x:1", Rate: -1},
+		{Addr: "x:1", Warmup: -time.Second},
+		{Addr: "x:1", Proto: UDP, TLS: &tls.Config{}},
+		{Addr: "x:1", ProxyHeader: 3},
 	} {
 		_, err := Run(context.Background(), cfg, nil)
 		assert.Error(t, err, "%+v", cfg)

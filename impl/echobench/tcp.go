@@ -62,6 +62,9 @@ func (p *pingPong) run(ctx context.Context, r *running, m measures) {
 			r.fail(fmt.Errorf("%w: sent %q, got %q", ErrEchoDiffers, p.msg, p.echo))
 			return // the stream is out of step; nothing after is comparable
 		}
+		if start.Before(m.from) {
+			continue // the warm-up: checked, not counted
+		}
 		m.latency.RecordValue(max(1, time.Since(start).Microseconds()))
 		r.roundTrips.Add(1)
 		r.bytes.Add(int64(len(p.msg)))

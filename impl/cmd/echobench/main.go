@@ -18,13 +18,14 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/echospec/echo/impl/echobench"
 	"github.com/echospec/echo/internal/cli"
 )
 
 func main() { cli.Main(run) }
 
-const synopsis = `echobench -addr ADDR [-proto tcp|udp] [-mode pingpong|stream] [-framing stream|line|fixed] [-c CONNS] [-size BYTES] [-line] [-d DURATION] [-timeout D] [-tls [-tls-ca FILE] [-tls-insecure] [-tls-server-name NAME] [-tls-cert FILE -tls-key FILE]] [-proxy-header v1|v2]
+const synopsis = `echobench -addr ADDR [-proto tcp|udp] [-mode pingpong|stream] [-framing stream|line|fixed] [-c CONNS] [-size BYTES] [-line] [-d DURATION] [-timeout D] [-rate N [-max-in-flight N]] [-warmup D] [-tls [-tls-ca FILE] [-tls-insecure] [-tls-server-name NAME] [-tls-cert FILE -tls-key FILE]] [-proxy-header v1|v2]
        echobench -compare -bin DIR [-rounds N] [-d DURATION] [-run REGEXP]
        echobench -serve-baseline tcp|tls|udp [-listen ADDR] [-tls-cert FILE -tls-key FILE]`
 
@@ -40,6 +41,9 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 	framing := fs.String("framing", "", "the server's `framing`: line (messages end in a newline, as -line) or stream or fixed (messages hold no newline; each is read back as sent)")
 	duration := cli.Duration(fs, "d", echobench.DefaultDuration, "the `duration` ping-pong runs for, and the most a stream may take")
 	timeout := cli.Duration(fs, "timeout", echobench.DefaultTimeout, "the `duration` one echo may take; a UDP datagram not back by then is lost")
+	fs.Float64Var(&cfg.Rate, "rate", 0, "`messages` a second across all connections, sent open loop: each at its scheduled time whatever has come back, latency counted from that time (TCP ping-pong; default: closed loop, each connection waiting for its echo)")
+	fs.IntVar(&cfg.MaxInFlight, "max-in-flight", echobench.DefaultMaxInFlight, "with -rate: the most `messages` one connection may have unanswered; past it the sender waits, and the wait counts")
+	warmup := cli.Duration(fs, "warmup", 0, "run this `duration` first and leave it out of the results")
 	compare := fs.Bool("compare", false, "run make bench's table: our servers against the stdlib baselines, alternating, on this machine")
 	bin := fs.String("bin", "bin", "with -compare: the `folder` of tcpserver and udpserver")
 	rounds := cli.PositiveInt(fs, "rounds", 9, "with -compare: `N` rounds per case, each one run of each side")
@@ -55,7 +59,7 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 		return err
 	}
 	cfg.TLS, cfg.ProxyHeader = tlsConfig, proxyHeader
-	cfg.Conns, cfg.Duration, cfg.Timeout = *conns, *duration, *timeout
+	cfg.Conns, cfg.Duration, cfg.Timeout, cfg.Warmup = *conns, *duration, *timeout, *warmup
 	switch *framing {
 	case "":
 	case "line":
@@ -142,11 +146,23 @@ func printResult(w io.Writer, r echobench.Result) {
 		return
 	}
 	fmt.Fprintf(w, "%s %s against %s: %d connections, %d bytes%s, %.1fs\n", c.Proto, c.Mode, c.Addr, c.Conns, c.Size, map[bool]string{true: " ending in newlines", false: ""}[c.Line], r.Elapsed.Seconds())
+	if c.Rate > 0 {
+		fmt.Fprintf(w, "sent         %d messages at %.0f/s, open loop\n", r.Messages, c.Rate)
+	}
 	fmt.Fprintf(w, "round trips  %d (%.0f/s)\n", r.RoundTrips, r.RoundTripsPerSec())
 	fmt.Fprintf(w, "throughput   %.1f MB/s\n", r.MBPerSec())
-	if r.Latency.TotalCount() > 0 {
-		q := func(p float64) time.Duration { return us(r.Latency.ValueAtQuantile(p)) }
-		fmt.Fprintf(w, "latency      p50 %v  p99 %v  p99.9 %v  max %v\n", q(50), q(99), q(99.9), us(r.Latency.Max()))
+	percentiles := func(name string, h *hdrhistogram.Histogram, note string) {
+		if h == nil || h.TotalCount() == 0 {
+			return
+		}
+		q := func(p float64) time.Duration { return us(h.ValueAtQuantile(p)) }
+		fmt.Fprintf(w, "%-12s p50 %v  p99 %v  p99.9 %v  max %v%s\n", name, q(50), q(99), q(99.9), us(h.Max()), note)
+	}
+	if r.Uncorrected == nil {
+		percentiles("latency", r.Latency, "")
+	} else {
+		percentiles("latency", r.Latency, "  (corrected: from each message's scheduled send)")
+		percentiles("uncorrected", r.Uncorrected, "  (from each message's actual send)")
 	}
 	fmt.Fprintf(w, "errors       %d\n", r.Errors)
 }
