@@ -31,6 +31,27 @@ func tcpServer(t *testing.T, serve func(net.Listener)) string {
 	return l.Addr().String()
 }
 
+// connServer serves each connection with handle, on a goroutine of its
+// own, and closes it when handle returns; the test waits for them all.
+func connServer(t *testing.T, handle func(net.Conn)) string {
+	var handlers sync.WaitGroup
+	t.Cleanup(handlers.Wait)
+	return tcpServer(t, func(l net.Listener) {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			handlers.Add(1)
+			go func() {
+				defer handlers.Done()
+				defer c.Close()
+				handle(c)
+			}()
+		}
+	})
+}
+
 // ours serves with our server, closing its connections when the listener
 // closes.
 func ours(t *testing.T, framing tcpecho.Framing) string {
@@ -79,27 +100,14 @@ func TestStreamMeasuresEachWayAndTheFirstEcho(t *testing.T) {
 
 func TestAWrongEchoIsAnError(t *testing.T) {
 	// A server that adds a byte to every echo, as the article's did.
-	var handlers sync.WaitGroup
-	t.Cleanup(handlers.Wait)
-	addr := tcpServer(t, func(l net.Listener) {
+	addr := connServer(t, func(c net.Conn) {
+		buf := make([]byte, 4096)
 		for {
-			c, err := l.Accept()
+			n, err := c.Read(buf)
 			if err != nil {
 				return
 			}
-			handlers.Add(1)
-			go func() {
-				defer handlers.Done()
-				defer c.Close()
-				buf := make([]byte, 4096)
-				for {
-					n, err := c.Read(buf)
-					if err != nil {
-						return
-					}
-					c.Write(append(buf[:n], 0))
-				}
-			}()
+			c.Write(append(buf[:n], 0))
 		}
 	})
 	for _, mode := range []string{PingPong, Stream} {

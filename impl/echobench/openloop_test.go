@@ -16,33 +16,20 @@ import (
 // closed loop hides and an open loop measures.
 func stallingServer(t *testing.T, after, stall time.Duration) string {
 	var once sync.Once
-	var wg sync.WaitGroup
-	t.Cleanup(wg.Wait)
 	start := time.Now()
-	return tcpServer(t, func(l net.Listener) {
+	return connServer(t, func(c net.Conn) {
+		buf := make([]byte, 64<<10)
 		for {
-			c, err := l.Accept()
+			if time.Since(start) > after {
+				once.Do(func() { time.Sleep(stall) }) // the fault itself, not a wait for an event
+			}
+			n, err := c.Read(buf)
 			if err != nil {
 				return
 			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				buf := make([]byte, 64<<10)
-				for {
-					if time.Since(start) > after {
-						once.Do(func() { time.Sleep(stall) }) // the fault itself, not a wait for an event
-					}
-					n, err := c.Read(buf)
-					if err != nil {
-						return
-					}
-					if _, err := c.Write(buf[:n]); err != nil {
-						return
-					}
-				}
-			}()
+			if _, err := c.Write(buf[:n]); err != nil {
+				return
+			}
 		}
 	})
 }

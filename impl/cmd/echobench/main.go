@@ -25,11 +25,15 @@ import (
 
 func main() { cli.Main(run) }
 
-const synopsis = `echobench -addr ADDR [-proto tcp|udp] [-mode pingpong|stream] [-framing stream|line|fixed] [-c CONNS] [-size BYTES] [-line] [-d DURATION] [-timeout D] [-rate N [-max-in-flight N]] [-warmup D] [-tls [-tls-ca FILE] [-tls-insecure] [-tls-server-name NAME] [-tls-cert FILE -tls-key FILE]] [-proxy-header v1|v2]
+const synopsis = `echobench -addr ADDR [-proto tcp|udp] [-mode pingpong|stream] [-framing stream|line|fixed] [-c CONNS] [-size BYTES] [-line] [-d DURATION] [-timeout D] [-rate N [-max-in-flight N]] [-warmup D] [-tls [-tls-ca FILE] [-tls-insecure] [-tls-server-name NAME] [-tls-cert FILE -tls-key FILE]] [-proxy-header v1|v2] [-json FILE]
+       echobench merge [-json FILE] REPORT.json...
        echobench -compare -bin DIR [-rounds N] [-d DURATION] [-run REGEXP]
        echobench -serve-baseline tcp|tls|udp [-listen ADDR] [-tls-cert FILE -tls-key FILE]`
 
 func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "merge" {
+		return runMerge(args[1:], stdout, stderr)
+	}
 	fs := cli.NewFlagSet("echobench", synopsis, stderr)
 	var cfg echobench.Config
 	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:8080", "echo service `address`, host:port")
@@ -44,6 +48,7 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 	fs.Float64Var(&cfg.Rate, "rate", 0, "`messages` a second across all connections, sent open loop: each at its scheduled time whatever has come back, latency counted from that time (TCP ping-pong; default: closed loop, each connection waiting for its echo)")
 	fs.IntVar(&cfg.MaxInFlight, "max-in-flight", echobench.DefaultMaxInFlight, "with -rate: the most `messages` one connection may have unanswered; past it the sender waits, and the wait counts")
 	warmup := cli.Duration(fs, "warmup", 0, "run this `duration` first and leave it out of the results")
+	jsonOut := fs.String("json", "", "also write the results, the whole latency histograms included, as JSON to this `file` (- for stdout, the text report then going to stderr); echobench merge adds such files up")
 	compare := fs.Bool("compare", false, "run make bench's table: our servers against the stdlib baselines, alternating, on this machine")
 	bin := fs.String("bin", "bin", "with -compare: the `folder` of tcpserver and udpserver")
 	rounds := cli.PositiveInt(fs, "rounds", 9, "with -compare: `N` rounds per case, each one run of each side")
@@ -60,16 +65,8 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 	}
 	cfg.TLS, cfg.ProxyHeader = tlsConfig, proxyHeader
 	cfg.Conns, cfg.Duration, cfg.Timeout, cfg.Warmup = *conns, *duration, *timeout, *warmup
-	switch *framing {
-	case "":
-	case "line":
-		cfg.Line = true
-	case "stream", "fixed":
-		if cfg.Line {
-			return cli.Usagef(fs, "-line and -framing %s disagree: a %s server's messages hold no newline", *framing, *framing)
-		}
-	default:
-		return cli.Usagef(fs, "invalid value %q for flag -framing: framing must be stream, line or fixed", *framing)
+	if err := applyFraming(fs, &cfg, *framing); err != nil {
+		return err
 	}
 
 	switch {
@@ -86,6 +83,29 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 		}
 		return compareTable(ctx, *bin, *rounds, d, match, stdout, stderr)
 	}
+	return runOnce(ctx, fs, cfg, *jsonOut, stdout, stderr)
+}
+
+// applyFraming sets what -framing says of the messages.
+func applyFraming(fs *flag.FlagSet, cfg *echobench.Config, framing string) error {
+	switch framing {
+	case "":
+	case "line":
+		cfg.Line = true
+	case "stream", "fixed":
+		if cfg.Line {
+			return cli.Usagef(fs, "-line and -framing %s disagree: a %s server's messages hold no newline", framing, framing)
+		}
+	default:
+		return cli.Usagef(fs, "invalid value %q for flag -framing: framing must be stream, line or fixed", framing)
+	}
+	return nil
+}
+
+// runOnce runs cfg and prints what it measured, and with jsonOut writes
+// its report.
+func runOnce(ctx context.Context, fs *flag.FlagSet, cfg echobench.Config, jsonOut string, stdout, stderr io.Writer) error {
+	started := time.Now()
 	res, err := echobench.Run(ctx, cfg, progressLine(stderr))
 	switch {
 	case errors.Is(err, echobench.ErrConfig):
@@ -93,7 +113,20 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 	case err != nil:
 		return err // the service failed: one line, exit 1
 	}
-	printResult(stdout, res)
+	text := stdout
+	if jsonOut == "-" {
+		text = stderr
+	}
+	printResult(text, res)
+	if jsonOut != "" {
+		rep, err := echobench.NewReport(res, started)
+		if err != nil {
+			return err
+		}
+		if err := writeReport(jsonOut, stdout, rep); err != nil {
+			return err
+		}
+	}
 	if res.Errors > 0 {
 		return fmt.Errorf("%d errors; the first: %w", res.Errors, res.FirstError)
 	}

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -55,3 +57,22 @@ func TestBadUsage(t *testing.T) {
 }
 
 func TestVersion(t *testing.T) { clitest.Version(t, run, "echobench") }
+
+// -json writes a report that echobench merge reads back and adds up.
+func TestJSONReportsMerge(t *testing.T) {
+	addr := testpeer.Serve(t, &tcpecho.Server{Logger: slog.New(slog.DiscardHandler)})
+	dir := t.TempDir()
+	var files []string
+	for i := range 2 {
+		file := filepath.Join(dir, fmt.Sprintf("run%d.json", i))
+		err := run(context.Background(), []string{"-addr", addr, "-rate", "500", "-d", "300ms", "-json", file}, nil, io.Discard, io.Discard)
+		require.NoError(t, err)
+		files = append(files, file)
+	}
+	stdout := clitest.NewOutput()
+	require.NoError(t, run(context.Background(), append([]string{"merge"}, files...), nil, stdout, io.Discard))
+	assert.Contains(t, stdout.String(), "2 reports merged")
+	assert.Contains(t, stdout.String(), "messages at 1000/s, open loop", "the two rates, summed")
+	assert.Contains(t, stdout.String(), "2 connections", "one from each run")
+	assert.Contains(t, stdout.String(), "errors       0")
+}
