@@ -95,8 +95,8 @@ func latencyOf(h *hdrhistogram.Histogram) (*Latency, error) {
 		P999: h.ValueAtQuantile(99.9), Max: h.Max(), Histogram: string(enc)}, nil
 }
 
-// histogram decodes the distribution.
-func (l *Latency) histogram() (*hdrhistogram.Histogram, error) {
+// Decode decodes the distribution.
+func (l *Latency) Decode() (*hdrhistogram.Histogram, error) {
 	h, err := hdrhistogram.Decode([]byte(l.Histogram))
 	if err != nil {
 		return nil, fmt.Errorf("decode a latency histogram: %w", err)
@@ -206,7 +206,7 @@ func add(sum *hdrhistogram.Histogram, l *Latency) (*hdrhistogram.Histogram, erro
 	if l == nil {
 		return sum, nil
 	}
-	h, err := l.histogram()
+	h, err := l.Decode()
 	if err != nil {
 		return nil, err
 	}
@@ -217,4 +217,12 @@ func add(sum *hdrhistogram.Histogram, l *Latency) (*hdrhistogram.Histogram, erro
 		return nil, fmt.Errorf("%w: %d latencies out of the histogram's range", ErrMerge, dropped)
 	}
 	return sum, nil
+}
+
+// WriteHgrm writes h, in microseconds, as HdrHistogram's percentile
+// distribution text (the .hgrm that HdrHistogram's plotter reads), in
+// milliseconds, five ticks per half distance as HdrHistogram's tools do.
+func WriteHgrm(w io.Writer, h *hdrhistogram.Histogram) error {
+	_, err := h.PercentilesPrint(w, 5, 1000)
+	return err
 }

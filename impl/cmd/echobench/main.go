@@ -25,7 +25,7 @@ import (
 
 func main() { cli.Main(run) }
 
-const synopsis = `echobench -addr ADDR [-proto tcp|udp] [-mode pingpong|stream] [-framing stream|line|fixed] [-c CONNS] [-size BYTES] [-line] [-d DURATION] [-timeout D] [-rate N [-max-in-flight N]] [-warmup D] [-tls [-tls-ca FILE] [-tls-insecure] [-tls-server-name NAME] [-tls-cert FILE -tls-key FILE]] [-proxy-header v1|v2] [-json FILE]
+const synopsis = `echobench -addr ADDR [-proto tcp|udp] [-mode pingpong|stream] [-framing stream|line|fixed] [-c CONNS] [-size BYTES] [-line] [-d DURATION] [-timeout D] [-rate N [-max-in-flight N]] [-warmup D] [-tls [-tls-ca FILE] [-tls-insecure] [-tls-server-name NAME] [-tls-cert FILE -tls-key FILE]] [-proxy-header v1|v2] [-json FILE] [-hgrm FILE]
        echobench merge [-json FILE] REPORT.json...
        echobench -compare -bin DIR [-rounds N] [-d DURATION] [-run REGEXP]
        echobench -serve-baseline tcp|tls|udp [-listen ADDR] [-tls-cert FILE -tls-key FILE]`
@@ -49,6 +49,7 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 	fs.IntVar(&cfg.MaxInFlight, "max-in-flight", echobench.DefaultMaxInFlight, "with -rate: the most `messages` one connection may have unanswered; past it the sender waits, and the wait counts")
 	warmup := cli.Duration(fs, "warmup", 0, "run this `duration` first and leave it out of the results")
 	jsonOut := fs.String("json", "", "also write the results, the whole latency histograms included, as JSON to this `file` (- for stdout, the text report then going to stderr); echobench merge adds such files up")
+	hgrm := fs.String("hgrm", "", "also write the latency distribution (corrected, in open loop) to this `file` in HdrHistogram's percentile text format, in milliseconds")
 	compare := fs.Bool("compare", false, "run make bench's table: our servers against the stdlib baselines, alternating, on this machine")
 	bin := fs.String("bin", "bin", "with -compare: the `folder` of tcpserver and udpserver")
 	rounds := cli.PositiveInt(fs, "rounds", 9, "with -compare: `N` rounds per case, each one run of each side")
@@ -83,7 +84,7 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 		}
 		return compareTable(ctx, *bin, *rounds, d, match, stdout, stderr)
 	}
-	return runOnce(ctx, fs, cfg, *jsonOut, stdout, stderr)
+	return runOnce(ctx, fs, cfg, outputs{json: *jsonOut, hgrm: *hgrm}, stdout, stderr)
 }
 
 // applyFraming sets what -framing says of the messages.
@@ -102,9 +103,15 @@ func applyFraming(fs *flag.FlagSet, cfg *echobench.Config, framing string) error
 	return nil
 }
 
-// runOnce runs cfg and prints what it measured, and with jsonOut writes
-// its report.
-func runOnce(ctx context.Context, fs *flag.FlagSet, cfg echobench.Config, jsonOut string, stdout, stderr io.Writer) error {
+// outputs are the files a run writes besides its text report.
+type outputs struct {
+	json string // -json: the report; "-" for stdout
+	hgrm string // -hgrm: the latency distribution
+}
+
+// runOnce runs cfg, prints what it measured and writes the outputs.
+func runOnce(ctx context.Context, fs *flag.FlagSet, cfg echobench.Config, out outputs, stdout, stderr io.Writer) error {
+	jsonOut := out.json
 	started := time.Now()
 	res, err := echobench.Run(ctx, cfg, progressLine(stderr))
 	switch {
@@ -124,6 +131,11 @@ func runOnce(ctx context.Context, fs *flag.FlagSet, cfg echobench.Config, jsonOu
 			return err
 		}
 		if err := writeReport(jsonOut, stdout, rep); err != nil {
+			return err
+		}
+	}
+	if out.hgrm != "" {
+		if err := writeHgrm(out.hgrm, res.Latency); err != nil {
 			return err
 		}
 	}

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -70,7 +72,12 @@ func TestJSONReportsMerge(t *testing.T) {
 		files = append(files, file)
 	}
 	stdout := clitest.NewOutput()
-	require.NoError(t, run(context.Background(), append([]string{"merge"}, files...), nil, stdout, io.Discard))
+	hgrm := filepath.Join(dir, "merged.hgrm")
+	require.NoError(t, run(context.Background(), append([]string{"merge", "-hgrm", hgrm}, files...), nil, stdout, io.Discard))
+	dist, err := os.ReadFile(hgrm)
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(string(dist), " Value\tPercentile\tTotalCount\t1/(1-Percentile)\n"), "HdrHistogram's percentile format: %.80q", dist)
+	assert.Regexp(t, `#\[Max     = +[0-9.]+, Total count    = +[0-9]+\]`, string(dist))
 	assert.Contains(t, stdout.String(), "2 reports merged")
 	assert.Contains(t, stdout.String(), "messages at 1000/s, open loop", "the two rates, summed")
 	assert.Contains(t, stdout.String(), "2 connections", "one from each run")

@@ -6,11 +6,12 @@ import (
 	"os"
 	"time"
 
+	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/echospec/echo/impl/echobench"
 	"github.com/echospec/echo/internal/cli"
 )
 
-const mergeSynopsis = "echobench merge [-json FILE] REPORT.json..."
+const mergeSynopsis = "echobench merge [-json FILE] [-hgrm FILE] REPORT.json..."
 
 // runMerge adds up the -json reports of runs made at the same time on
 // several machines and prints what one run over all their connections
@@ -18,6 +19,7 @@ const mergeSynopsis = "echobench merge [-json FILE] REPORT.json..."
 func runMerge(args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlagSet("echobench merge", mergeSynopsis, stderr)
 	jsonOut := fs.String("json", "", "also write the merged report as JSON to this `file` (- for stdout, the text then going to stderr)")
+	hgrm := fs.String("hgrm", "", "also write the merged latency distribution to this `file` in HdrHistogram's percentile text format, in milliseconds")
 	if err := cli.Parse(fs, args, false, stdout); err != nil {
 		return err
 	}
@@ -41,8 +43,38 @@ func runMerge(args []string, stdout, stderr io.Writer) error {
 		text = stderr
 	}
 	printReport(text, merged)
+	if *hgrm != "" && merged.Latency != nil {
+		h, err := merged.Latency.Decode()
+		if err != nil {
+			return err
+		}
+		if err := writeHgrm(*hgrm, h); err != nil {
+			return err
+		}
+	}
 	if *jsonOut != "" {
 		return writeReport(*jsonOut, stdout, merged)
+	}
+	return nil
+}
+
+// writeHgrm writes h's percentile distribution to the file name.
+func writeHgrm(name string, h *hdrhistogram.Histogram) error {
+	return writeFile(name, "-hgrm", func(w io.Writer) error { return echobench.WriteHgrm(w, h) })
+}
+
+// writeFile writes a file with write, naming flag in any error.
+func writeFile(name, flag string, write func(io.Writer) error) error {
+	f, err := os.Create(name)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", flag, err)
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s %s: %w", flag, name, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write %s %s: %w", flag, name, err)
 	}
 	return nil
 }
@@ -65,18 +97,7 @@ func writeReport(name string, stdout io.Writer, rep echobench.Report) error {
 	if name == "-" {
 		return echobench.WriteReport(stdout, rep)
 	}
-	f, err := os.Create(name)
-	if err != nil {
-		return fmt.Errorf("write -json: %w", err)
-	}
-	if err := echobench.WriteReport(f, rep); err != nil {
-		f.Close()
-		return fmt.Errorf("write -json %s: %w", name, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write -json %s: %w", name, err)
-	}
-	return nil
+	return writeFile(name, "-json", func(w io.Writer) error { return echobench.WriteReport(w, rep) })
 }
 
 // printReport prints a merged report as printResult prints a run.
