@@ -26,7 +26,8 @@ import (
 func main() { cli.Main(run) }
 
 const synopsis = `echobench -addr ADDR [-proto tcp|udp] [-mode pingpong|stream] [-framing stream|line|fixed] [-c CONNS] [-size BYTES] [-line] [-d DURATION] [-timeout D] [-rate N [-max-in-flight N]] [-warmup D] [-tls [-tls-ca FILE] [-tls-insecure] [-tls-server-name NAME] [-tls-cert FILE -tls-key FILE]] [-proxy-header v1|v2] [-json FILE] [-hgrm FILE]
-       echobench merge [-json FILE] REPORT.json...
+       echobench -addr ADDR (-ramp FROM:TO:STEP | -find-max p99=5ms [-find-start N]) [-c CONNS] [-size BYTES] [-line] [-d DURATION] [-warmup D]
+       echobench merge [-json FILE] [-hgrm FILE] REPORT.json...
        echobench -compare -bin DIR [-rounds N] [-d DURATION] [-run REGEXP]
        echobench -serve-baseline tcp|tls|udp [-listen ADDR] [-tls-cert FILE -tls-key FILE]`
 
@@ -49,6 +50,9 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 	fs.IntVar(&cfg.MaxInFlight, "max-in-flight", echobench.DefaultMaxInFlight, "with -rate: the most `messages` one connection may have unanswered; past it the sender waits, and the wait counts")
 	warmup := cli.Duration(fs, "warmup", 0, "run this `duration` first and leave it out of the results")
 	jsonOut := fs.String("json", "", "also write the results, the whole latency histograms included, as JSON to this `file` (- for stdout, the text report then going to stderr); echobench merge adds such files up")
+	ramp := fs.String("ramp", "", "run open loop at each rate `FROM:TO:STEP` in turn, each for -d, and print a row for each")
+	findMax := fs.String("find-max", "", "search for the highest open-loop rate whose corrected latency meets this `bound`, written as p99=5ms (any percentile), and print the rates tried")
+	findStart := fs.Float64("find-start", 1000, "with -find-max: the first `rate` tried; the search doubles it until a run misses the bound")
 	hgrm := fs.String("hgrm", "", "also write the latency distribution (corrected, in open loop) to this `file` in HdrHistogram's percentile text format, in milliseconds")
 	compare := fs.Bool("compare", false, "run make bench's table: our servers against the stdlib baselines, alternating, on this machine")
 	bin := fs.String("bin", "bin", "with -compare: the `folder` of tcpserver and udpserver")
@@ -83,6 +87,12 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 			return cli.Usagef(fs, "invalid value %q for flag -run: %v", *only, err)
 		}
 		return compareTable(ctx, *bin, *rounds, d, match, stdout, stderr)
+	}
+	if *ramp != "" || *findMax != "" {
+		if *ramp != "" && *findMax != "" {
+			return cli.Usagef(fs, "-ramp and -find-max are two searches: give one")
+		}
+		return runSearch(ctx, fs, cfg, *ramp, *findMax, *findStart, stdout)
 	}
 	return runOnce(ctx, fs, cfg, outputs{json: *jsonOut, hgrm: *hgrm}, stdout, stderr)
 }

@@ -15,6 +15,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/echospec/echo/impl/tcpecho"
+	"github.com/echospec/echo/internal/cli"
 	"github.com/echospec/echo/internal/clitest"
 	"github.com/echospec/echo/internal/testpeer"
 )
@@ -82,4 +83,26 @@ func TestJSONReportsMerge(t *testing.T) {
 	assert.Contains(t, stdout.String(), "messages at 1000/s, open loop", "the two rates, summed")
 	assert.Contains(t, stdout.String(), "2 connections", "one from each run")
 	assert.Contains(t, stdout.String(), "errors       0")
+}
+
+// -ramp runs each rate and prints a row for each; -find-max prints the
+// rates it tried and what it found; a bad value is a usage error.
+func TestRampAndFindMax(t *testing.T) {
+	addr := testpeer.Serve(t, &tcpecho.Server{Logger: slog.New(slog.DiscardHandler)})
+	stdout := clitest.NewOutput()
+	require.NoError(t, run(context.Background(), []string{"-addr", addr, "-d", "200ms", "-ramp", "100:300:100"}, nil, stdout, io.Discard))
+	for _, rate := range []string{"| 100 |", "| 200 |", "| 300 |"} {
+		assert.Contains(t, stdout.String(), rate)
+	}
+	stdout = clitest.NewOutput()
+	// No loopback echo comes back within a microsecond: the search halves
+	// its way down from 100 a second, at little cost, and says so.
+	require.NoError(t, run(context.Background(), []string{"-addr", addr, "-d", "100ms", "-find-max", "p99=1us", "-find-start", "100"}, nil, stdout, io.Discard))
+	assert.Contains(t, stdout.String(), "| 100 |")
+	assert.Contains(t, stdout.String(), "| 50 |")
+	assert.Contains(t, stdout.String(), "no rate tried meets p99=1µs")
+	for _, bad := range [][]string{{"-ramp", "3:1:1"}, {"-find-max", "p99"}, {"-ramp", "1:2:1", "-find-max", "p99=1ms"}} {
+		err := run(context.Background(), append([]string{"-addr", addr}, bad...), nil, io.Discard, io.Discard)
+		assert.ErrorIs(t, err, cli.ErrUsage, "%v", bad)
+	}
 }
