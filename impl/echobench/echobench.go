@@ -207,6 +207,9 @@ func Run(ctx context.Context, cfg Config, progress func(Result)) (Result, error)
 		return Result{}, err
 	}
 	run := &running{cfg: cfg}
+	if progress != nil {
+		run.live = &liveLatency{h: newHistogram()}
+	}
 	workers := make([]worker, cfg.Conns)
 	for i := range workers {
 		w, err := run.dial(ctx, i)
@@ -234,7 +237,7 @@ func Run(ctx context.Context, cfg Config, progress func(Result)) (Result, error)
 		go func() {
 			defer wg.Done()
 			defer w.close()
-			w.run(ctx, run, measures{latency: hists[i], firstEcho: firsts[i], uncorrected: uncorrected[i], from: start.Add(cfg.Warmup)})
+			w.run(ctx, run, measures{latency: hists[i], firstEcho: firsts[i], uncorrected: uncorrected[i], from: start.Add(cfg.Warmup), live: run.live})
 		}()
 	}
 	wg.Wait()
@@ -278,6 +281,7 @@ type running struct {
 	mu         sync.Mutex
 	first      error
 	sendTook   time.Duration // the longest a stream took to write
+	live       *liveLatency  // the latencies so far, for progress; nil without
 }
 
 // sendDone records how long a stream took to write all it wrote.
@@ -317,7 +321,9 @@ func (r *running) report(ctx context.Context, start time.Time, progress func(Res
 		for {
 			select {
 			case <-tick.C:
-				progress(r.snapshot(time.Since(start)))
+				snap := r.snapshot(time.Since(start))
+				snap.Latency = r.live.copy()
+				progress(snap)
 			case <-ctx.Done():
 				return
 			case <-done:
@@ -337,6 +343,7 @@ type worker interface {
 // measures are one worker's histograms, merged when the run ends.
 type measures struct {
 	latency     *hdrhistogram.Histogram // each round trip (ping-pong); corrected in open loop
+	live        *liveLatency            // the same, readable while the run goes on, if progress is wanted
 	firstEcho   *hdrhistogram.Histogram // time to the first echoed byte (stream)
 	uncorrected *hdrhistogram.Histogram // each round trip from its actual send (open loop)
 	from        time.Time               // the end of the warm-up: nothing earlier counts
@@ -366,4 +373,38 @@ func message(i, size int, line bool) []byte {
 		msg[size-1] = '\n'
 	}
 	return msg
+}
+
+// liveLatency is a run's latencies so far, for a progress report: each
+// connection records into it as well, under a lock that only the
+// once-a-second report contends for. Without progress there is none, and
+// a round trip pays nothing for it.
+type liveLatency struct {
+	mu sync.Mutex
+	h  *hdrhistogram.Histogram
+}
+
+func (l *liveLatency) record(us int64) {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	l.h.RecordValue(us)
+	l.mu.Unlock()
+}
+
+// copy returns the latencies so far.
+func (l *liveLatency) copy() *hdrhistogram.Histogram {
+	h := newHistogram()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	h.Merge(l.h)
+	return h
+}
+
+// recordLatency records one round trip's latency, in microseconds.
+func (m measures) recordLatency(us int64) {
+	us = max(1, us)
+	m.latency.RecordValue(us)
+	m.live.record(us)
 }

@@ -206,3 +206,16 @@ func TestAUDPRunThatNothingAnswersEndsEarly(t *testing.T) {
 	assert.ErrorIs(t, err, ErrNoService)
 	assert.Contains(t, err.Error(), "no echo from "+silent.LocalAddr().String()+" for 3 datagrams in a row, waiting 50ms each")
 }
+
+// Progress, once a second, carries the latencies so far.
+func TestProgressCarriesTheLatenciesSoFar(t *testing.T) {
+	addr := ours(t, tcpecho.FramingStream)
+	var reports []Result
+	res, err := Run(context.Background(), Config{Addr: addr, Rate: 500, Duration: 1500 * time.Millisecond}, func(r Result) { reports = append(reports, r) })
+	require.NoError(t, err)
+	require.NotEmpty(t, reports, "a report a second")
+	first := reports[0]
+	require.NotNil(t, first.Latency)
+	assert.Positive(t, first.Latency.TotalCount())
+	assert.LessOrEqual(t, first.Latency.TotalCount(), res.Latency.TotalCount())
+}

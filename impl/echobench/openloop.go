@@ -115,7 +115,7 @@ func (o *openLoop) readEchoes(ctx context.Context, r *running, m measures, fligh
 		if f.intended.Before(m.from) {
 			continue // the warm-up: checked, not counted
 		}
-		m.latency.RecordValue(max(1, now.Sub(f.intended).Microseconds()))
+		m.recordLatency(now.Sub(f.intended).Microseconds())
 		m.uncorrected.RecordValue(max(1, now.Sub(f.sent).Microseconds()))
 		r.roundTrips.Add(1)
 		r.bytes.Add(int64(len(o.msg)))

@@ -65,7 +65,7 @@ func (p *pingPong) run(ctx context.Context, r *running, m measures) {
 		if start.Before(m.from) {
 			continue // the warm-up: checked, not counted
 		}
-		m.latency.RecordValue(max(1, time.Since(start).Microseconds()))
+		m.recordLatency(time.Since(start).Microseconds())
 		r.roundTrips.Add(1)
 		r.bytes.Add(int64(len(p.msg)))
 	}

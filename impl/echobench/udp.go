@@ -69,7 +69,7 @@ func (d *datagrams) run(ctx context.Context, r *running, m measures) {
 			}
 			silent = 0
 			if bytes.Equal(d.buf[:n], d.msg) {
-				m.latency.RecordValue(max(1, time.Since(start).Microseconds()))
+				m.recordLatency(time.Since(start).Microseconds())
 				r.roundTrips.Add(1)
 				r.bytes.Add(int64(n))
 				break

@@ -79,6 +79,9 @@ type benchCase struct {
 	// tls serves both sides with a certificate made for the run, and
 	// makes the clients trust it.
 	tls bool
+	// progress, if set, is told of each round as it starts (a terminal's
+	// status line).
+	progress func(round, of int)
 	// parity marks a target at parity with the baseline: single rounds
 	// swing by 20-30% on a shared virtual machine (0.67-1.18 in one run of
 	// 21), so such a case runs parityRounds rounds at least, for a median
@@ -180,9 +183,15 @@ func compareTable(ctx context.Context, bin string, rounds int, d time.Duration, 
 	fmt.Fprintf(stdout, "echobench -compare on %s: %s/%s, %d CPUs, %s; per case %d rounds of %v per side (%d where the target is parity), back to back, the first side alternating; ratio: median of the rounds' ratios (lowest–highest)\n\n", host, runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), cpuModel(), rounds, d, max(rounds, parityRounds))
 	fmt.Fprintf(stdout, "| case | ours (median) | baseline (median) | ratio | target |\n|---|---:|---:|---:|---|\n")
 	var missed []string
+	tty := terminal(stderr)
 	for _, c := range cases() {
 		if !match.MatchString(c.name) {
 			continue
+		}
+		if tty != nil {
+			c.progress = func(round, of int) {
+				fmt.Fprintf(tty, "\r\033[K%s: round %d of %d", c.name, round, of)
+			}
 		}
 		miss, err := caseRow(ctx, c, bin, self, rounds, d, stdout)
 		if err != nil {
@@ -190,25 +199,31 @@ func compareTable(ctx context.Context, bin string, rounds int, d time.Duration, 
 		}
 		missed = append(missed, miss...)
 	}
-	if match.MatchString(trickleCase) {
-		ok, err := trickleRow(ctx, bin, rounds, stdout)
+	// The rows that measure one thing rather than ours against a baseline.
+	for _, row := range []struct {
+		name string
+		run  func() (bool, error)
+	}{
+		{trickleCase, func() (bool, error) { return trickleRow(ctx, bin, rounds, stdout) }},
+		{idleCase, func() (bool, error) { return idleRow(ctx, bin, self, stdout) }},
+	} {
+		if !match.MatchString(row.name) {
+			continue
+		}
+		if tty != nil {
+			fmt.Fprintf(tty, "\r\033[K%s", row.name)
+		}
+		ok, err := row.run()
 		if err != nil {
-			return err
+			return fmt.Errorf("%s: %w", row.name, err)
 		}
 		if !ok {
-			missed = append(missed, trickleCase)
+			missed = append(missed, row.name)
 		}
 	}
-	if match.MatchString(idleCase) {
-		ok, err := idleRow(ctx, bin, self, stdout)
-		if err != nil {
-			return fmt.Errorf("%s: %w", idleCase, err)
-		}
-		if !ok {
-			missed = append(missed, idleCase)
-		}
+	if tty != nil {
+		fmt.Fprintf(tty, "\r\033[K")
 	}
-	fmt.Fprintf(stderr, "\n")
 	if len(missed) > 0 {
 		return fmt.Errorf("targets missed: %s", strings.Join(missed, "; "))
 	}
@@ -364,6 +379,9 @@ func alternate(ctx context.Context, c benchCase, ours, base string, rounds int, 
 	}
 	var ourRuns, baseRuns []float64
 	for round := range rounds {
+		if c.progress != nil {
+			c.progress(round+1, rounds)
+		}
 		var x, y float64
 		if round%2 == 0 {
 			x, err = once(ours, d)

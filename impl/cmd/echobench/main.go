@@ -164,11 +164,8 @@ func flagSet(fs *flag.FlagSet, name string) bool {
 // progressLine returns a progress reporter that rewrites one line on
 // stderr, if stderr is a terminal; otherwise none, so logs stay clean.
 func progressLine(stderr io.Writer) func(echobench.Result) {
-	f, ok := stderr.(*os.File)
-	if !ok {
-		return nil
-	}
-	if st, err := f.Stat(); err != nil || st.Mode()&os.ModeCharDevice == 0 {
+	f := terminal(stderr)
+	if f == nil {
 		return nil
 	}
 	return func(r echobench.Result) {
@@ -176,8 +173,25 @@ func progressLine(stderr io.Writer) func(echobench.Result) {
 			fmt.Fprintf(f, "\r%6.1fs  sent %9.1f MB  echoed %9.1f MB  %d errors ", r.Elapsed.Seconds(), float64(r.Sent)/1e6, float64(r.Bytes)/1e6, r.Errors)
 			return
 		}
-		fmt.Fprintf(f, "\r%6.1fs  %12.0f round trips/s  %9.1f MB/s  %d errors ", r.Elapsed.Seconds(), r.RoundTripsPerSec(), r.MBPerSec(), r.Errors)
+		p99 := time.Duration(0)
+		if r.Latency != nil {
+			p99 = time.Duration(r.Latency.ValueAtQuantile(99)) * time.Microsecond
+		}
+		fmt.Fprintf(f, "\r%6.1fs  %12.0f round trips/s  %9.1f MB/s  p99 so far %-10v  %d errors ", r.Elapsed.Seconds(), r.RoundTripsPerSec(), r.MBPerSec(), p99, r.Errors)
 	}
+}
+
+// terminal returns w if it is a terminal, for a status line; otherwise
+// nil, so that pipes and files get none.
+func terminal(w io.Writer) *os.File {
+	f, ok := w.(*os.File)
+	if !ok {
+		return nil
+	}
+	if st, err := f.Stat(); err != nil || st.Mode()&os.ModeCharDevice == 0 {
+		return nil
+	}
+	return f
 }
 
 // printResult prints what a run measured: round trips and their latency
