@@ -265,6 +265,10 @@ func Run(ctx context.Context, cfg Config, progress func(Result)) (Result, error)
 	return res, nil
 }
 
+// NewHistogram returns a latency histogram as a run keeps them: 1 µs to a
+// minute, three significant digits.
+func NewHistogram() *hdrhistogram.Histogram { return newHistogram() }
+
 func newHistogram() *hdrhistogram.Histogram {
 	return hdrhistogram.New(1, int64(time.Minute/time.Microsecond), 3)
 }

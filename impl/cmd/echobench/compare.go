@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/echospec/echo/impl/echobench"
 	"github.com/echospec/echo/internal/lines"
 	"github.com/echospec/echo/internal/procmem"
@@ -82,6 +83,9 @@ type benchCase struct {
 	// progress, if set, is told of each round as it starts (a terminal's
 	// status line).
 	progress func(round, of int)
+	// latencies, if set, gathers every round's latencies, ours and the
+	// baseline's, for -plot.
+	latencies *[2]*hdrhistogram.Histogram
 	// parity marks a target at parity with the baseline: single rounds
 	// swing by 20-30% on a shared virtual machine (0.67-1.18 in one run of
 	// 21), so such a case runs parityRounds rounds at least, for a median
@@ -174,7 +178,7 @@ func cases() []benchCase {
 
 // compareTable runs every case against our server and the baseline,
 // alternating, rounds times each, and prints the medians and their ratio.
-func compareTable(ctx context.Context, bin string, rounds int, d time.Duration, match *regexp.Regexp, stdout, stderr io.Writer) error {
+func compareTable(ctx context.Context, bin string, rounds int, d time.Duration, match *regexp.Regexp, plotFile string, stdout, stderr io.Writer) error {
 	self, err := os.Executable()
 	if err != nil {
 		return err
@@ -193,9 +197,21 @@ func compareTable(ctx context.Context, bin string, rounds int, d time.Duration, 
 				fmt.Fprintf(tty, "\r\033[K%s: round %d of %d", c.name, round, of)
 			}
 		}
+		if plotFile != "" && c.cfg.Mode == echobench.PingPong {
+			c.latencies = &[2]*hdrhistogram.Histogram{echobench.NewHistogram(), echobench.NewHistogram()}
+		}
 		miss, err := caseRow(ctx, c, bin, self, rounds, d, stdout)
 		if err != nil {
 			return fmt.Errorf("%s: %w", c.name, err)
+		}
+		if c.latencies != nil {
+			base := "baseline (" + c.baseline + ")"
+			if c.against != nil {
+				base = strings.Join(c.against, " ")
+			}
+			if err := plotLatency(caseFile(plotFile, c.name), c.name, series{strings.Join(c.ours, " "), c.latencies[0]}, series{base, c.latencies[1]}); err != nil {
+				return err
+			}
 		}
 		missed = append(missed, miss...)
 	}
@@ -353,7 +369,14 @@ func measure(ctx context.Context, c benchCase, bin, self string, rounds int, d t
 }
 
 // alternate runs c against ours and base in rounds, after a warm-up.
-func alternate(ctx context.Context, c benchCase, ours, base string, rounds int, d time.Duration) (o, b float64, ratios []float64, err error) {
+func alternate(ctx context.Context, c benchCase, ours, base string, rounds int, full time.Duration) (o, b float64, ratios []float64, err error) {
+	side := func(addr string) int {
+		if addr == ours {
+			return 0
+		}
+		return 1
+	}
+	d := full
 	once := func(addr string, d time.Duration) (float64, error) {
 		cfg := c.cfg
 		cfg.Addr = addr
@@ -366,6 +389,9 @@ func alternate(ctx context.Context, c benchCase, ours, base string, rounds int, 
 		}
 		if res.Errors > 0 {
 			return 0, fmt.Errorf("against %s: %d errors, the first: %w", addr, res.Errors, res.FirstError)
+		}
+		if c.latencies != nil && d == full {
+			c.latencies[side(addr)].Merge(res.Latency)
 		}
 		if c.unit == "MB/s" {
 			return res.MBPerSec(), nil

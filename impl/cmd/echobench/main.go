@@ -9,6 +9,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -25,10 +26,10 @@ import (
 
 func main() { cli.Main(run) }
 
-const synopsis = `echobench -addr ADDR [-proto tcp|udp] [-mode pingpong|stream] [-framing stream|line|fixed] [-c CONNS] [-size BYTES] [-line] [-d DURATION] [-timeout D] [-rate N [-max-in-flight N]] [-warmup D] [-tls [-tls-ca FILE] [-tls-insecure] [-tls-server-name NAME] [-tls-cert FILE -tls-key FILE]] [-proxy-header v1|v2] [-json FILE] [-hgrm FILE]
+const synopsis = `echobench -addr ADDR [-proto tcp|udp] [-mode pingpong|stream] [-framing stream|line|fixed] [-c CONNS] [-size BYTES] [-line] [-d DURATION] [-timeout D] [-rate N [-max-in-flight N]] [-warmup D] [-tls [-tls-ca FILE] [-tls-insecure] [-tls-server-name NAME] [-tls-cert FILE -tls-key FILE]] [-proxy-header v1|v2] [-json FILE] [-hgrm FILE] [-plot FILE.svg]
        echobench -addr ADDR (-ramp FROM:TO:STEP | -find-max p99=5ms [-find-start N]) [-c CONNS] [-size BYTES] [-line] [-d DURATION] [-warmup D]
        echobench merge [-json FILE] [-hgrm FILE] REPORT.json...
-       echobench -compare -bin DIR [-rounds N] [-d DURATION] [-run REGEXP]
+       echobench -compare -bin DIR [-rounds N] [-d DURATION] [-run REGEXP] [-plot FILE.svg]
        echobench -serve-baseline tcp|tls|udp [-listen ADDR] [-tls-cert FILE -tls-key FILE]`
 
 func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
@@ -53,6 +54,7 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 	ramp := fs.String("ramp", "", "run open loop at each rate `FROM:TO:STEP` in turn, each for -d, and print a row for each")
 	findMax := fs.String("find-max", "", "search for the highest open-loop rate whose corrected latency meets this `bound`, written as p99=5ms (any percentile), and print the rates tried")
 	findStart := fs.Float64("find-start", 1000, "with -find-max: the first `rate` tried; the search doubles it until a run misses the bound")
+	plotFile := fs.String("plot", "", "also draw latency by percentile, on HdrHistogram's log scale, into this `file` (.svg, .png or .pdf); with -compare, one chart per case, ours and the baseline, named after the file and the case")
 	hgrm := fs.String("hgrm", "", "also write the latency distribution (corrected, in open loop) to this `file` in HdrHistogram's percentile text format, in milliseconds")
 	compare := fs.Bool("compare", false, "run make bench's table: our servers against the stdlib baselines, alternating, on this machine")
 	bin := fs.String("bin", "bin", "with -compare: the `folder` of tcpserver and udpserver")
@@ -86,7 +88,7 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 		if err != nil {
 			return cli.Usagef(fs, "invalid value %q for flag -run: %v", *only, err)
 		}
-		return compareTable(ctx, *bin, *rounds, d, match, stdout, stderr)
+		return compareTable(ctx, *bin, *rounds, d, match, *plotFile, stdout, stderr)
 	}
 	if *ramp != "" || *findMax != "" {
 		if *ramp != "" && *findMax != "" {
@@ -94,7 +96,7 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 		}
 		return runSearch(ctx, fs, cfg, *ramp, *findMax, *findStart, stdout)
 	}
-	return runOnce(ctx, fs, cfg, outputs{json: *jsonOut, hgrm: *hgrm}, stdout, stderr)
+	return runOnce(ctx, fs, cfg, outputs{json: *jsonOut, hgrm: *hgrm, plot: *plotFile}, stdout, stderr)
 }
 
 // applyFraming sets what -framing says of the messages.
@@ -117,6 +119,7 @@ func applyFraming(fs *flag.FlagSet, cfg *echobench.Config, framing string) error
 type outputs struct {
 	json string // -json: the report; "-" for stdout
 	hgrm string // -hgrm: the latency distribution
+	plot string // -plot: its chart
 }
 
 // runOnce runs cfg, prints what it measured and writes the outputs.
@@ -146,6 +149,17 @@ func runOnce(ctx context.Context, fs *flag.FlagSet, cfg echobench.Config, out ou
 	}
 	if out.hgrm != "" {
 		if err := writeHgrm(out.hgrm, res.Latency); err != nil {
+			return err
+		}
+	}
+	if out.plot != "" {
+		title := fmt.Sprintf("%s %s against %s, %d connections", cfg.Proto, cmp.Or(cfg.Mode, echobench.PingPong), cfg.Addr, cfg.Conns)
+		all := []series{{"latency", res.Latency}}
+		if res.Uncorrected != nil {
+			title += fmt.Sprintf(", open loop at %.0f/s", cfg.Rate)
+			all = []series{{"corrected (from the scheduled send)", res.Latency}, {"uncorrected (from the actual send)", res.Uncorrected}}
+		}
+		if err := plotLatency(out.plot, title, all...); err != nil {
 			return err
 		}
 	}

@@ -106,3 +106,17 @@ func TestRampAndFindMax(t *testing.T) {
 		assert.ErrorIs(t, err, cli.ErrUsage, "%v", bad)
 	}
 }
+
+// -plot draws the latency by percentile into an SVG; -compare's cases
+// each get their own file.
+func TestPlot(t *testing.T) {
+	addr := testpeer.Serve(t, &tcpecho.Server{Logger: slog.New(slog.DiscardHandler)})
+	file := filepath.Join(t.TempDir(), "latency.svg")
+	require.NoError(t, run(context.Background(), []string{"-addr", addr, "-rate", "500", "-d", "300ms", "-plot", file}, nil, io.Discard, io.Discard))
+	svg, err := os.ReadFile(file)
+	require.NoError(t, err)
+	assert.Contains(t, string(svg), "<svg")
+	assert.Contains(t, string(svg), "corrected (from the scheduled send)")
+	assert.Contains(t, string(svg), "99.9%")
+	assert.Equal(t, filepath.Join("d", "x-TCP-ping-pong-128-B-line-50-conns.svg"), caseFile(filepath.Join("d", "x.svg"), "TCP ping-pong 128 B, line, 50 conns"))
+}
