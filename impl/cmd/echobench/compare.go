@@ -192,26 +192,9 @@ func compareTable(ctx context.Context, bin string, rounds int, d time.Duration, 
 		if !match.MatchString(c.name) {
 			continue
 		}
-		if tty != nil {
-			c.progress = func(round, of int) {
-				fmt.Fprintf(tty, "\r\033[K%s: round %d of %d", c.name, round, of)
-			}
-		}
-		if plotFile != "" && c.cfg.Mode == echobench.PingPong {
-			c.latencies = &[2]*hdrhistogram.Histogram{echobench.NewHistogram(), echobench.NewHistogram()}
-		}
-		miss, err := caseRow(ctx, c, bin, self, rounds, d, stdout)
+		miss, err := compareCase(ctx, c, bin, self, rounds, d, plotFile, tty, stdout)
 		if err != nil {
 			return fmt.Errorf("%s: %w", c.name, err)
-		}
-		if c.latencies != nil {
-			base := "baseline (" + c.baseline + ")"
-			if c.against != nil {
-				base = strings.Join(c.against, " ")
-			}
-			if err := plotLatency(caseFile(plotFile, c.name), c.name, series{strings.Join(c.ours, " "), c.latencies[0]}, series{base, c.latencies[1]}); err != nil {
-				return err
-			}
 		}
 		missed = append(missed, miss...)
 	}
@@ -245,6 +228,28 @@ func compareTable(ctx context.Context, bin string, rounds int, d time.Duration, 
 	}
 	fmt.Fprintf(stdout, "\nevery target holds\n")
 	return nil
+}
+
+// compareCase runs caseRow with what the terminal and -plot want of it:
+// a status line, and a chart of ours and the baseline.
+func compareCase(ctx context.Context, c benchCase, bin, self string, rounds int, d time.Duration, plotFile string, tty *os.File, stdout io.Writer) ([]string, error) {
+	if tty != nil {
+		c.progress = func(round, of int) {
+			fmt.Fprintf(tty, "\r\033[K%s: round %d of %d", c.name, round, of)
+		}
+	}
+	if plotFile != "" && c.cfg.Mode == echobench.PingPong {
+		c.latencies = &[2]*hdrhistogram.Histogram{echobench.NewHistogram(), echobench.NewHistogram()}
+	}
+	missed, err := caseRow(ctx, c, bin, self, rounds, d, stdout)
+	if err != nil || c.latencies == nil {
+		return missed, err
+	}
+	base := "baseline (" + c.baseline + ")"
+	if c.against != nil {
+		base = strings.Join(c.against, " ")
+	}
+	return missed, plotLatency(caseFile(plotFile, c.name), c.name, series{strings.Join(c.ours, " "), c.latencies[0]}, series{base, c.latencies[1]})
 }
 
 // caseRow measures one case, prints its row and returns the targets it
