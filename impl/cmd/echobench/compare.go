@@ -374,63 +374,62 @@ func measure(ctx context.Context, c benchCase, bin, self string, rounds int, d t
 }
 
 // alternate runs c against ours and base in rounds, after a warm-up.
-func alternate(ctx context.Context, c benchCase, ours, base string, rounds int, full time.Duration) (o, b float64, ratios []float64, err error) {
-	side := func(addr string) int {
-		if addr == ours {
-			return 0
-		}
-		return 1
-	}
-	d := full
-	once := func(addr string, d time.Duration) (float64, error) {
-		cfg := c.cfg
-		cfg.Addr = addr
-		if cfg.Mode == echobench.PingPong {
-			cfg.Duration = d
-		}
-		res, err := echobench.Run(ctx, cfg, nil)
-		if err != nil {
-			return 0, err
-		}
-		if res.Errors > 0 {
-			return 0, fmt.Errorf("against %s: %d errors, the first: %w", addr, res.Errors, res.FirstError)
-		}
-		if c.latencies != nil && d == full {
-			c.latencies[side(addr)].Merge(res.Latency)
-		}
-		if c.unit == "MB/s" {
-			return res.MBPerSec(), nil
-		}
-		return res.RoundTripsPerSec(), nil
-	}
+func alternate(ctx context.Context, c benchCase, ours, base string, rounds int, d time.Duration) (o, b float64, ratios []float64, err error) {
 	for _, addr := range []string{ours, base} {
-		if _, err := once(addr, d/4); err != nil {
+		if _, err := runCase(ctx, c, addr, d/4, nil); err != nil {
 			return 0, 0, nil, err
 		}
+	}
+	// Every round's latencies, ours and the baseline's, for -plot.
+	var keep [2]*hdrhistogram.Histogram
+	if c.latencies != nil {
+		keep = *c.latencies
 	}
 	var ourRuns, baseRuns []float64
 	for round := range rounds {
 		if c.progress != nil {
 			c.progress(round+1, rounds)
 		}
-		var x, y float64
-		if round%2 == 0 {
-			x, err = once(ours, d)
-			if err == nil {
-				y, err = once(base, d)
-			}
-		} else {
-			y, err = once(base, d)
-			if err == nil {
-				x, err = once(ours, d)
+		// The side that goes first alternates.
+		first, second := 0, 1
+		if round%2 == 1 {
+			first, second = 1, 0
+		}
+		var got [2]float64
+		addrs := [2]string{ours, base}
+		for _, side := range []int{first, second} {
+			if got[side], err = runCase(ctx, c, addrs[side], d, keep[side]); err != nil {
+				return 0, 0, nil, err
 			}
 		}
-		if err != nil {
-			return 0, 0, nil, err
-		}
-		ourRuns, baseRuns, ratios = append(ourRuns, x), append(baseRuns, y), append(ratios, x/y)
+		ourRuns, baseRuns, ratios = append(ourRuns, got[0]), append(baseRuns, got[1]), append(ratios, got[0]/got[1])
 	}
 	return median(ourRuns), median(baseRuns), ratios, nil
+}
+
+// runCase runs c once against addr for d (a ping-pong; a stream takes what
+// it takes) and returns its rate in c's unit, adding its latencies to
+// keep if set.
+func runCase(ctx context.Context, c benchCase, addr string, d time.Duration, keep *hdrhistogram.Histogram) (float64, error) {
+	cfg := c.cfg
+	cfg.Addr = addr
+	if cfg.Mode == echobench.PingPong {
+		cfg.Duration = d
+	}
+	res, err := echobench.Run(ctx, cfg, nil)
+	if err != nil {
+		return 0, err
+	}
+	if res.Errors > 0 {
+		return 0, fmt.Errorf("against %s: %d errors, the first: %w", addr, res.Errors, res.FirstError)
+	}
+	if keep != nil {
+		keep.Merge(res.Latency)
+	}
+	if c.unit == "MB/s" {
+		return res.MBPerSec(), nil
+	}
+	return res.RoundTripsPerSec(), nil
 }
 
 func median(v []float64) float64 {
