@@ -285,8 +285,16 @@ func (p *peer) stopReadingAfter(d time.Duration) (stopped <-chan time.Time, done
 	}()
 	go func() {
 		buf := make([]byte, 64<<10)
-		var at time.Time
 		until := time.Now().Add(d)
+		// At least one read, however late a busy machine runs this
+		// goroutine: a client that never read has no last read to count
+		// from.
+		p.conn.SetReadDeadline(until.Add(patience))
+		at := time.Now()
+		if _, err := p.conn.Read(buf); err != nil {
+			last <- at
+			return
+		}
 		p.conn.SetReadDeadline(until)
 		for {
 			// The time before the read, not after: the client's kernel

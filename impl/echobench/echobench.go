@@ -136,6 +136,8 @@ func (c Config) checkOpenLoop() error {
 		return configError("rate, warmup and messages in flight must not be negative")
 	case c.Rate > 0 && c.Mode != PingPong:
 		return configError("a rate is for TCP ping-pong")
+	case c.Warmup > 0 && c.Mode != PingPong:
+		return configError("a warm-up is for ping-pong: a stream sends its bytes once")
 	}
 	return nil
 }

@@ -159,6 +159,7 @@ func TestBadConfigs(t *testing.T) {
 		{Addr: "x:1", Mode: Stream, Rate: 100},
 		{Addr: "x:1", Rate: -1},
 		{Addr: "x:1", Warmup: -time.Second},
+		{Addr: "x:1", Mode: Stream, Warmup: time.Second},
 		{Addr: "x:1", Proto: UDP, TLS: &tls.Config{}},
 		{Addr: "x:1", ProxyHeader: 3},
 	} {

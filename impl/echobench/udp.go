@@ -69,9 +69,11 @@ func (d *datagrams) run(ctx context.Context, r *running, m measures) {
 			}
 			silent = 0
 			if bytes.Equal(d.buf[:n], d.msg) {
-				m.recordLatency(time.Since(start).Microseconds())
-				r.roundTrips.Add(1)
-				r.bytes.Add(int64(n))
+				if !start.Before(m.from) { // the warm-up is checked, not counted
+					m.recordLatency(time.Since(start).Microseconds())
+					r.roundTrips.Add(1)
+					r.bytes.Add(int64(n))
+				}
 				break
 			}
 			// A late echo of an earlier, lost one is the same message;
