@@ -83,13 +83,16 @@ func (o *openLoop) send(ctx context.Context, r *running, m measures, flights cha
 		if ctx.Err() != nil {
 			return
 		}
-		select {
-		case flights <- flight{intended: intended, sent: time.Now()}: // waits while MaxInFlight are unanswered
-		case <-ctx.Done():
-			return
-		}
+		sent := time.Now()
 		if _, err := o.conn.Write(o.msg); err != nil {
 			r.failUnlessStopped(ctx, fmt.Errorf("send: %w", err))
+			return
+		}
+		// After the write, not before: a write that the run's end cuts
+		// short must leave no echo for the reader to wait for.
+		select {
+		case flights <- flight{intended: intended, sent: sent}: // waits while MaxInFlight are unanswered
+		case <-ctx.Done():
 			return
 		}
 		if !intended.Before(m.from) {
