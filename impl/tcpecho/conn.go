@@ -42,7 +42,7 @@ type conn struct {
 	small   []byte   // what a TLS connection waits on
 
 	// Which events the observer wants, looked up once.
-	observeMessages, observeReads bool
+	observeMessages, observeReads, observeWrites bool
 
 	waiter readWaiter
 	writer rawWriter    // writes that know when the client last took bytes
@@ -63,7 +63,7 @@ func (c *conn) serve() {
 	if !c.cfg.preamble.none() && !c.opened(obs) {
 		return
 	}
-	c.observeMessages, c.observeReads = wants(obs, MessageReceived), wants(obs, DataRead)
+	c.observeMessages, c.observeReads, c.observeWrites = wants(obs, MessageReceived), wants(obs, DataRead), wants(obs, DataWritten)
 	c.waiter = newReadWaiter(c.rwc)
 	c.writer = newRawWriter(c.rwc, c.waitingToWrite)
 	reason := c.echo(obs, c.remote)
@@ -159,9 +159,9 @@ type echoLoop struct {
 // echoWhole takes every whole message the buffer holds and writes them
 // back in one write.
 func (s *echoLoop) echoWhole() error {
-	start := s.r
-	if s.c.observeMessages {
-		s.splitObserved()
+	start, messages := s.r, 0
+	if s.c.observeMessages || s.c.observeWrites {
+		messages = s.splitObserved()
 	} else {
 		// Nobody observes messages: take the batch in one step.
 		var n int
@@ -171,25 +171,40 @@ func (s *echoLoop) echoWhole() error {
 	if s.r == start {
 		return nil
 	}
-	return s.c.write(s.buf, s.buf[start:s.r])
+	return s.written(s.buf[start:s.r], messages)
 }
 
 // splitObserved takes whole messages one by one, telling the observer of
-// each.
-func (s *echoLoop) splitObserved() {
+// each if it wants them, and returns how many it took.
+func (s *echoLoop) splitObserved() (messages int) {
 	for s.r < s.w {
 		n, scanned := s.c.cfg.split(s.buf[s.r:s.w], s.ending != nil, s.scanned)
 		if n == 0 {
 			s.scanned = scanned
-			return
+			return messages
 		}
-		s.message(s.buf[s.r : s.r+n])
-		s.r, s.scanned = s.r+n, 0
+		if s.c.observeMessages {
+			s.message(s.buf[s.r : s.r+n])
+		}
+		s.r, s.scanned, messages = s.r+n, 0, messages+1
 	}
+	return messages
 }
 
 func (s *echoLoop) message(m []byte) {
 	s.obs.Observe(Event{Kind: MessageReceived, Conn: s.c.id, Remote: s.remote, Message: m})
+}
+
+// written writes echo, the echo of that many messages, from the buffer,
+// and tells the observer once it is sent.
+func (s *echoLoop) written(echo []byte, messages int) error {
+	if err := s.c.write(s.buf, echo); err != nil {
+		return err
+	}
+	if s.c.observeWrites {
+		s.obs.Observe(Event{Kind: DataWritten, Conn: s.c.id, Remote: s.remote, Bytes: len(echo), Messages: messages})
+	}
+	return nil
 }
 
 // keep keeps an unfinished message for the next read, charged to the
@@ -203,7 +218,7 @@ func (s *echoLoop) keep() error {
 	if s.c.observeMessages {
 		s.message(s.buf[s.r:s.w])
 	}
-	if err := s.c.write(s.buf, s.buf[s.r:s.w]); err != nil {
+	if err := s.written(s.buf[s.r:s.w], 1); err != nil {
 		return err
 	}
 	s.r, s.scanned = s.w, 0

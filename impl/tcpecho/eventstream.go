@@ -11,14 +11,15 @@ import (
 
 // eventLine is an Event as one JSON line of an event stream.
 type eventLine struct {
-	Kind    string   `json:"kind"`
-	Conn    uint64   `json:"conn"`
-	Remote  string   `json:"remote"`
-	Proxy   string   `json:"proxy,omitempty"` // the balancer's address, behind a PROXY header
-	TLS     *TLSInfo `json:"tls,omitempty"`
-	Bytes   int      `json:"bytes,omitempty"`
-	Message []byte   `json:"message,omitempty"` // base64, as encoding/json writes bytes
-	Reason  string   `json:"reason,omitempty"`
+	Kind     string   `json:"kind"`
+	Conn     uint64   `json:"conn"`
+	Remote   string   `json:"remote"`
+	Proxy    string   `json:"proxy,omitempty"` // the balancer's address, behind a PROXY header
+	TLS      *TLSInfo `json:"tls,omitempty"`
+	Bytes    int      `json:"bytes,omitempty"`
+	Messages int      `json:"messages,omitempty"`
+	Message  []byte   `json:"message,omitempty"` // base64, as encoding/json writes bytes
+	Reason   string   `json:"reason,omitempty"`
 	// Why is the Reason's class, for programs: "client closed", "server
 	// closed", "idle timeout", "write timeout", "too many", "too many from
 	// source", "reset", "tls handshake", "proxy header" or "error".
@@ -30,6 +31,7 @@ type eventLine struct {
 //
 //	{"kind":"conn opened","conn":1,"remote":"127.0.0.1:40312"}
 //	{"kind":"message received","conn":1,"remote":"127.0.0.1:40312","message":"aGVsbG8K"}
+//	{"kind":"data written","conn":1,"remote":"127.0.0.1:40312","bytes":6,"messages":1}
 //	{"kind":"conn closed","conn":1,"remote":"127.0.0.1:40312","reason":"client closed the connection","why":"client closed"}
 //
 // Behind a load balancer that sends a PROXY header, "remote" is the client
@@ -42,7 +44,7 @@ type eventLine struct {
 func EventStream(w io.Writer) Observer {
 	enc := eventline.NewEncoder(w)
 	return ObserverFunc(func(e Event) {
-		line := eventLine{Kind: e.Kind.String(), Conn: e.Conn, Remote: e.Remote.String(), TLS: e.TLS, Bytes: e.Bytes, Message: e.Message}
+		line := eventLine{Kind: e.Kind.String(), Conn: e.Conn, Remote: e.Remote.String(), TLS: e.TLS, Bytes: e.Bytes, Messages: e.Messages, Message: e.Message}
 		if e.Proxy != nil {
 			line.Proxy = e.Proxy.String()
 		}
@@ -67,6 +69,14 @@ var reasons = eventline.Reasons{
 	{Name: "proxy header", Is: ErrProxyHeader},
 }
 
+// Why names the class of a connection's reason, as the event stream's
+// "why" field does: "client closed", ..., or "error" for a reason of no class. The
+// names are few and fixed, fit for a metric's label.
+func Why(reason error) string { return reasons.Name(reason) }
+
+// Whys lists every name Why returns, "error" last.
+func Whys() []string { return reasons.Names() }
+
 // ErrEventsDropped is what ReadEvent returns for the line a server writes
 // where it dropped events because the stream's reader did not keep up: a
 // reader that needs every event must take it as a failure.
@@ -84,7 +94,7 @@ var ErrStreamNotice = eventline.ErrNotice
 // error.
 func ReadEvent(line []byte) (Event, error) {
 	var l eventLine
-	kind, err := eventline.Decode(line, &l, ConnOpened, ConnRejected)
+	kind, err := eventline.Decode(line, &l, ConnOpened, DataWritten)
 	if err != nil {
 		return Event{}, err
 	}
@@ -92,7 +102,7 @@ func ReadEvent(line []byte) (Event, error) {
 	if err != nil {
 		return Event{}, fmt.Errorf("event %q: remote: %w", line, err)
 	}
-	e := Event{Kind: kind, Conn: l.Conn, Remote: net.TCPAddrFromAddrPort(remote), TLS: l.TLS, Bytes: l.Bytes, Message: l.Message, Reason: reasons.Read(l.Reason, l.Why)}
+	e := Event{Kind: kind, Conn: l.Conn, Remote: net.TCPAddrFromAddrPort(remote), TLS: l.TLS, Bytes: l.Bytes, Messages: l.Messages, Message: l.Message, Reason: reasons.Read(l.Reason, l.Why)}
 	if l.Proxy != "" {
 		proxy, err := netip.ParseAddrPort(l.Proxy)
 		if err != nil {

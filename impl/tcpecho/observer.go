@@ -27,6 +27,11 @@ const (
 	// or ErrTooManyFromSource), or its preamble failed (ErrHandshake,
 	// ErrProxyHeader).
 	ConnRejected
+	// DataWritten: one echo went back whole: Event.Bytes bytes, completing
+	// Event.Messages messages (as MessageReceived counts them). It comes
+	// after the write returned, so it never counts an echo the client was
+	// not sent; an echo cut short by the connection's end has none.
+	DataWritten
 )
 
 // String returns a short lower-case name, as used in logs.
@@ -42,6 +47,8 @@ func (k EventKind) String() string {
 		return "conn closed"
 	case ConnRejected:
 		return "conn rejected"
+	case DataWritten:
+		return "data written"
 	}
 	return "unknown event"
 }
@@ -60,8 +67,12 @@ type Event struct {
 	Proxy net.Addr
 	// TLS is what a TLS connection agreed on, from ConnOpened on, or nil.
 	TLS *TLSInfo
-	// Bytes is the number of bytes read, for DataRead.
+	// Bytes is the number of bytes read, for DataRead, or written, for
+	// DataWritten.
 	Bytes int
+	// Messages is the number of messages an echo completed, for
+	// DataWritten.
+	Messages int
 	// Message is the message, for MessageReceived. It is the server's own
 	// buffer and valid only during the call: copy it to keep it.
 	Message []byte

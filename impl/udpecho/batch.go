@@ -42,7 +42,7 @@ func (s *Server) serveBatches(udp *net.UDPConn, batch batchConn) error {
 		in[i].Buffers = [][]byte{make([]byte, maxDatagram)}
 	}
 	outBuffers := make([][1][]byte, batchSize) // out's Buffers, allocated once
-	received := s.receivedObserver()
+	received, answered := s.observerOf(Received), s.observerOf(Answered)
 	var backoff lifecycle.Backoff
 	for {
 		n, err := batch.ReadBatch(in, 0)
@@ -64,28 +64,34 @@ func (s *Server) serveBatches(udp *net.UDPConn, batch batchConn) error {
 			if len(payload) == 0 {
 				// A batch write needs a byte to send: answer an empty
 				// datagram on its own, after what is queued before it.
-				s.writeBatch(batch, out)
+				s.writeBatch(batch, out, answered)
 				out = out[:0]
-				if _, err := udp.WriteToUDPAddrPort(nil, src); err != nil {
-					s.answerFailed(src, err)
-				}
+				_, err := udp.WriteToUDPAddrPort(nil, src)
+				s.answered(err, src, payload, answered)
 				continue
 			}
 			outBuffers[len(out)][0] = payload
 			out = append(out, ipv4.Message{Buffers: outBuffers[len(out)][:], Addr: m.Addr})
 		}
-		s.writeBatch(batch, out)
+		s.writeBatch(batch, out, answered)
 	}
 }
 
-// writeBatch sends the answers in out, reporting any that fail.
-func (s *Server) writeBatch(batch batchConn, out []ipv4.Message) {
+// writeBatch sends the answers in out, reporting each that fails, and
+// each that is sent to answered, if not nil.
+func (s *Server) writeBatch(batch batchConn, out []ipv4.Message, answered Observer) {
 	for len(out) > 0 {
 		n, err := batch.WriteBatch(out, 0)
 		if err != nil {
 			// The first one failed: report it and go on with the rest.
 			s.answerFailed(addrPort(out[0].Addr), err)
-			n = 1
+			out = out[1:]
+			continue
+		}
+		if answered != nil {
+			for i := range out[:n] {
+				answered.Observe(Event{Kind: Answered, Source: addrPort(out[i].Addr), Payload: out[i].Buffers[0]})
+			}
 		}
 		out = out[n:]
 	}

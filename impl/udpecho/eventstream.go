@@ -31,6 +31,7 @@ var reasons = eventline.Reasons{
 // of JSON, for programs watching a server from outside its process:
 //
 //	{"kind":"received","source":"127.0.0.1:40312","payload":"aGk="}
+//	{"kind":"answered","source":"127.0.0.1:40312","payload":"aGk="}
 //	{"kind":"refused","source":"127.0.0.9:7","payload":"aGk=","reason":"source is a service port (below 1024)","why":"service port"}
 //
 // Payloads are whole, base64-encoded. ReadEvent reads the lines back.
@@ -48,6 +49,14 @@ func EventStream(w io.Writer) Observer {
 	})
 }
 
+// Why names the class of a datagram's reason, as the event stream's
+// "why" field does: "service port", ..., or "error" for a reason of no class. The
+// names are few and fixed, fit for a metric's label.
+func Why(reason error) string { return reasons.Name(reason) }
+
+// Whys lists every name Why returns, "error" last.
+func Whys() []string { return reasons.Names() }
+
 // ErrEventsDropped is what ReadEvent returns for the line a server writes
 // where it dropped events because the stream's reader did not keep up: a
 // reader that needs every event must take it as a failure.
@@ -64,7 +73,7 @@ var ErrStreamNotice = eventline.ErrNotice
 // boundary. A line that is not an event of this stream is an error.
 func ReadEvent(line []byte) (Event, error) {
 	var l eventLine
-	kind, err := eventline.Decode(line, &l, Received, Failed)
+	kind, err := eventline.Decode(line, &l, Received, Answered)
 	if err != nil {
 		return Event{}, err
 	}

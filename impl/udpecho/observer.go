@@ -20,6 +20,10 @@ const (
 	// Failed: reading or answering one datagram failed; Event.Reason is the
 	// error. The server goes on with the next.
 	Failed
+	// Answered: a datagram's echo, Event.Payload, was sent to
+	// Event.Source. It comes after the send returned, so it never counts
+	// an answer that failed.
+	Answered
 )
 
 // String returns a short lower-case name, as used in logs.
@@ -31,6 +35,8 @@ func (k EventKind) String() string {
 		return "refused"
 	case Failed:
 		return "failed"
+	case Answered:
+		return "answered"
 	}
 	return "unknown event"
 }
@@ -40,9 +46,9 @@ type Event struct {
 	Kind EventKind
 	// Source is the datagram's sender (zero for a failed read).
 	Source netip.AddrPort
-	// Payload is the datagram's payload, for Received and Refused. It is
-	// the server's own buffer and valid only during the call: copy it to
-	// keep it.
+	// Payload is the datagram's payload, for Received, Refused and
+	// Answered. It is the server's own buffer and valid only during the
+	// call: copy it to keep it.
 	Payload []byte
 	// Reason says why, for Refused and Failed.
 	Reason error

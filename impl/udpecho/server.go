@@ -108,7 +108,7 @@ func (s *Server) Serve(pc net.PacketConn) error {
 		}
 	}
 	buf := make([]byte, maxDatagram)
-	received := s.receivedObserver()
+	received, answered := s.observerOf(Received), s.observerOf(Answered)
 	var backoff lifecycle.Backoff
 	for {
 		n, src, err := readFrom(pc, udp, buf)
@@ -120,9 +120,7 @@ func (s *Server) Serve(pc net.PacketConn) error {
 		}
 		backoff.Reset()
 		if payload := buf[:n]; s.admit(src, payload, received) {
-			if err := writeTo(pc, udp, payload, src); err != nil {
-				s.answerFailed(src, err)
-			}
+			s.answered(writeTo(pc, udp, payload, src), src, payload, answered)
 		}
 	}
 }
@@ -143,13 +141,24 @@ func (s *Server) admit(src netip.AddrPort, payload []byte, received Observer) bo
 	return true
 }
 
-// receivedObserver is the Observer to tell of each datagram answered, or
-// nil when it wants none: looked up once per Serve, not per datagram.
-func (s *Server) receivedObserver() Observer {
-	if wants(s.Observer, Received) {
+// observerOf is the Observer to tell of each datagram's event of kind k,
+// or nil when it wants none: looked up once per Serve, not per datagram.
+func (s *Server) observerOf(k EventKind) Observer {
+	if wants(s.Observer, k) {
 		return s.Observer
 	}
 	return nil
+}
+
+// answered reports how sending payload back to dst went: err to the log
+// and the Observer, success to answered (nil if nobody wants it).
+func (s *Server) answered(err error, dst netip.AddrPort, payload []byte, answered Observer) {
+	switch {
+	case err != nil:
+		s.answerFailed(dst, err)
+	case answered != nil:
+		answered.Observe(Event{Kind: Answered, Source: dst, Payload: payload})
+	}
 }
 
 // readFailed reports a failed read and waits a little, as a socket that

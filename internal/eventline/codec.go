@@ -69,6 +69,15 @@ type Reason struct {
 	Is   error
 }
 
+// Names lists the names, then "error", the name of a reason of no class.
+func (rs Reasons) Names() []string {
+	names := make([]string, 0, len(rs)+1)
+	for _, r := range rs {
+		names = append(names, r.Name)
+	}
+	return append(names, "error")
+}
+
 // Name is the name for reason: the first whose sentinel it wraps, or
 // "error".
 func (rs Reasons) Name(reason error) string {
