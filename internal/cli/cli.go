@@ -184,6 +184,33 @@ func NewFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
+// Checked defines a flag that set parses and checks, and get shows: as
+// flag.Func, but with a value that /info and the like can read back. The
+// usage says the default, as flag would not.
+func Checked(fs *flag.FlagSet, name, usage string, get func() string, set func(string) error) {
+	v := &checkedValue{get: get, set: set}
+	fs.Var(v, name, usage)
+	// flag took the default to print from String just now, which was
+	// "" (as for the zero value): the usage's own "(default ...)" is the
+	// only one printed.
+	v.defined = true
+}
+
+type checkedValue struct {
+	get     func() string
+	set     func(string) error
+	defined bool
+}
+
+func (v *checkedValue) Set(s string) error { return v.set(s) }
+
+func (v *checkedValue) String() string {
+	if v == nil || !v.defined {
+		return ""
+	}
+	return v.get()
+}
+
 // PositiveInt defines an int flag that must be at least 1, so that a bad
 // value is reported by flag itself, with the flag's name.
 func PositiveInt(fs *flag.FlagSet, name string, value int, usage string) *int {
@@ -198,7 +225,7 @@ func Count(fs *flag.FlagSet, name string, value int, usage string) *int {
 func intAtLeast(fs *flag.FlagSet, name string, value, least int, usage string) *int {
 	p := new(int)
 	*p = value
-	fs.Func(name, fmt.Sprintf("%s (default %d)", usage, value), func(s string) error {
+	Checked(fs, name, fmt.Sprintf("%s (default %d)", usage, value), func() string { return strconv.Itoa(*p) }, func(s string) error {
 		n, err := strconv.Atoi(s)
 		if err != nil {
 			return fmt.Errorf("%q is not a whole number", s)
@@ -216,7 +243,7 @@ func intAtLeast(fs *flag.FlagSet, name string, value, least int, usage string) *
 func Duration(fs *flag.FlagSet, name string, value time.Duration, usage string) *time.Duration {
 	p := new(time.Duration)
 	*p = value
-	fs.Func(name, fmt.Sprintf("%s (default %v)", usage, value), func(s string) error {
+	Checked(fs, name, fmt.Sprintf("%s (default %v)", usage, value), func() string { return p.String() }, func(s string) error {
 		d, err := time.ParseDuration(s)
 		if err != nil {
 			return fmt.Errorf("%q is not a duration such as 10s or 1m30s", s)
@@ -236,7 +263,10 @@ func Duration(fs *flag.FlagSet, name string, value time.Duration, usage string) 
 func HostPort(fs *flag.FlagSet, name, value, usage string) *string {
 	p := new(string)
 	*p = value
-	fs.Func(name, fmt.Sprintf("%s (default %q)", usage, value), func(s string) error {
+	if value != "" {
+		usage = fmt.Sprintf("%s (default %q)", usage, value)
+	}
+	Checked(fs, name, usage, func() string { return *p }, func(s string) error {
 		_, port, err := net.SplitHostPort(s)
 		if err != nil {
 			// "address x: missing port in address" says the address twice.

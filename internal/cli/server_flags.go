@@ -17,6 +17,10 @@ type ServerFlags struct {
 	Verbose         *bool
 	Events          *string
 	EventsBuffer    *int
+	// Admin is the admin endpoint's address, "" for none; DrainDelay how
+	// long a stopping server stays open, not ready, before it shuts down.
+	Admin      *string
+	DrainDelay *time.Duration
 }
 
 // AddServerFlags defines ServerFlags on fs. addr is the default address;
@@ -29,6 +33,8 @@ func AddServerFlags(fs *flag.FlagSet, addr string, shutdown time.Duration, grace
 		Verbose:         fs.Bool("v", false, verbose),
 		Events:          fs.String("events", "", "write every event ("+events+") as a JSON line to `file`, - for stdout; for programs watching the server"),
 		EventsBuffer:    PositiveInt(fs, "events-buffer", DefaultEventsBuffer, "`bytes` of events that may wait for a slow -events reader; past it events are dropped and counted"),
+		Admin:           HostPort(fs, "admin", "", "serve the admin endpoint on `address`, host:port: GET /metrics (Prometheus), /healthz, /readyz, /info (off by default)"),
+		DrainDelay:      Duration(fs, "drain-delay", 0, "on SIGINT, SIGTERM or SIGHUP, first answer /readyz with 503 and go on serving for this `duration`, so that a load balancer stops sending before the listeners close"),
 	}
 }
 
@@ -37,4 +43,10 @@ func AddServerFlags(fs *flag.FlagSet, addr string, shutdown time.Duration, grace
 // port from it.
 func Ready(stderr io.Writer) func(net.Addr) {
 	return func(addr net.Addr) { fmt.Fprintf(stderr, "listening on %s\n", addr) }
+}
+
+// Stop is how the server stops, as the flags say, with stopping called
+// at once.
+func (f ServerFlags) Stop(stopping func()) Stop {
+	return Stop{Stopping: stopping, Drain: *f.DrainDelay, Grace: *f.ShutdownTimeout}
 }

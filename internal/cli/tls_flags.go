@@ -126,7 +126,12 @@ func loadPool(file string) (*x509.CertPool, error) {
 // version a client sends, 0 for none.
 func ProxyHeader(fs *flag.FlagSet) *int {
 	v := new(int)
-	fs.Func("proxy-header", "send a PROXY protocol header of this `version`, v1 or v2, naming this client, as a load balancer would", func(s string) error {
+	Checked(fs, "proxy-header", "send a PROXY protocol header of this `version`, v1 or v2, naming this client, as a load balancer would", func() string {
+		if *v == 0 {
+			return ""
+		}
+		return fmt.Sprintf("v%d", *v)
+	}, func(s string) error {
 		switch s {
 		case "v1":
 			*v = 1
@@ -144,7 +149,13 @@ func ProxyHeader(fs *flag.FlagSet) *int {
 // prefixes (a bare address is one address).
 func Prefixes(fs *flag.FlagSet, name, usage string) *[]netip.Prefix {
 	var list []netip.Prefix
-	fs.Func(name, usage, func(s string) error {
+	Checked(fs, name, usage, func() string {
+		items := make([]string, len(list))
+		for i, p := range list {
+			items[i] = p.String()
+		}
+		return strings.Join(items, ",")
+	}, func(s string) error {
 		list = list[:0]
 		for _, item := range strings.Split(s, ",") {
 			item = strings.TrimSpace(item)

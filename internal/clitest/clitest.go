@@ -109,3 +109,14 @@ func Version(t testing.TB, run cli.RunFunc, name string) {
 		t.Errorf("%s -version printed %q, want one line that starts with %q", name, stdout, name+" ")
 	}
 }
+
+// AdminURL waits for a server's "admin endpoint at URL" line and returns
+// the URL, http://HOST:PORT.
+func AdminURL(t testing.TB, stderr *Output) string {
+	t.Helper()
+	url, err := stderr.WaitLine(Within(t, 5*time.Second), "admin endpoint at ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSuffix(url, "/")
+}

@@ -21,13 +21,15 @@ import (
 	"io"
 	"time"
 
+	"github.com/echospec/echo/impl/echoadmin"
 	"github.com/echospec/echo/impl/tcpecho"
 	"github.com/echospec/echo/internal/cli"
+	"github.com/echospec/echo/internal/ops"
 )
 
 func main() { cli.Main(run) }
 
-const synopsis = "tcpserver [-listen ADDR] [-framing stream|line|fixed] [-size N] [-max-line N] [-max-conns N] [-max-conns-per-ip N] [-max-held BYTES] [-idle-timeout D] [-write-timeout D] [-shutdown-timeout D] [-tls-cert FILE -tls-key FILE [-tls-client-ca FILE]] [-tls-handshake-timeout D] [-proxy-protocol off|optional|required] [-proxy-from CIDR,...] [-events FILE] [-events-buffer BYTES] [-v]"
+const synopsis = "tcpserver [-listen ADDR] [-framing stream|line|fixed] [-size N] [-max-line N] [-max-conns N] [-max-conns-per-ip N] [-max-held BYTES] [-idle-timeout D] [-write-timeout D] [-shutdown-timeout D] [-tls-cert FILE -tls-key FILE [-tls-client-ca FILE]] [-tls-handshake-timeout D] [-proxy-protocol off|optional|required] [-proxy-from CIDR,...] [-events FILE] [-events-buffer BYTES] [-admin ADDR] [-drain-delay D] [-v]"
 
 // The limits' defaults: generous for an echo service, never unbounded.
 const (
@@ -70,6 +72,15 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 	}
 
 	logger := cli.NewLogger(stderr, *common.Verbose)
+	admin, err := ops.Start(fs, *common.Admin, stderr, logger)
+	if err != nil {
+		return err
+	}
+	defer admin.Close()
+	activated, err := cli.ActivatedListeners()
+	if err != nil {
+		return err
+	}
 	eventStream, err := cli.OpenEvents(*common.Events, stdout, *common.EventsBuffer, logger)
 	if err != nil {
 		return err
@@ -94,10 +105,16 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 		ProxyProtocol:    proxyMode,
 		ProxyFrom:        *proxyFrom,
 		Logger:           logger,
-		Observer:         tcpecho.MultiObserver(tcpecho.LogObserver(logger, *common.Verbose), stream),
-		Ready:            cli.Ready(stderr),
 	}
-	if err := cli.Serve(ctx, srv, tcpecho.ErrServerClosed, *common.ShutdownTimeout, logger); err != nil {
+	var metrics tcpecho.Observer
+	if admin.Registry != nil {
+		metrics = echoadmin.NewTCPMetrics(admin.Registry, srv.Held)
+		admin.CountDropped(stderr, eventStream)
+	}
+	srv.Observer = tcpecho.MultiObserver(tcpecho.LogObserver(logger, *common.Verbose), stream, metrics)
+	serve, sockets := cli.Serving(activated, srv.Serve, srv.ListenAndServe, srv, tcpecho.ErrServerClosed)
+	srv.Ready = admin.Ready(cli.Ready(stderr), sockets, len(activated) > 0)
+	if err := cli.Serve(ctx, serve, srv, tcpecho.ErrServerClosed, common.Stop(admin.Stopping), logger); err != nil {
 		return err
 	}
 	logger.Info("stopped", "log_lines_dropped", cli.Dropped(stderr), "events_dropped", eventStream.Dropped())

@@ -15,13 +15,15 @@ import (
 	"io"
 	"time"
 
+	"github.com/echospec/echo/impl/echoadmin"
 	"github.com/echospec/echo/impl/udpecho"
 	"github.com/echospec/echo/internal/cli"
+	"github.com/echospec/echo/internal/ops"
 )
 
 func main() { cli.Main(run) }
 
-const synopsis = "udpserver [-listen ADDR] [-guard=false] [-shutdown-timeout D] [-events FILE] [-events-buffer BYTES] [-v]"
+const synopsis = "udpserver [-listen ADDR] [-guard=false] [-shutdown-timeout D] [-events FILE] [-events-buffer BYTES] [-admin ADDR] [-drain-delay D] [-v]"
 
 func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	stderr = cli.SyncWriter(stderr)
@@ -36,11 +38,19 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 	}
 
 	logger := cli.NewLogger(stderr, *common.Verbose)
+	admin, err := ops.Start(fs, *common.Admin, stderr, logger)
+	if err != nil {
+		return err
+	}
+	defer admin.Close()
+	activated, err := cli.ActivatedPacketConns()
+	if err != nil {
+		return err
+	}
 	srv := &udpecho.Server{
 		Addr:         *common.Listen,
 		DisableGuard: !*guard,
 		Logger:       logger,
-		Ready:        cli.Ready(stderr),
 	}
 	if !*guard {
 		logger.Warn("reflection guard off: answering every source, service ports included")
@@ -50,13 +60,20 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 		return err
 	}
 	defer eventStream.Close()
-	var stream udpecho.Observer
+	var stream, metrics udpecho.Observer
 	if w := eventStream.Writer(); w != nil {
 		stream = udpecho.EventStream(w)
 	}
-	// Without -v or -events nobody wants a datagram: no work per datagram.
-	srv.Observer = udpecho.MultiObserver(udpecho.LogObserver(logger, *common.Verbose), stream)
-	if err := cli.Serve(ctx, srv, udpecho.ErrServerClosed, *common.ShutdownTimeout, logger); err != nil {
+	if admin.Registry != nil {
+		metrics = echoadmin.NewUDPMetrics(admin.Registry)
+		admin.CountDropped(stderr, eventStream)
+	}
+	// Without -v, -events or -admin nobody wants a datagram: no work per
+	// datagram.
+	srv.Observer = udpecho.MultiObserver(udpecho.LogObserver(logger, *common.Verbose), stream, metrics)
+	serve, sockets := cli.Serving(activated, srv.Serve, srv.ListenAndServe, srv, udpecho.ErrServerClosed)
+	srv.Ready = admin.Ready(cli.Ready(stderr), sockets, len(activated) > 0)
+	if err := cli.Serve(ctx, serve, srv, udpecho.ErrServerClosed, common.Stop(admin.Stopping), logger); err != nil {
 		return err
 	}
 	logger.Info("stopped", "refused_total", srv.Refused(), "log_lines_dropped", cli.Dropped(stderr), "events_dropped", eventStream.Dropped())

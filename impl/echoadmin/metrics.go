@@ -1,0 +1,148 @@
+package echoadmin
+
+import (
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/echospec/echo/impl/tcpecho"
+	"github.com/echospec/echo/impl/udpecho"
+)
+
+// Namespace prefixes every metric this package makes.
+const Namespace = "echo"
+
+// label turns a reason's name ("client closed") into a label value in
+// Prometheus's usual style ("client_closed").
+func label(why string) string { return strings.ReplaceAll(why, " ", "_") }
+
+// TCPMetrics counts what a tcpecho.Server does. It is a tcpecho.Observer:
+// add it to the server's Observer with tcpecho.MultiObserver.
+type TCPMetrics struct {
+	accepted, bytesIn, bytesOut, messagesIn, messagesOut prometheus.Counter
+	open                                                 prometheus.Gauge
+	refused, closed                                      *prometheus.CounterVec
+}
+
+// NewTCPMetrics makes a TCP server's metrics and registers them with reg.
+// held, if not nil, reports the bytes the server holds between reads
+// (tcpecho.Server.Held) at each scrape.
+func NewTCPMetrics(reg prometheus.Registerer, held func() int64) *TCPMetrics {
+	counter := func(name, help string) prometheus.Counter {
+		return prometheus.NewCounter(prometheus.CounterOpts{Namespace: Namespace, Subsystem: "tcp", Name: name, Help: help})
+	}
+	m := &TCPMetrics{
+		accepted:    counter("connections_accepted_total", "Connections accepted and served (not counting those refused)."),
+		bytesIn:     counter("received_bytes_total", "Bytes read from clients."),
+		bytesOut:    counter("sent_bytes_total", "Bytes of echo written back to clients, counted once each write returned."),
+		messagesIn:  counter("received_messages_total", "Messages taken whole from what clients sent, as the framing splits them."),
+		messagesOut: counter("sent_messages_total", "Messages whose echo was written back whole."),
+		open: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: Namespace, Subsystem: "tcp", Name: "connections_open",
+			Help: "Connections being served now."}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Subsystem: "tcp", Name: "connections_refused_total",
+			Help: "Connections closed before they were served, by reason: too many open, too many from one address, a failed TLS handshake or PROXY header."}, []string{"reason"}),
+		closed: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Subsystem: "tcp", Name: "connections_closed_total",
+			Help: "Connections that ended after being served, by reason."}, []string{"reason"}),
+	}
+	// Every reason from the start, at zero, so that a rate over it has a
+	// beginning.
+	for _, why := range tcpecho.Whys() {
+		m.closed.WithLabelValues(label(why))
+	}
+	for _, refusal := range []error{tcpecho.ErrTooManyConns, tcpecho.ErrTooManyFromSource, tcpecho.ErrHandshake, tcpecho.ErrProxyHeader} {
+		m.refused.WithLabelValues(label(tcpecho.Why(refusal)))
+	}
+	reg.MustRegister(m.accepted, m.bytesIn, m.bytesOut, m.messagesIn, m.messagesOut, m.open, m.refused, m.closed)
+	if held != nil {
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: Namespace, Subsystem: "tcp", Name: "held_bytes",
+			Help: "Bytes of buffer the server holds between reads (unfinished lines, echoes not yet taken), counted against -max-held."},
+			func() float64 { return float64(held()) }))
+	}
+	return m
+}
+
+// Wants implements tcpecho.Interests: every kind of event.
+func (m *TCPMetrics) Wants(tcpecho.EventKind) bool { return true }
+
+// Observe implements tcpecho.Observer.
+func (m *TCPMetrics) Observe(e tcpecho.Event) {
+	switch e.Kind {
+	case tcpecho.ConnOpened:
+		m.accepted.Inc()
+		m.open.Inc()
+	case tcpecho.DataRead:
+		m.bytesIn.Add(float64(e.Bytes))
+	case tcpecho.MessageReceived:
+		m.messagesIn.Inc()
+	case tcpecho.DataWritten:
+		m.bytesOut.Add(float64(e.Bytes))
+		m.messagesOut.Add(float64(e.Messages))
+	case tcpecho.ConnClosed:
+		m.open.Dec()
+		m.closed.WithLabelValues(label(tcpecho.Why(e.Reason))).Inc()
+	case tcpecho.ConnRejected:
+		m.refused.WithLabelValues(label(tcpecho.Why(e.Reason))).Inc()
+	}
+}
+
+// UDPMetrics counts what a udpecho.Server does. It is a udpecho.Observer.
+type UDPMetrics struct {
+	received, bytesIn, answered, bytesOut prometheus.Counter
+	refused, failed                       *prometheus.CounterVec
+}
+
+// NewUDPMetrics makes a UDP server's metrics and registers them with reg.
+func NewUDPMetrics(reg prometheus.Registerer) *UDPMetrics {
+	counter := func(name, help string) prometheus.Counter {
+		return prometheus.NewCounter(prometheus.CounterOpts{Namespace: Namespace, Subsystem: "udp", Name: name, Help: help})
+	}
+	m := &UDPMetrics{
+		received: counter("received_datagrams_total", "Datagrams taken in to be answered (not counting those the guard refused)."),
+		bytesIn:  counter("received_bytes_total", "Payload bytes of the datagrams taken in."),
+		answered: counter("answered_datagrams_total", "Datagrams whose echo was sent, counted once the send returned."),
+		bytesOut: counter("sent_bytes_total", "Payload bytes of the echoes sent."),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Subsystem: "udp", Name: "refused_datagrams_total",
+			Help: "Datagrams the reflection guard left unanswered, by reason."}, []string{"reason"}),
+		failed: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Subsystem: "udp", Name: "failures_total",
+			Help: "Reads and answers that failed, by operation; the server goes on with the next datagram."}, []string{"op"}),
+	}
+	for _, why := range udpecho.Whys() {
+		m.refused.WithLabelValues(label(why))
+	}
+	m.failed.WithLabelValues("read")
+	m.failed.WithLabelValues("answer")
+	reg.MustRegister(m.received, m.bytesIn, m.answered, m.bytesOut, m.refused, m.failed)
+	return m
+}
+
+// Wants implements udpecho.Interests: every kind of event.
+func (m *UDPMetrics) Wants(udpecho.EventKind) bool { return true }
+
+// Observe implements udpecho.Observer.
+func (m *UDPMetrics) Observe(e udpecho.Event) {
+	switch e.Kind {
+	case udpecho.Received:
+		m.received.Inc()
+		m.bytesIn.Add(float64(len(e.Payload)))
+	case udpecho.Answered:
+		m.answered.Inc()
+		m.bytesOut.Add(float64(len(e.Payload)))
+	case udpecho.Refused:
+		m.refused.WithLabelValues(label(udpecho.Why(e.Reason))).Inc()
+	case udpecho.Failed:
+		op := "answer"
+		if !e.Source.IsValid() { // a failed read has no source
+			op = "read"
+		}
+		m.failed.WithLabelValues(op).Inc()
+	}
+}
+
+// NewDropped registers a counter of records a program dropped rather than
+// wait for a slow reader, read from count at each scrape: what, "log" or
+// "event", names the records.
+func NewDropped(reg prometheus.Registerer, what string, count func() uint64) {
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: Namespace, Name: what + "_records_dropped_total",
+		Help: "Records (" + what + " lines) dropped because their reader did not keep up, so that no connection waited for it."},
+		func() float64 { return float64(count()) }))
+}
