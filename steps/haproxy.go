@@ -21,6 +21,19 @@ type balancerConfig struct {
 	sendProxy string // "", "send-proxy" or "send-proxy-v2"
 	check     []byte // set: HAProxy's health check sends this and expects it back
 	tlsPEM    string // set: HAProxy terminates TLS with this certificate and key
+	readyz    bool   // HAProxy checks each server's /readyz on its admin endpoint
+}
+
+// haproxyServer is one server in HAProxy's backend: where it echoes and,
+// for a readiness check, its admin endpoint.
+type haproxyServer struct {
+	Addr, Admin string
+}
+
+// AdminPort is the port HAProxy's readiness check connects to.
+func (s haproxyServer) AdminPort() string {
+	_, port, _ := net.SplitHostPort(s.Admin)
+	return port
 }
 
 // haproxy is HAProxy, run for a scenario in master-worker mode, on free
@@ -49,6 +62,10 @@ frontend echo
 	default_backend servers
 backend servers
 	balance roundrobin
+{{- if .Readyz}}
+	option httpchk GET /readyz
+	http-check expect status 200
+{{- end}}
 {{- if .Check}}
 	option tcp-check
 	tcp-check connect{{if .SendProxy}} send-proxy{{end}}
@@ -56,14 +73,14 @@ backend servers
 	tcp-check expect binary {{.Check}}
 {{- end}}
 {{- range $i, $s := .Servers}}
-	server s{{$i}} {{$s}}{{if $.Check}} check inter 100ms fall 1 rise 1{{end}}{{if $.SendProxy}} {{$.SendProxy}}{{end}}
+	server s{{$i}} {{$s.Addr}}{{if $.Check}} check inter 100ms fall 1 rise 1{{end}}{{if $.Readyz}} check port {{$s.AdminPort}} inter 100ms fall 1 rise 1{{end}}{{if $.SendProxy}} {{$.SendProxy}}{{end}}
 {{- end}}
 `))
 
 // startHAProxy starts HAProxy in front of servers and returns once it
 // says it is ready (systemd's notify protocol, which HAProxy speaks with
 // -Ws), or an error wrapping errMissingTool where it is not installed.
-func startHAProxy(dir string, cfg balancerConfig, servers []string) (*haproxy, error) {
+func startHAProxy(dir string, cfg balancerConfig, servers []haproxyServer) (*haproxy, error) {
 	path, err := lookTool("haproxy")
 	if err != nil {
 		return nil, err
@@ -76,7 +93,7 @@ func startHAProxy(dir string, cfg balancerConfig, servers []string) (*haproxy, e
 	var conf bytes.Buffer
 	err = haproxyConf.Execute(&conf, map[string]any{
 		"Socket": h.socket, "Addr": h.addr, "TLSPEM": cfg.tlsPEM, "SendProxy": cfg.sendProxy,
-		"Check": fmt.Sprintf("%x", cfg.check), "Servers": servers,
+		"Check": fmt.Sprintf("%x", cfg.check), "Readyz": cfg.readyz, "Servers": servers,
 	})
 	if err != nil {
 		return nil, err

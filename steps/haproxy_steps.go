@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/echospec/echo/impl/tcpecho"
 )
@@ -12,7 +13,21 @@ import (
 // backend is one server behind HAProxy and what it saw.
 type backend struct {
 	addr   string
+	admin  string           // its admin endpoint, host:port, if it has one
 	events *eventLog[event] // nil for a server that is not ours
+}
+
+// backendOf is svc as a server behind HAProxy.
+func backendOf(ctx context.Context, svc service, events *eventLog[event]) (backend, error) {
+	b := backend{addr: svc.address(), events: events}
+	if p := svc.process(); p != nil && worldFrom(ctx).tcpConfig.ops.admin {
+		url, err := p.adminURL()
+		if err != nil {
+			return b, err
+		}
+		b.admin = strings.TrimPrefix(url, "http://")
+	}
+	return b, nil
 }
 
 // haproxySendsProxyHeader is the step `^HAProxy sends each server a PROXY (v1|v2) header$`.
@@ -52,7 +67,11 @@ func haproxyBalancesRoundRobin(ctx context.Context, n int, broken string) error 
 	if err := w.startServer(); err != nil {
 		return err
 	}
-	w.backends = []backend{{addr: w.addr, events: w.events}}
+	first, err := backendOf(ctx, w.svc, w.events)
+	if err != nil {
+		return err
+	}
+	w.backends = []backend{first}
 	for range n - 1 {
 		events := newEventLog(summary)
 		svc, err := startTCP(w.target, w.tcpConfig, events)
@@ -60,7 +79,11 @@ func haproxyBalancesRoundRobin(ctx context.Context, n int, broken string) error 
 			return err
 		}
 		w.closers = append(w.closers, func() { svc.close() })
-		w.backends = append(w.backends, backend{addr: svc.address(), events: events})
+		b, err := backendOf(ctx, svc, events)
+		if err != nil {
+			return err
+		}
+		w.backends = append(w.backends, b)
 	}
 	if broken != "" {
 		reply, err := unquote(broken)
@@ -78,11 +101,11 @@ func haproxyBalancesRoundRobin(ctx context.Context, n int, broken string) error 
 	if err != nil {
 		return err
 	}
-	addrs := make([]string, len(w.backends))
+	servers := make([]haproxyServer, len(w.backends))
 	for i, b := range w.backends {
-		addrs[i] = b.addr
+		servers[i] = haproxyServer{Addr: b.addr, Admin: b.admin}
 	}
-	h, err := startHAProxy(dir, w.balancer, addrs)
+	h, err := startHAProxy(dir, w.balancer, servers)
 	if errors.Is(err, errMissingTool) {
 		return skipScenario(ctx, "%v", err)
 	}

@@ -168,6 +168,18 @@ func readLogUntilListening(log *os.File, out *lines.Output, mode logReader) {
 	}
 }
 
+// adminURL is where the process's admin endpoint answers,
+// http://HOST:PORT, as the line it wrote before it listened says.
+func (p *serverProcess) adminURL() (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), patience)
+	defer cancel()
+	url, err := p.stderr.WaitLine(ctx, "admin endpoint at ")
+	if err != nil {
+		return "", fmt.Errorf("%s has no admin endpoint: %w", p.name, err)
+	}
+	return strings.TrimSuffix(url, "/"), nil
+}
+
 // signal sends sig to the process.
 func (p *serverProcess) signal(sig os.Signal) error { return p.cmd.Process.Signal(sig) }
 

@@ -246,6 +246,28 @@ type tcpConfig struct {
 	handshake time.Duration // the preamble's bound, if not the default
 	proxy     tcpecho.ProxyMode
 	proxyFrom []netip.Prefix // who may send a PROXY header; empty: anyone
+
+	ops opsConfig // the binaries' operational flags
+}
+
+// opsConfig is what the binaries add for running them for real: the
+// admin endpoint and the drain. The library's servers have neither (they
+// are the commands'), so scenarios that set them need the binaries.
+type opsConfig struct {
+	admin      bool          // -admin on a free port
+	drainDelay time.Duration // -drain-delay
+}
+
+// flags is the command line for the configuration.
+func (c opsConfig) flags() []string {
+	var args []string
+	if c.admin {
+		args = append(args, "-admin", "127.0.0.1:0")
+	}
+	if c.drainDelay > 0 {
+		args = append(args, "-drain-delay", c.drainDelay.String())
+	}
+	return args
 }
 
 // serverTLS is a TLS server's certificate, as files for the binary and as
@@ -282,7 +304,7 @@ func (c tcpConfig) flags() []string {
 			args = append(args, f.name, f.value.String())
 		}
 	}
-	return append(args, c.preambleFlags()...)
+	return append(append(args, c.preambleFlags()...), c.ops.flags()...)
 }
 
 // preambleFlags is the command line for TLS and the PROXY protocol.
@@ -339,6 +361,7 @@ func (c tcpConfig) server(obs tcpecho.Observer) *tcpecho.Server {
 // udpConfig is how a scenario configures its UDP echo server.
 type udpConfig struct {
 	guardOff bool
+	ops      opsConfig
 }
 
 // flags is udpserver's command line for the configuration.
@@ -347,7 +370,7 @@ func (c udpConfig) flags() []string {
 	if c.guardOff {
 		args = append(args, "-guard=false")
 	}
-	return args
+	return append(args, c.ops.flags()...)
 }
 
 // server is the library's Server for the configuration, telling obs.

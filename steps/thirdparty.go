@@ -23,13 +23,15 @@ var errMissingTool = errors.New("not installed")
 // tools says how to install each tool that is not ours, on Debian. fortio
 // is pinned to a release whose dependencies the Go module proxy serves.
 var tools = map[string]string{
-	"nc":      "apt-get install netcat-openbsd",
-	"socat":   "apt-get install socat",
-	"xinetd":  "apt-get install xinetd",
-	"fortio":  "go install " + fortioModule,
-	"haproxy": "apt-get install haproxy",
-	"openssl": "apt-get install openssl",
-	"ncat":    "apt-get install ncat",
+	"nc":                      "apt-get install netcat-openbsd",
+	"socat":                   "apt-get install socat",
+	"xinetd":                  "apt-get install xinetd",
+	"fortio":                  "go install " + fortioModule,
+	"haproxy":                 "apt-get install haproxy",
+	"openssl":                 "apt-get install openssl",
+	"ncat":                    "apt-get install ncat",
+	"promtool":                "apt-get install prometheus",
+	"systemd-socket-activate": "apt-get install systemd",
 }
 
 // fortioModule is the fortio release the interop scenarios run.

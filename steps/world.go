@@ -51,6 +51,9 @@ type world struct {
 	backends   []backend           // every server behind HAProxy, the scenario's own first
 	link       *faultyLink         // a faulty link between the clients and the server, if any
 	bench      *benchReport        // what echobench reported
+	signalled  time.Time           // when a server process was sent a signal
+	steady     *steadyClients      // clients connecting one after another
+	activated  *activatedServer    // a server systemd-socket-activate started
 	// resetOnConnect names the clients whose connect already saw the
 	// server close the connection.
 	resetOnConnect []string

@@ -1,0 +1,466 @@
+package steps
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/cucumber/godog"
+	"github.com/stretchr/testify/assert"
+
+	"github.com/echospec/echo/internal/lines"
+	"github.com/echospec/echo/internal/ops"
+)
+
+// tcpserverRunsWithAdmin is the step `^tcpserver -framing (stream|line|fixed) is running with an admin endpoint(?: and -drain-delay (\d+)s)?$`.
+func tcpserverRunsWithAdmin(ctx context.Context, framing, drain string) error {
+	w := worldFrom(ctx)
+	w.ops.admin = true
+	if drain != "" {
+		seconds, err := strconv.Atoi(drain)
+		if err != nil {
+			return err
+		}
+		w.ops.drainDelay = time.Duration(seconds) * time.Second
+	}
+	return tcpserverFramingIsRunning(ctx, framing)
+}
+
+// udpserverRunsWithAdmin is the step `^udpserver is running with an admin endpoint$`.
+func udpserverRunsWithAdmin(ctx context.Context) error {
+	worldFrom(ctx).udp.ops.admin = true
+	return serverProcessIsRunning(ctx, "udpserver")
+}
+
+// serverDrainsWhenStopped is the step `^a (stream|line) echo server that drains for (\d+) seconds? when stopped$`.
+func serverDrainsWhenStopped(ctx context.Context, framing string, seconds int) error {
+	if err := needBinaries(ctx); err != nil {
+		return err
+	}
+	w := worldFrom(ctx)
+	return w.configure(func() {
+		w.framing.UnmarshalText([]byte(framing))
+		w.ops = opsConfig{admin: true, drainDelay: time.Duration(seconds) * time.Second}
+	})
+}
+
+// haproxyChecksReadiness is the step `^HAProxy checks each server's /readyz on its admin endpoint$`.
+func haproxyChecksReadiness(ctx context.Context) error {
+	w := worldFrom(ctx)
+	return w.configure(func() { w.balancer.readyz = true })
+}
+
+// adminURL is the admin endpoint of the scenario's server process, TCP's
+// unless only a UDP one runs.
+func (w *world) adminURL() (string, error) {
+	p := w.process()
+	if p == nil {
+		p = w.udp.process()
+	}
+	if p == nil {
+		return "", errors.New("no server process runs in this scenario")
+	}
+	return p.adminURL()
+}
+
+// clientSendsNLines is the step `^a client sends (\d+) lines and receives each back$`.
+func clientSendsNLines(ctx context.Context, n int) error {
+	w := worldFrom(ctx)
+	c, err := net.DialTimeout("tcp", w.addr, patience)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(patience))
+	r := bufio.NewReader(c)
+	for i := range n {
+		line := fmt.Sprintf("line %d\n", i)
+		if _, err := c.Write([]byte(line)); err != nil {
+			return err
+		}
+		got, err := r.ReadString('\n')
+		if err != nil {
+			return fmt.Errorf("the echo of line %d: %w", i, err)
+		}
+		if got != line {
+			return fmt.Errorf("sent %q, got %q back", line, got)
+		}
+	}
+	return nil
+}
+
+// clientSendsNDatagrams is the step `^a client sends (\d+) datagrams and receives each back$`.
+func clientSendsNDatagrams(ctx context.Context, n int) error {
+	c, err := net.Dial("udp", worldFrom(ctx).udp.addr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	buf := make([]byte, 64)
+	for i := range n {
+		msg := fmt.Sprintf("datagram %d", i)
+		if _, err := c.Write([]byte(msg)); err != nil {
+			return err
+		}
+		c.SetReadDeadline(time.Now().Add(patience))
+		got, err := c.Read(buf)
+		if err != nil {
+			return fmt.Errorf("the echo of datagram %d: %w", i, err)
+		}
+		if string(buf[:got]) != msg {
+			return fmt.Errorf("sent %q, got %q back", msg, buf[:got])
+		}
+	}
+	return nil
+}
+
+// metricsPassPromtool is the step `^the admin endpoint's metrics pass promtool's check$`.
+func metricsPassPromtool(ctx context.Context) error {
+	promtool, err := lookTool("promtool")
+	if errors.Is(err, errMissingTool) {
+		return skipScenario(ctx, "%v", err)
+	}
+	if err != nil {
+		return err
+	}
+	url, err := worldFrom(ctx).adminURL()
+	if err != nil {
+		return err
+	}
+	body, err := ops.Get(ctx, url+"/metrics")
+	if err != nil {
+		return err
+	}
+	cmd := exec.CommandContext(ctx, promtool, "check", "metrics")
+	cmd.Stdin = strings.NewReader(body)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("promtool check metrics: %v: %s", err, out)
+	}
+	return nil
+}
+
+// metricIs is the step `^the metric (\S+) is (\d+)$`. A count comes
+// after the echo it counts is sent, so the step waits for it a while.
+func metricIs(ctx context.Context, series string, want float64) error {
+	url, err := worldFrom(ctx).adminURL()
+	if err != nil {
+		return err
+	}
+	var got ops.Samples
+	err = waitUntil(ctx, patience, func() (bool, error) {
+		got, err = ops.Scrape(ctx, url)
+		return err == nil && got[series] == want, err
+	})
+	if err != nil {
+		return fmt.Errorf("%s is %v, not %v: %w", series, got[series], want, err)
+	}
+	return nil
+}
+
+// serverIsSentSignal is the step `^(tcpserver|udpserver) is sent (SIGTERM|SIGINT|SIGHUP)$`:
+// the signal only; its exit is for a later step.
+func serverIsSentSignal(ctx context.Context, name, sig string) error {
+	w := worldFrom(ctx)
+	p := w.processNamed(name)
+	if p == nil {
+		return fmt.Errorf("%s is not running", name)
+	}
+	w.signalled = time.Now()
+	return p.signal(signals[sig])
+}
+
+// readyzAnswersWithin is the step `^its /readyz answers (\d+) within (\d+) milliseconds$`.
+func readyzAnswersWithin(ctx context.Context, status, ms int) error {
+	w := worldFrom(ctx)
+	url, err := w.adminURL()
+	if err != nil {
+		return err
+	}
+	for {
+		got, _, err := ops.Fetch(ctx, url+"/readyz")
+		if err != nil {
+			return err
+		}
+		if got == status {
+			break
+		}
+		if time.Since(w.signalled) > patience {
+			return fmt.Errorf("/readyz still answers %d %s after the signal", got, patience)
+		}
+	}
+	after := time.Since(w.signalled)
+	assert.LessOrEqual(godog.T(ctx), after, time.Duration(ms)*time.Millisecond, "/readyz answered %d only %v after the signal", status, after)
+	return nil
+}
+
+// newClientsServedUntil is the step `^new clients are still served until (\d+) seconds? after the signal$`:
+// one every 100 ms, until 200 ms before then.
+func newClientsServedUntil(ctx context.Context, seconds int) error {
+	w := worldFrom(ctx)
+	end := w.signalled.Add(time.Duration(seconds)*time.Second - 200*time.Millisecond)
+	served := 0
+	for time.Now().Before(end) {
+		if err := clientSendsNLines(ctx, 1); err != nil {
+			return fmt.Errorf("a new client %v after the signal: %w", time.Since(w.signalled).Round(time.Millisecond), err)
+		}
+		served++
+		pace(ctx, 100*time.Millisecond)
+	}
+	if served == 0 {
+		return errors.New("no client was tried: the step began too late")
+	}
+	return nil
+}
+
+// exitsNoSoonerThan is the step `^it exits with status (\d+), no sooner than (\d+) seconds? after the signal$`.
+func exitsNoSoonerThan(ctx context.Context, code, seconds int) error {
+	w := worldFrom(ctx)
+	p := w.process()
+	if p == nil {
+		return errors.New("tcpserver is not running")
+	}
+	got, err := p.wait(time.Duration(seconds)*time.Second + processGrace + patience)
+	if err != nil {
+		return err
+	}
+	after := time.Since(w.signalled)
+	w.exited = &exited{name: p.name, code: got, stderr: p.stderr.String(), after: after}
+	assert.Equal(godog.T(ctx), code, got, "%s's exit status; it wrote:\n%s", p.name, p.stderr)
+	assert.GreaterOrEqual(godog.T(ctx), after, time.Duration(seconds)*time.Second, "it exited %v after the signal", after)
+	return nil
+}
+
+// steadyClients is a stream of clients, one after another, each sending
+// a line through an address and checking its echo: to show that no
+// client is refused while a server behind a balancer stops.
+type steadyClients struct {
+	stop   chan struct{}
+	done   chan struct{}
+	mu     sync.Mutex
+	served int
+	failed []error
+}
+
+// clientsKeepConnecting is the step `^clients keep connecting through HAProxy, one line each$`.
+func clientsKeepConnecting(ctx context.Context) error {
+	w := worldFrom(ctx)
+	s := &steadyClients{stop: make(chan struct{}), done: make(chan struct{})}
+	w.steady = s
+	w.closers = append(w.closers, s.end)
+	go s.run(w.addr)
+	return nil
+}
+
+// maxSteadyRun bounds how long the stream of clients may run.
+const maxSteadyRun = 30 * time.Second
+
+func (s *steadyClients) run(addr string) {
+	defer close(s.done)
+	limit := time.After(maxSteadyRun)
+	for i := 0; ; i++ {
+		err := oneLine(addr, fmt.Sprintf("client %d\n", i))
+		s.mu.Lock()
+		if err != nil {
+			s.failed = append(s.failed, fmt.Errorf("client %d: %w", i, err))
+		} else {
+			s.served++
+		}
+		s.mu.Unlock()
+		select {
+		case <-s.stop:
+			return
+		case <-limit:
+			return
+		case <-time.After(10 * time.Millisecond): // a steady rate, not a wait for anything
+		}
+	}
+}
+
+// end stops the clients and waits for the last one.
+func (s *steadyClients) end() {
+	select {
+	case <-s.stop:
+	default:
+		close(s.stop)
+	}
+	<-s.done
+}
+
+// oneLine connects to addr, sends line, and checks that it comes back.
+func oneLine(addr, line string) error {
+	c, err := net.DialTimeout("tcp", addr, patience)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(patience))
+	if _, err := c.Write([]byte(line)); err != nil {
+		return err
+	}
+	got, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil {
+		return fmt.Errorf("no echo (%w) of %q", err, line)
+	}
+	if got != line {
+		return fmt.Errorf("sent %q, got %q", line, got)
+	}
+	return nil
+}
+
+// everyClientServed is the step `^every client through HAProxy was served, none refused$`.
+func everyClientServed(ctx context.Context) error {
+	s := worldFrom(ctx).steady
+	if s == nil {
+		return errors.New("no clients kept connecting in this scenario")
+	}
+	s.end()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.failed) > 0 {
+		return fmt.Errorf("%d of %d clients failed, the first: %w", len(s.failed), len(s.failed)+s.served, s.failed[0])
+	}
+	if s.served < 10 {
+		return fmt.Errorf("only %d clients ran: too few to show anything", s.served)
+	}
+	return nil
+}
+
+// startedBySocketActivation is the step `^(tcpserver|udpserver) is started by systemd-socket-activate on a free port$`.
+func startedBySocketActivation(ctx context.Context, name string) error {
+	if err := needBinaries(ctx); err != nil {
+		return err
+	}
+	activate, err := lookTool("systemd-socket-activate")
+	if errors.Is(err, errMissingTool) {
+		return skipScenario(ctx, "%v", err)
+	}
+	if err != nil {
+		return err
+	}
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	w := worldFrom(ctx)
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	args := []string{"-l", addr}
+	if name == "udpserver" {
+		args = append(args, "--datagram")
+	}
+	cmd := exec.Command(activate, append(args, filepath.Join(w.target.Bin, name))...)
+	out := lines.NewOutput()
+	cmd.Stderr = out
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start systemd-socket-activate: %w", err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	w.activated = &activatedServer{name: name, addr: addr, cmd: cmd, out: out, exited: exited}
+	w.closers = append(w.closers, w.activated.stop)
+	// It listens before it starts the server, which it does at the first
+	// client.
+	if _, err := out.WaitContaining(ctx, "Listening on "+addr); err != nil {
+		return err
+	}
+	return nil
+}
+
+// activatedServer is one of our servers started by systemd-socket-activate.
+type activatedServer struct {
+	name, addr string
+	cmd        *exec.Cmd
+	out        *lines.Output
+	exited     chan error
+}
+
+// stop ends the server as systemd would, and waits for it.
+func (a *activatedServer) stop() {
+	a.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-a.exited:
+	case <-time.After(patience):
+		a.cmd.Process.Kill()
+		<-a.exited
+	}
+}
+
+// servedThroughPassedSocket is the step `^a client is served through that socket: `+quoted+` comes back$`.
+func servedThroughPassedSocket(ctx context.Context, text string) error {
+	a := worldFrom(ctx).activated
+	if a == nil {
+		return errors.New("no server was started by systemd-socket-activate")
+	}
+	msg, err := unquote(text)
+	if err != nil {
+		return err
+	}
+	network := "tcp"
+	if a.name == "udpserver" {
+		network = "udp"
+	}
+	c, err := net.DialTimeout(network, a.addr, patience)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(patience))
+	if _, err := c.Write(msg); err != nil {
+		return err
+	}
+	got := make([]byte, len(msg))
+	var n int
+	if network == "tcp" {
+		n, err = io.ReadFull(c, got)
+	} else {
+		n, err = c.Read(got)
+	}
+	if err != nil {
+		return fmt.Errorf("no echo through the passed socket: %w; it wrote:\n%s", err, a.out)
+	}
+	assert.Equal(godog.T(ctx), string(msg), string(got[:n]))
+	// The server says where it listens: the socket it was passed, not a
+	// socket of its own.
+	if _, err := a.out.WaitLine(ctx, "listening on "+a.addr); err != nil {
+		return err
+	}
+	return nil
+}
+
+// pace waits d, or less if ctx ends: a rate for a stream of clients.
+func pace(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
+// waitUntil calls check until it says done, returns an error, or limit
+// passes.
+func waitUntil(ctx context.Context, limit time.Duration, check func() (bool, error)) error {
+	deadline := time.Now().Add(limit)
+	for {
+		done, err := check()
+		if done {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			if err == nil {
+				err = fmt.Errorf("not within %v", limit)
+			}
+			return err
+		}
+		pace(ctx, 10*time.Millisecond)
+	}
+}
