@@ -4,13 +4,26 @@
 GO  ?= go
 BIN ?= bin
 
-.PHONY: all build test e2e conformance fuzz bench demo lint clean
+.PHONY: all build dist deploy-check test e2e conformance fuzz bench demo lint clean
 
 all: lint test
 
 ## build: the binaries, into bin/
 build:
 	$(GO) build -buildvcs=auto -o $(BIN)/ ./impl/cmd/...
+
+## dist: static binaries (no cgo: no libc to find at run time) into dist/,
+## for an image FROM scratch (the Dockerfile) or any Linux host
+DIST ?= dist
+dist:
+	CGO_ENABLED=0 $(GO) build -buildvcs=auto -trimpath -o $(DIST)/ ./impl/cmd/...
+
+## deploy-check: the deployment files (deploy/: Kubernetes manifests decoded
+## strictly into the API's types, systemd units, the Dockerfile) checked
+## against the binaries, in deploy/'s own module, which keeps Kubernetes'
+## dependencies out of the main one
+deploy-check:
+	cd deploy && $(GO) test -count=1 ./...
 
 ## test: vet, then every unit test and every scenario, with the race detector
 test:
@@ -64,4 +77,4 @@ lint:
 
 ## clean: remove what build made
 clean:
-	rm -rf $(BIN)
+	rm -rf $(BIN) $(DIST)

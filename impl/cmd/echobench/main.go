@@ -26,7 +26,7 @@ import (
 
 func main() { cli.Main(run) }
 
-const synopsis = `echobench -addr ADDR [-proto tcp|udp] [-mode pingpong|stream] [-framing stream|line|fixed] [-c CONNS] [-size BYTES] [-line] [-d DURATION] [-timeout D] [-rate N [-max-in-flight N]] [-warmup D] [-tls [-tls-ca FILE] [-tls-insecure] [-tls-server-name NAME] [-tls-cert FILE -tls-key FILE]] [-proxy-header v1|v2] [-json FILE] [-hgrm FILE] [-plot FILE.svg]
+const synopsis = `echobench -addr ADDR [-proto tcp|udp] [-mode pingpong|stream] [-framing stream|line|fixed] [-c CONNS] [-size BYTES] [-line] [-d DURATION] [-timeout D] [-rate N [-max-in-flight N]] [-warmup D] [-tls [-tls-ca FILE] [-tls-insecure] [-tls-server-name NAME] [-tls-cert FILE -tls-key FILE]] [-proxy-header v1|v2] [-json FILE [-q]] [-hgrm FILE] [-plot FILE.svg]
        echobench -addr ADDR (-ramp FROM:TO:STEP | -find-max p99=5ms [-find-start N]) [-c CONNS] [-size BYTES] [-line] [-d DURATION] [-warmup D]
        echobench merge [-json FILE] [-hgrm FILE] REPORT.json...
        echobench -compare -bin DIR [-rounds N] [-d DURATION] [-run REGEXP] [-plot FILE.svg]
@@ -50,6 +50,7 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 	fs.Float64Var(&cfg.Rate, "rate", 0, "`messages` a second across all connections, sent open loop: each at its scheduled time whatever has come back, latency counted from that time (TCP ping-pong; default: closed loop, each connection waiting for its echo)")
 	fs.IntVar(&cfg.MaxInFlight, "max-in-flight", echobench.DefaultMaxInFlight, "with -rate: the most `messages` one connection may have unanswered; past it the sender waits, and the wait counts")
 	warmup := cli.Duration(fs, "warmup", 0, "run this `duration` first and leave it out of the results")
+	quiet := fs.Bool("q", false, "print no text report: with -json -, stdout holds the JSON alone and stderr nothing but an error, as kubectl logs (which joins the two) needs")
 	jsonOut := fs.String("json", "", "also write the results, the whole latency histograms included, as JSON to this `file` (- for stdout, the text report then going to stderr); echobench merge adds such files up")
 	ramp := fs.String("ramp", "", "run open loop at each rate `FROM:TO:STEP` in turn, each for -d, and print a row for each")
 	findMax := fs.String("find-max", "", "search for the highest open-loop rate whose corrected latency meets this `bound`, written as p99=5ms (any percentile), and print the rates tried")
@@ -96,7 +97,7 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 		}
 		return runSearch(ctx, fs, cfg, *ramp, *findMax, *findStart, stdout)
 	}
-	return runOnce(ctx, fs, cfg, outputs{json: *jsonOut, hgrm: *hgrm, plot: *plotFile}, stdout, stderr)
+	return runOnce(ctx, fs, cfg, outputs{json: *jsonOut, hgrm: *hgrm, plot: *plotFile, quiet: *quiet}, stdout, stderr)
 }
 
 // applyFraming sets what -framing says of the messages.
@@ -120,6 +121,9 @@ type outputs struct {
 	json string // -json: the report; "-" for stdout
 	hgrm string // -hgrm: the latency distribution
 	plot string // -plot: its chart
+	// quiet (-q): no text report, so that a -json - on stdout is alone in
+	// a log that joins stdout and stderr.
+	quiet bool
 }
 
 // runOnce runs cfg, prints what it measured and writes the outputs.
@@ -134,7 +138,10 @@ func runOnce(ctx context.Context, fs *flag.FlagSet, cfg echobench.Config, out ou
 		return err // the service failed: one line, exit 1
 	}
 	text := stdout
-	if jsonOut == "-" {
+	switch {
+	case out.quiet:
+		text = io.Discard
+	case jsonOut == "-":
 		text = stderr
 	}
 	printResult(text, res)

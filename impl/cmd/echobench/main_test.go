@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/echospec/echo/impl/echobench"
 	"github.com/echospec/echo/impl/tcpecho"
 	"github.com/echospec/echo/internal/cli"
 	"github.com/echospec/echo/internal/clitest"
@@ -119,4 +120,16 @@ func TestPlot(t *testing.T) {
 	assert.Contains(t, string(svg), "corrected (from the scheduled send)")
 	assert.Contains(t, string(svg), "99.9%")
 	assert.Equal(t, filepath.Join("d", "x-TCP-ping-pong-128-B-line-50-conns.svg"), caseFile(filepath.Join("d", "x.svg"), "TCP ping-pong 128 B, line, 50 conns"))
+}
+
+// -q with -json - leaves stdout to the report alone and stderr empty: a
+// log that joins the two (kubectl logs) is still a report.
+func TestQuietJSONOnStdoutIsTheReportAlone(t *testing.T) {
+	addr := testpeer.Serve(t, &tcpecho.Server{Logger: slog.New(slog.DiscardHandler)})
+	stdout, stderr := clitest.NewOutput(), clitest.NewOutput()
+	require.NoError(t, run(context.Background(), []string{"-addr", addr, "-d", "200ms", "-json", "-", "-q"}, nil, stdout, stderr))
+	assert.Empty(t, stderr.String())
+	rep, err := echobench.ReadReport(strings.NewReader(stdout.String()))
+	require.NoError(t, err, "stdout: %.200q", stdout.String())
+	assert.NotZero(t, rep.RoundTrips)
 }

@@ -1,0 +1,232 @@
+package deploy
+
+import (
+	"bufio"
+	"context"
+	"debug/elf"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// binaries are what make dist builds, and the image holds.
+var binaries = []string{"echobench", "tcpclient", "tcpserver", "udpclient", "udpserver"}
+
+var (
+	distOnce sync.Once
+	distDir  string
+	distErr  error
+)
+
+// dist runs the main module's make dist once, into a folder of the
+// test binary's own, and returns the folder.
+func dist(t *testing.T) string {
+	t.Helper()
+	distOnce.Do(func() {
+		distDir, distErr = os.MkdirTemp("", "echo-dist-")
+		if distErr != nil {
+			return
+		}
+		out, err := exec.Command("make", "-C", "..", "dist", "DIST="+distDir).CombinedOutput()
+		if err != nil {
+			distErr = fmt.Errorf("make dist: %v: %s", err, out)
+		}
+	})
+	require.NoError(t, distErr)
+	return distDir
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if distDir != "" {
+		os.RemoveAll(distDir)
+	}
+	os.Exit(code)
+}
+
+// make dist's binaries need nothing from the system: no interpreter
+// (ld.so) and no shared library, so an image FROM scratch runs them.
+func TestDistBinariesAreStatic(t *testing.T) {
+	dir := dist(t)
+	for _, name := range binaries {
+		f, err := elf.Open(filepath.Join(dir, name))
+		require.NoError(t, err, name)
+		for _, p := range f.Progs {
+			assert.NotEqual(t, elf.PT_INTERP, p.Type, "%s asks for a dynamic loader", name)
+			assert.NotEqual(t, elf.PT_DYNAMIC, p.Type, "%s is dynamically linked", name)
+		}
+		libs, err := f.ImportedLibraries()
+		require.NoError(t, err)
+		assert.Empty(t, libs, "%s needs shared libraries", name)
+		f.Close()
+		out, err := exec.Command(filepath.Join(dir, name), "-version").Output()
+		require.NoError(t, err, name)
+		assert.True(t, strings.HasPrefix(string(out), name+" "), "%s -version: %q", name, out)
+	}
+}
+
+// server is one of the binaries, run for a test with the arguments a
+// deployment file gives it.
+type server struct {
+	cmd    *exec.Cmd
+	stderr *lineWriter
+	exited chan error
+	admin  string // http://HOST:PORT
+	addr   string
+}
+
+// runServer runs dist's name with args, then "-listen 127.0.0.1:0 -admin
+// 127.0.0.1:0", which win over what args say, so that a test can run
+// anywhere; every other flag is as the deployment file has it. It returns
+// once the server listens.
+func runServer(t *testing.T, name string, args []string, extraFiles ...*os.File) *server {
+	t.Helper()
+	args = append(append([]string{}, args...), "-listen", "127.0.0.1:0", "-admin", "127.0.0.1:0")
+	return start(t, exec.Command(filepath.Join(dist(t), name), args...), extraFiles...)
+}
+
+// start starts cmd, a server, and waits for its admin endpoint and its
+// "listening on" line.
+func start(t *testing.T, cmd *exec.Cmd, extraFiles ...*os.File) *server {
+	t.Helper()
+	s := &server{cmd: cmd, stderr: newLineWriter(), exited: make(chan error, 1)}
+	cmd.Stderr = s.stderr
+	cmd.ExtraFiles = extraFiles
+	require.NoError(t, cmd.Start())
+	go func() { s.exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-s.stderr.closed(s.exited)
+	})
+	s.admin = strings.TrimSuffix(s.stderr.wait(t, "admin endpoint at "), "/")
+	s.addr = s.stderr.wait(t, "listening on ")
+	return s
+}
+
+// get fetches a path of the server's admin endpoint.
+func (s *server) get(t *testing.T, path string) (int, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.admin+path, nil)
+	require.NoError(t, err)
+	resp, err := (&http.Client{Transport: &http.Transport{DisableKeepAlives: true}}).Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	require.NoError(t, err)
+	return resp.StatusCode, string(body)
+}
+
+// stop sends SIGTERM, as the kubelet and systemd do, and returns the exit
+// code and how long the server took, failing after limit.
+func (s *server) stop(t *testing.T, limit time.Duration) (int, time.Duration) {
+	t.Helper()
+	sent := time.Now()
+	require.NoError(t, s.cmd.Process.Signal(syscall.SIGTERM))
+	select {
+	case err := <-s.exited:
+		s.exited <- err // for the cleanup
+		return s.cmd.ProcessState.ExitCode(), time.Since(sent)
+	case <-time.After(limit):
+		t.Fatalf("still running %v after SIGTERM", limit)
+	}
+	return -1, 0
+}
+
+// echo sends msg to the server over network and checks that it comes
+// back.
+func echo(t *testing.T, network, addr, msg string) {
+	t.Helper()
+	c, err := net.DialTimeout(network, addr, 5*time.Second)
+	require.NoError(t, err)
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	_, err = c.Write([]byte(msg))
+	require.NoError(t, err)
+	got := make([]byte, len(msg))
+	if network == "tcp" {
+		_, err = io.ReadFull(c, got)
+	} else {
+		var n int
+		n, err = c.Read(got)
+		got = got[:n]
+	}
+	require.NoError(t, err)
+	assert.Equal(t, msg, string(got))
+}
+
+// lineWriter is a process's stderr that a test can wait on for a line.
+type lineWriter struct {
+	mu      sync.Mutex
+	text    strings.Builder
+	changed chan struct{}
+}
+
+func newLineWriter() *lineWriter { return &lineWriter{changed: make(chan struct{})} }
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.text.Write(p)
+	close(w.changed)
+	w.changed = make(chan struct{})
+	return len(p), nil
+}
+
+func (w *lineWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.text.String()
+}
+
+// wait waits up to 10 s for a whole line starting with prefix and
+// returns the rest of it.
+func (w *lineWriter) wait(t *testing.T, prefix string) string {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		w.mu.Lock()
+		text, changed := w.text.String(), w.changed
+		w.mu.Unlock()
+		complete := text[:strings.LastIndex(text, "\n")+1]
+		sc := bufio.NewScanner(strings.NewReader(complete))
+		for sc.Scan() {
+			if rest, ok := strings.CutPrefix(sc.Text(), prefix); ok {
+				return rest
+			}
+		}
+		select {
+		case <-changed:
+		case <-deadline:
+			t.Fatalf("no line starting %q within 10s; it wrote:\n%s", prefix, text)
+		}
+	}
+}
+
+// closed returns a channel closed once exited has a value: the process
+// is gone and its stderr complete.
+func (w *lineWriter) closed(exited chan error) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		select {
+		case err := <-exited:
+			exited <- err // for whoever waits next
+		case <-time.After(10 * time.Second):
+		}
+		close(done)
+	}()
+	return done
+}
