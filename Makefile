@@ -23,7 +23,7 @@ dist:
 ## against the binaries, in deploy/'s own module, which keeps Kubernetes'
 ## dependencies out of the main one
 deploy-check:
-	cd deploy && $(GO) test -count=1 ./...
+	cd deploy && $(GO) vet ./... && $(GO) test -count=1 ./...
 
 ## test: vet, then every unit test and every scenario, with the race detector
 test:
@@ -63,7 +63,7 @@ fuzz:
 ## benchmarks. A benchmark, never part of make test.
 bench: build
 	$(BIN)/echobench -compare -bin $(BIN)
-	$(GO) test -run '^$$' -bench . -benchmem ./impl/tcpecho
+	$(GO) test -run '^$$' -bench . -benchmem ./impl/tcpecho ./impl/echoadmin
 
 ## demo: start both TCP servers, talk to them, show both sides, stop them
 demo: build

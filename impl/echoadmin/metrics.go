@@ -2,6 +2,7 @@ package echoadmin
 
 import (
 	"strings"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -18,10 +19,37 @@ func label(why string) string { return strings.ReplaceAll(why, " ", "_") }
 
 // TCPMetrics counts what a tcpecho.Server does. It is a tcpecho.Observer:
 // add it to the server's Observer with tcpecho.MultiObserver.
+//
+// What is counted per message (bytes and messages in and out) goes into
+// striped counters, each connection adding to its own stripe, and is
+// summed at each scrape: connections served on different cores then do
+// not contend for one cache line at every message.
 type TCPMetrics struct {
-	accepted, bytesIn, bytesOut, messagesIn, messagesOut prometheus.Counter
-	open                                                 prometheus.Gauge
-	refused, closed                                      *prometheus.CounterVec
+	bytesIn, bytesOut, messagesIn, messagesOut striped
+	accepted                                   prometheus.Counter
+	open                                       prometheus.Gauge
+	refused, closed                            *prometheus.CounterVec
+}
+
+// stripes is how many ways a per-message counter is split: enough that
+// connections busy at once on a few cores seldom share one.
+const stripes = 16
+
+// striped is a counter split over stripes, each on a cache line of its
+// own.
+type striped [stripes]struct {
+	n atomic.Uint64
+	_ [56]byte // the rest of a 64-byte cache line
+}
+
+func (s *striped) add(conn uint64, n int) { s[conn%stripes].n.Add(uint64(n)) }
+
+func (s *striped) sum() float64 {
+	var total uint64
+	for i := range s {
+		total += s[i].n.Load()
+	}
+	return float64(total)
 }
 
 // NewTCPMetrics makes a TCP server's metrics and registers them with reg.
@@ -32,11 +60,7 @@ func NewTCPMetrics(reg prometheus.Registerer, held func() int64) *TCPMetrics {
 		return prometheus.NewCounter(prometheus.CounterOpts{Namespace: Namespace, Subsystem: "tcp", Name: name, Help: help})
 	}
 	m := &TCPMetrics{
-		accepted:    counter("connections_accepted_total", "Connections accepted and served (not counting those refused)."),
-		bytesIn:     counter("received_bytes_total", "Bytes read from clients."),
-		bytesOut:    counter("sent_bytes_total", "Bytes of echo written back to clients, counted once each write returned."),
-		messagesIn:  counter("received_messages_total", "Messages taken whole from what clients sent, as the framing splits them."),
-		messagesOut: counter("sent_messages_total", "Messages whose echo was written back whole."),
+		accepted: counter("connections_accepted_total", "Connections accepted and served (not counting those refused)."),
 		open: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: Namespace, Subsystem: "tcp", Name: "connections_open",
 			Help: "Connections being served now."}),
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Subsystem: "tcp", Name: "connections_refused_total",
@@ -52,7 +76,18 @@ func NewTCPMetrics(reg prometheus.Registerer, held func() int64) *TCPMetrics {
 	for _, refusal := range []error{tcpecho.ErrTooManyConns, tcpecho.ErrTooManyFromSource, tcpecho.ErrHandshake, tcpecho.ErrProxyHeader} {
 		m.refused.WithLabelValues(label(tcpecho.Why(refusal)))
 	}
-	reg.MustRegister(m.accepted, m.bytesIn, m.bytesOut, m.messagesIn, m.messagesOut, m.open, m.refused, m.closed)
+	reg.MustRegister(m.accepted, m.open, m.refused, m.closed)
+	for _, c := range []struct {
+		s          *striped
+		name, help string
+	}{
+		{&m.bytesIn, "received_bytes_total", "Bytes read from clients."},
+		{&m.bytesOut, "sent_bytes_total", "Bytes of echo written back to clients, counted once each write returned."},
+		{&m.messagesIn, "received_messages_total", "Messages taken whole from what clients sent, as the framing splits them."},
+		{&m.messagesOut, "sent_messages_total", "Messages whose echo was written back whole."},
+	} {
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: Namespace, Subsystem: "tcp", Name: c.name, Help: c.help}, c.s.sum))
+	}
 	if held != nil {
 		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: Namespace, Subsystem: "tcp", Name: "held_bytes",
 			Help: "Bytes of buffer the server holds between reads (unfinished lines, echoes not yet taken), counted against -max-held."},
@@ -71,12 +106,12 @@ func (m *TCPMetrics) Observe(e tcpecho.Event) {
 		m.accepted.Inc()
 		m.open.Inc()
 	case tcpecho.DataRead:
-		m.bytesIn.Add(float64(e.Bytes))
+		m.bytesIn.add(e.Conn, e.Bytes)
 	case tcpecho.MessageReceived:
-		m.messagesIn.Inc()
+		m.messagesIn.add(e.Conn, 1)
 	case tcpecho.DataWritten:
-		m.bytesOut.Add(float64(e.Bytes))
-		m.messagesOut.Add(float64(e.Messages))
+		m.bytesOut.add(e.Conn, e.Bytes)
+		m.messagesOut.add(e.Conn, e.Messages)
 	case tcpecho.ConnClosed:
 		m.open.Dec()
 		m.closed.WithLabelValues(label(tcpecho.Why(e.Reason))).Inc()

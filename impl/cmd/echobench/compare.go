@@ -107,13 +107,23 @@ var framings = []struct {
 	{"fixed -size 4", []string{"-framing", "fixed", "-size", "4"}, false},
 }
 
+// admin is what our servers run with in every case: the admin endpoint
+// on, its metrics made from every event, so that the table's targets hold
+// for a server that is watched. One case measures what it costs.
+var admin = []string{"-admin", "127.0.0.1:0"}
+
+// ourServer is one of our binaries and its flags, with the admin endpoint.
+func ourServer(name string, flags ...string) []string {
+	return append(append([]string{name}, admin...), flags...)
+}
+
 func cases() []benchCase {
 	var cs []benchCase
 	for _, f := range framings {
 		for _, n := range []int{1, 50, 500} {
 			c := benchCase{
 				name:     fmt.Sprintf("TCP ping-pong 128 B, %s, %s", f.name, plural(n, "conn")),
-				ours:     append([]string{"tcpserver", "-max-conns", "0"}, f.flags...),
+				ours:     ourServer("tcpserver", append([]string{"-max-conns", "0"}, f.flags...)...),
 				baseline: "tcp",
 				cfg:      echobench.Config{Proto: echobench.TCP, Mode: echobench.PingPong, Conns: n, Size: 128, Line: f.line},
 				unit:     "rt/s",
@@ -127,7 +137,7 @@ func cases() []benchCase {
 	for _, f := range framings {
 		cs = append(cs, benchCase{
 			name:     "TCP stream 256 MiB, " + f.name,
-			ours:     append([]string{"tcpserver"}, f.flags...),
+			ours:     ourServer("tcpserver", f.flags...),
 			baseline: "tcp",
 			cfg:      echobench.Config{Proto: echobench.TCP, Mode: echobench.Stream, Conns: 1, Size: 256 << 20, Line: f.line, Duration: time.Minute},
 			unit:     "MB/s",
@@ -138,8 +148,8 @@ func cases() []benchCase {
 	// smallest does, in time and in memory.
 	cs = append(cs, benchCase{
 		name:     "TCP ping-pong 128 B, fixed -size 16 MiB against -size 4, 50 conns",
-		ours:     []string{"tcpserver", "-framing", "fixed", "-size", "16777216"},
-		against:  []string{"tcpserver", "-framing", "fixed", "-size", "4"},
+		ours:     ourServer("tcpserver", "-framing", "fixed", "-size", "16777216"),
+		against:  ourServer("tcpserver", "-framing", "fixed", "-size", "4"),
 		baseline: "tcp",
 		cfg:      echobench.Config{Proto: echobench.TCP, Mode: echobench.PingPong, Conns: 50, Size: 128},
 		unit:     "rt/s",
@@ -149,7 +159,7 @@ func cases() []benchCase {
 	for _, n := range []int{1, 8} {
 		c := benchCase{
 			name:     fmt.Sprintf("UDP ping-pong 64 B, %s", plural(n, "socket")),
-			ours:     []string{"udpserver"},
+			ours:     ourServer("udpserver"),
 			baseline: "udp",
 			cfg:      echobench.Config{Proto: echobench.UDP, Mode: echobench.PingPong, Conns: n, Size: 64, Timeout: time.Second},
 			unit:     "rt/s",
@@ -159,13 +169,24 @@ func cases() []benchCase {
 		}
 		cs = append(cs, c)
 	}
+	// What the admin endpoint costs: its metrics count every message.
+	cs = append(cs, benchCase{
+		name:     "TCP ping-pong 128 B, line, 50 conns, -admin on against off",
+		ours:     ourServer("tcpserver", "-max-conns", "0", "-framing", "line"),
+		against:  []string{"tcpserver", "-max-conns", "0", "-framing", "line"},
+		baseline: "tcp",
+		cfg:      echobench.Config{Proto: echobench.TCP, Mode: echobench.PingPong, Conns: 50, Size: 128, Line: true},
+		unit:     "rt/s",
+		target:   0.95,
+		parity:   true,
+	})
 	// What TLS costs against the stdlib's TLS echo (tls.Listen and
 	// io.Copy): our server takes its portable path over TLS, reading into
 	// a buffer it keeps while the connection waits.
 	for _, f := range framings[:2] {
 		cs = append(cs, benchCase{
 			name:     "TLS ping-pong 128 B, " + f.name + ", 50 conns",
-			ours:     append([]string{"tcpserver", "-max-conns", "0"}, f.flags...),
+			ours:     ourServer("tcpserver", append([]string{"-max-conns", "0"}, f.flags...)...),
 			baseline: "tls",
 			cfg:      echobench.Config{Proto: echobench.TCP, Mode: echobench.PingPong, Conns: 50, Size: 128, Line: f.line},
 			unit:     "rt/s",
@@ -443,7 +464,7 @@ func median(v []float64) float64 {
 // bytes.
 func idleMemory(ctx context.Context, ours, self string, n, baseN int) (float64, float64, error) {
 	var per [2]float64
-	for i, args := range [][]string{{ours, "-listen", "127.0.0.1:0", "-max-conns", "0"}, {self, "-serve-baseline", "tcp"}} {
+	for i, args := range [][]string{append(append([]string{ours}, admin...), "-listen", "127.0.0.1:0", "-max-conns", "0"), {self, "-serve-baseline", "tcp"}} {
 		if i == 1 {
 			n = baseN
 		}
