@@ -83,7 +83,7 @@ func NewTCPMetrics(reg prometheus.Registerer, held func() int64) *TCPMetrics {
 	}{
 		{&m.bytesIn, "received_bytes_total", "Bytes read from clients."},
 		{&m.bytesOut, "sent_bytes_total", "Bytes of echo written back to clients, counted once each write returned."},
-		{&m.messagesIn, "received_messages_total", "Messages taken whole from what clients sent, as the framing splits them."},
+		{&m.messagesIn, "received_messages_total", "Messages taken whole from what clients sent, as the framing splits them, counted as their echo is written."},
 		{&m.messagesOut, "sent_messages_total", "Messages whose echo was written back whole."},
 	} {
 		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: Namespace, Subsystem: "tcp", Name: c.name, Help: c.help}, c.s.sum))
@@ -96,8 +96,10 @@ func NewTCPMetrics(reg prometheus.Registerer, held func() int64) *TCPMetrics {
 	return m
 }
 
-// Wants implements tcpecho.Interests: every kind of event.
-func (m *TCPMetrics) Wants(tcpecho.EventKind) bool { return true }
+// Wants implements tcpecho.Interests: every kind of event but
+// MessageReceived, whose count comes with each echo (DataWritten), one
+// call per batch of messages rather than one per message.
+func (m *TCPMetrics) Wants(k tcpecho.EventKind) bool { return k != tcpecho.MessageReceived }
 
 // Observe implements tcpecho.Observer.
 func (m *TCPMetrics) Observe(e tcpecho.Event) {
@@ -107,11 +109,12 @@ func (m *TCPMetrics) Observe(e tcpecho.Event) {
 		m.open.Inc()
 	case tcpecho.DataRead:
 		m.bytesIn.add(e.Conn, e.Bytes)
-	case tcpecho.MessageReceived:
-		m.messagesIn.add(e.Conn, 1)
 	case tcpecho.DataWritten:
-		m.bytesOut.add(e.Conn, e.Bytes)
-		m.messagesOut.add(e.Conn, e.Messages)
+		m.messagesIn.add(e.Conn, e.Messages)
+		if e.Reason == nil { // sent: never count an echo that failed
+			m.bytesOut.add(e.Conn, e.Bytes)
+			m.messagesOut.add(e.Conn, e.Messages)
+		}
 	case tcpecho.ConnClosed:
 		m.open.Dec()
 		m.closed.WithLabelValues(label(tcpecho.Why(e.Reason))).Inc()

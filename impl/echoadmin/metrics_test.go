@@ -1,6 +1,7 @@
 package echoadmin
 
 import (
+	"errors"
 	"net"
 	"strings"
 	"sync/atomic"
@@ -23,9 +24,9 @@ func TestTCPMetricsFollowAConnection(t *testing.T) {
 	for _, e := range []tcpecho.Event{
 		{Kind: tcpecho.ConnOpened, Remote: remote},
 		{Kind: tcpecho.DataRead, Bytes: 8},
-		{Kind: tcpecho.MessageReceived, Message: []byte("one\n")},
-		{Kind: tcpecho.MessageReceived, Message: []byte("two\n")},
 		{Kind: tcpecho.DataWritten, Bytes: 8, Messages: 2},
+		{Kind: tcpecho.DataRead, Bytes: 4},
+		{Kind: tcpecho.DataWritten, Bytes: 4, Messages: 1, Reason: errors.New("write: broken pipe")},
 		{Kind: tcpecho.ConnClosed, Reason: tcpecho.ErrIdleTimeout},
 		{Kind: tcpecho.ConnRejected, Reason: tcpecho.ErrTooManyConns},
 	} {
@@ -33,10 +34,11 @@ func TestTCPMetricsFollowAConnection(t *testing.T) {
 	}
 	assert.Equal(t, 1.0, testutil.ToFloat64(m.accepted))
 	assert.Equal(t, 0.0, testutil.ToFloat64(m.open))
-	assert.Equal(t, 8.0, m.bytesIn.sum())
-	assert.Equal(t, 8.0, m.bytesOut.sum())
-	assert.Equal(t, 2.0, m.messagesIn.sum())
+	assert.Equal(t, 12.0, m.bytesIn.sum())
+	assert.Equal(t, 8.0, m.bytesOut.sum(), "an echo whose write failed is not counted as sent")
+	assert.Equal(t, 3.0, m.messagesIn.sum())
 	assert.Equal(t, 2.0, m.messagesOut.sum())
+	assert.False(t, m.Wants(tcpecho.MessageReceived), "counted with the echo, not one call per message")
 	assert.Equal(t, 1.0, testutil.ToFloat64(m.closed.WithLabelValues("idle_timeout")))
 	assert.Equal(t, 1.0, testutil.ToFloat64(m.refused.WithLabelValues("too_many")))
 	err := testutil.GatherAndCompare(reg, strings.NewReader(`
@@ -67,9 +69,8 @@ func TestUDPMetricsCountAnswersAndRefusalsByReason(t *testing.T) {
 	assert.Empty(t, problems)
 }
 
-// What the metrics cost a line echoed: the events of one message (a
-// read, the message, its write), as the server tells them, from
-// connections on every core at once.
+// What the metrics cost a line echoed: the events it wants of one message
+// (its read and its echo's write), from connections on every core at once.
 func BenchmarkTCPMetricsPerMessage(b *testing.B) {
 	m := NewTCPMetrics(prometheus.NewRegistry(), nil)
 	msg := []byte("a line of 128 bytes, more or less\n")
@@ -79,7 +80,6 @@ func BenchmarkTCPMetricsPerMessage(b *testing.B) {
 		conn := conns.Add(1) // each goroutine a connection of its own
 		for pb.Next() {
 			m.Observe(tcpecho.Event{Kind: tcpecho.DataRead, Conn: conn, Remote: remote, Bytes: len(msg)})
-			m.Observe(tcpecho.Event{Kind: tcpecho.MessageReceived, Conn: conn, Remote: remote, Message: msg})
 			m.Observe(tcpecho.Event{Kind: tcpecho.DataWritten, Conn: conn, Remote: remote, Bytes: len(msg), Messages: 1})
 		}
 	})

@@ -17,6 +17,7 @@ const smallRead = 512
 type connConfig struct {
 	split   splitFunc
 	consume consumeFunc // split's sum, for when nobody observes messages
+	count   countFunc   // how many messages split would make of what consume took
 	size    int         // bytes a buffer needs to hold one message
 	limit   int         // bytes the buffer may grow to, for a long line
 	idle    time.Duration
@@ -160,12 +161,16 @@ type echoLoop struct {
 // back in one write.
 func (s *echoLoop) echoWhole() error {
 	start, messages := s.r, 0
-	if s.c.observeMessages || s.c.observeWrites {
+	if s.c.observeMessages {
 		messages = s.splitObserved()
 	} else {
-		// Nobody observes messages: take the batch in one step.
+		// Nobody observes messages: take the batch in one step, and count
+		// its messages in one step if the echo is observed.
 		var n int
 		n, s.scanned = s.c.cfg.consume(s.buf[s.r:s.w], s.ending != nil, s.scanned)
+		if s.c.observeWrites {
+			messages = s.c.cfg.count(s.buf[s.r : s.r+n])
+		}
 		s.r += n
 	}
 	if s.r == start {
@@ -175,7 +180,7 @@ func (s *echoLoop) echoWhole() error {
 }
 
 // splitObserved takes whole messages one by one, telling the observer of
-// each if it wants them, and returns how many it took.
+// each, and returns how many it took.
 func (s *echoLoop) splitObserved() (messages int) {
 	for s.r < s.w {
 		n, scanned := s.c.cfg.split(s.buf[s.r:s.w], s.ending != nil, s.scanned)
@@ -183,9 +188,7 @@ func (s *echoLoop) splitObserved() (messages int) {
 			s.scanned = scanned
 			return messages
 		}
-		if s.c.observeMessages {
-			s.message(s.buf[s.r : s.r+n])
-		}
+		s.message(s.buf[s.r : s.r+n])
 		s.r, s.scanned, messages = s.r+n, 0, messages+1
 	}
 	return messages
@@ -196,15 +199,13 @@ func (s *echoLoop) message(m []byte) {
 }
 
 // written writes echo, the echo of that many messages, from the buffer,
-// and tells the observer once it is sent.
+// and tells the observer how the write went.
 func (s *echoLoop) written(echo []byte, messages int) error {
-	if err := s.c.write(s.buf, echo); err != nil {
-		return err
-	}
+	err := s.c.write(s.buf, echo)
 	if s.c.observeWrites {
-		s.obs.Observe(Event{Kind: DataWritten, Conn: s.c.id, Remote: s.remote, Bytes: len(echo), Messages: messages})
+		s.obs.Observe(Event{Kind: DataWritten, Conn: s.c.id, Remote: s.remote, Bytes: len(echo), Messages: messages, Reason: err})
 	}
-	return nil
+	return err
 }
 
 // keep keeps an unfinished message for the next read, charged to the

@@ -104,6 +104,46 @@ func lineSplit(maxLine int) splitFunc {
 // scanned are as for splitFunc.
 type consumeFunc func(data []byte, atEOF bool, from int) (n, scanned int)
 
+// countFunc returns how many messages split would make of batch, bytes
+// that consume took: what DataWritten reports, found without taking the
+// messages one by one, so that counting costs a batch what consuming does.
+type countFunc func(batch []byte) int
+
+// streamCount: one read is one message.
+func streamCount(batch []byte) int { return min(len(batch), 1) }
+
+// fixedCount: pieces of size bytes, the last one shorter.
+func fixedCount(size int) countFunc {
+	return func(batch []byte) int { return (len(batch) + size - 1) / size }
+}
+
+// lineCount: a message per line, a line longer than maxLine being as many
+// as its pieces, and the rest without '\n' the same.
+func lineCount(maxLine int) countFunc {
+	return func(batch []byte) int {
+		if len(batch) <= maxLine {
+			// No line can be cut: count the line ends, vectorised.
+			n := bytes.Count(batch, newline)
+			if len(batch) > 0 && batch[len(batch)-1] != '\n' {
+				n++
+			}
+			return n
+		}
+		n := 0
+		for len(batch) > 0 {
+			line := len(batch)
+			if i := bytes.IndexByte(batch, '\n'); i >= 0 {
+				line = i + 1
+			}
+			n += (line + maxLine - 1) / maxLine
+			batch = batch[line:]
+		}
+		return n
+	}
+}
+
+var newline = []byte{'\n'}
+
 // fixedConsume takes everything: every byte is part of some message, in
 // the stream framing as in the fixed one.
 func fixedConsume(data []byte, _ bool, _ int) (int, int) { return len(data), 0 }

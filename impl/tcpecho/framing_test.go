@@ -1,6 +1,7 @@
 package tcpecho
 
 import (
+	"math/rand/v2"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -80,4 +81,29 @@ func TestFramingText(t *testing.T) {
 	var f Framing
 	assert.EqualError(t, f.UnmarshalText([]byte("lines")), `framing must be stream, line or fixed, not "lines"`)
 	assert.Equal(t, "stream", Framing(0).String(), "the zero value is stream framing")
+}
+
+// count, which DataWritten reports, says how many messages split would
+// make of what consume takes, for every framing, whatever the data.
+func TestCountAgreesWithSplit(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, s := range []*Server{{Framing: FramingStream}, {Framing: FramingFixed, Size: 4}, {Framing: FramingFixed, Size: 100}, {Framing: FramingLine, MaxLine: 8}, {Framing: FramingLine, MaxLine: 1000}} {
+		cfg, err := s.framed(max(s.Size, 1), max(s.MaxLine, 1))
+		require.NoError(t, err)
+		for range 2000 {
+			data := make([]byte, rng.IntN(300))
+			for i := range data {
+				data[i] = "ab\n"[rng.IntN(3)]
+			}
+			atEOF := rng.IntN(2) == 0
+			n, _ := cfg.consume(data, atEOF, 0)
+			split, taken := 0, 0
+			for taken < n {
+				m, _ := cfg.split(data[taken:], atEOF, 0)
+				require.NotZero(t, m, "%v: consume took bytes split would not", s.Framing)
+				taken, split = taken+m, split+1
+			}
+			require.Equal(t, split, cfg.count(data[:n]), "%v (size %d, max line %d) of %q, at EOF %v", s.Framing, s.Size, s.MaxLine, data[:n], atEOF)
+		}
+	}
 }

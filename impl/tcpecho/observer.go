@@ -27,10 +27,13 @@ const (
 	// or ErrTooManyFromSource), or its preamble failed (ErrHandshake,
 	// ErrProxyHeader).
 	ConnRejected
-	// DataWritten: one echo went back whole: Event.Bytes bytes, completing
-	// Event.Messages messages (as MessageReceived counts them). It comes
-	// after the write returned, so it never counts an echo the client was
-	// not sent; an echo cut short by the connection's end has none.
+	// DataWritten: the echo of Event.Messages messages (as
+	// MessageReceived counts them), Event.Bytes bytes, was written back
+	// whole; or, when Event.Reason is set, its write failed (the client
+	// may have had a part of it) and the connection ends for that reason.
+	// It comes once the write has returned, one per write, however many
+	// messages the echo holds: an observer of it and not of
+	// MessageReceived costs a batch of messages one call.
 	DataWritten
 )
 
@@ -76,7 +79,8 @@ type Event struct {
 	// Message is the message, for MessageReceived. It is the server's own
 	// buffer and valid only during the call: copy it to keep it.
 	Message []byte
-	// Reason says why the connection closed, for ConnClosed. It is
+	// Reason says why the connection closed, for ConnClosed (and why
+	// an echo's write failed, for DataWritten). It is
 	// ErrClientClosed when the client ended its stream and everything it
 	// sent was echoed; ErrServerClosed when the server was shut down or
 	// closed; ErrIdleTimeout, ErrWriteTimeout or ErrTooManyConns when a

@@ -302,18 +302,18 @@ func (s *Server) framed(size, maxLine int) (connConfig, error) {
 	case FramingStream:
 		// What one read returned is echoed at once: nothing is held past
 		// the read, so the pooled buffer never has to grow.
-		return connConfig{split: streamSplit, consume: fixedConsume, size: 1, limit: pooledSize}, nil
+		return connConfig{split: streamSplit, consume: fixedConsume, count: streamCount, size: 1, limit: pooledSize}, nil
 	case FramingFixed:
 		// Read into pooled 64 KiB buffers whatever the message size: a
 		// 4-byte message must not cost a system call per 4 bytes, and a
 		// 1 GiB one must not cost 1 GiB of memory before a byte arrives.
 		// A message is at most Size bytes of what has arrived, so the
 		// buffer never has to grow.
-		return connConfig{split: fixedSplit(size), consume: fixedConsume, size: 1, limit: pooledSize}, nil
+		return connConfig{split: fixedSplit(size), consume: fixedConsume, count: fixedCount(size), size: 1, limit: pooledSize}, nil
 	case FramingLine:
 		// A buffer only grows past the pool's size for a line that needs
 		// it; a short MaxLine must not mean reading a few bytes at a time.
-		return connConfig{split: lineSplit(maxLine), consume: lineConsume(maxLine), size: 1, limit: max(maxLine, pooledSize)}, nil
+		return connConfig{split: lineSplit(maxLine), consume: lineConsume(maxLine), count: lineCount(maxLine), size: 1, limit: max(maxLine, pooledSize)}, nil
 	}
 	return connConfig{}, fmt.Errorf("tcpecho: unknown %v", s.Framing)
 }

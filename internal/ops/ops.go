@@ -22,6 +22,7 @@ import (
 
 	"github.com/echospec/echo/impl/echoadmin"
 	"github.com/echospec/echo/internal/cli"
+	"github.com/echospec/echo/internal/describe"
 )
 
 // The admin endpoint's bounds: a client of it, hostile or stuck, holds
@@ -75,7 +76,7 @@ func Start(fs *flag.FlagSet, addr string, stderr io.Writer, logger *slog.Logger)
 	}
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("admin endpoint: %w", err)
+		return nil, fmt.Errorf("admin endpoint: listen on %s: %w", addr, describe.Cause(err))
 	}
 	o.Registry = prometheus.NewRegistry()
 	o.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

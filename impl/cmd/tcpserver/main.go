@@ -46,7 +46,7 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 	common := cli.AddServerFlags(fs, tcpecho.DefaultAddr, defaultShutdownTimeout,
 		"busy connections get to finish before they are closed; idle ones close at once",
 		"log every message, not only connections",
-		"connections, reads, whole messages")
+		"connections, reads, whole messages, echoes written")
 	var framing tcpecho.Framing
 	fs.TextVar(&framing, "framing", tcpecho.FramingStream, "`how` to echo: stream (each read at once, as RFC 862 asks: to test networks, balancers and clients), line (each line once whole: to see where messages begin and end) or fixed (in messages of at most -size bytes: to watch TCP deliver bytes in pieces)")
 	size := cli.PositiveInt(fs, "size", tcpecho.DefaultSize, "largest message in `bytes`, with -framing fixed")

@@ -90,6 +90,8 @@ func TestBadUsage(t *testing.T) {
 		{[]string{"extra"}, `unexpected argument "extra"`},
 		{[]string{"-listen", "8080"}, `invalid value "8080" for flag -listen: missing port in address`},
 		{[]string{"-listen", "127.0.0.1:99999"}, `invalid value "127.0.0.1:99999" for flag -listen: port "99999" is neither a number from 0 to 65535 nor a service name`},
+		{[]string{"-admin", "9090"}, `invalid value "9090" for flag -admin: missing port in address`},
+		{[]string{"-drain-delay", "-1s"}, `invalid value "-1s" for flag -drain-delay: -1s is negative`},
 	} {
 		clitest.BadUsage(t, run, "tcpserver", tc.args, tc.problem)
 	}
@@ -104,6 +106,16 @@ func TestAddressInUseFailsAtOnceWithOneLine(t *testing.T) {
 	report := clitest.NewOutput()
 	assert.Equal(t, 1, cli.Exit("tcpserver", err, report))
 	assert.Equal(t, "tcpserver: listen on "+l.Addr().String()+": address already in use\n", report.String())
+}
+
+func TestAdminAddressInUseFailsAtOnceWithOneLine(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	err = run(context.Background(), []string{"-listen", "127.0.0.1:0", "-admin", l.Addr().String()}, nil, io.Discard, clitest.NewOutput())
+	report := clitest.NewOutput()
+	assert.Equal(t, 1, cli.Exit("tcpserver", err, report))
+	assert.Equal(t, "tcpserver: admin endpoint: listen on "+l.Addr().String()+": address already in use\n", report.String())
 }
 
 func TestVersion(t *testing.T) { clitest.Version(t, run, "tcpserver") }

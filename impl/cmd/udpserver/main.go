@@ -31,7 +31,7 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 	common := cli.AddServerFlags(fs, udpecho.DefaultAddr, 5*time.Second,
 		"the datagram being answered gets to finish",
 		"log every datagram",
-		"datagrams answered, refused, failed, with whole payloads")
+		"datagrams received, answered, refused, failed, with whole payloads")
 	guard := fs.Bool("guard", true, "refuse to answer service ports (below 1024, and 2049) and broadcast or multicast sources, which could start a reflection loop; -guard=false answers everyone")
 	if err := cli.Parse(fs, args, true, stdout); err != nil {
 		return err
