@@ -21,33 +21,34 @@ func label(why string) string { return strings.ReplaceAll(why, " ", "_") }
 // add it to the server's Observer with tcpecho.MultiObserver.
 //
 // What is counted per message (bytes and messages in and out) goes into
-// striped counters, each connection adding to its own stripe, and is
-// summed at each scrape: connections served on different cores then do
-// not contend for one cache line at every message.
+// stripes, each connection adding to its own, and is summed at each
+// scrape: connections served on different cores then seldom contend for a
+// cache line, and one connection's read and write touch one line.
 type TCPMetrics struct {
-	bytesIn, bytesOut, messagesIn, messagesOut striped
-	accepted                                   prometheus.Counter
-	open                                       prometheus.Gauge
-	refused, closed                            *prometheus.CounterVec
+	stripes         [stripes]stripe
+	accepted        prometheus.Counter
+	open            prometheus.Gauge
+	refused, closed *prometheus.CounterVec
 }
 
-// stripes is how many ways a per-message counter is split: enough that
+// stripes is how many ways the per-message counts are split: enough that
 // connections busy at once on a few cores seldom share one.
 const stripes = 16
 
-// striped is a counter split over stripes, each on a cache line of its
-// own.
-type striped [stripes]struct {
-	n atomic.Uint64
-	_ [56]byte // the rest of a 64-byte cache line
+// stripe is one connection's share of the per-message counts, on a
+// 64-byte cache line of its own.
+type stripe struct {
+	bytesIn, bytesOut, messagesIn, messagesOut atomic.Uint64
+	_                                          [32]byte
 }
 
-func (s *striped) add(conn uint64, n int) { s[conn%stripes].n.Add(uint64(n)) }
+func (m *TCPMetrics) stripe(conn uint64) *stripe { return &m.stripes[conn%stripes] }
 
-func (s *striped) sum() float64 {
+// sum adds up one count over the stripes.
+func (m *TCPMetrics) sum(count func(*stripe) *atomic.Uint64) float64 {
 	var total uint64
-	for i := range s {
-		total += s[i].n.Load()
+	for i := range m.stripes {
+		total += count(&m.stripes[i]).Load()
 	}
 	return float64(total)
 }
@@ -78,15 +79,16 @@ func NewTCPMetrics(reg prometheus.Registerer, held func() int64) *TCPMetrics {
 	}
 	reg.MustRegister(m.accepted, m.open, m.refused, m.closed)
 	for _, c := range []struct {
-		s          *striped
+		count      func(*stripe) *atomic.Uint64
 		name, help string
 	}{
-		{&m.bytesIn, "received_bytes_total", "Bytes read from clients."},
-		{&m.bytesOut, "sent_bytes_total", "Bytes of echo written back to clients, counted once each write returned."},
-		{&m.messagesIn, "received_messages_total", "Messages taken whole from what clients sent, as the framing splits them, counted as their echo is written."},
-		{&m.messagesOut, "sent_messages_total", "Messages whose echo was written back whole."},
+		{func(s *stripe) *atomic.Uint64 { return &s.bytesIn }, "received_bytes_total", "Bytes read from clients."},
+		{func(s *stripe) *atomic.Uint64 { return &s.bytesOut }, "sent_bytes_total", "Bytes of echo written back to clients, counted once each write returned."},
+		{func(s *stripe) *atomic.Uint64 { return &s.messagesIn }, "received_messages_total", "Messages taken whole from what clients sent, as the framing splits them, counted as their echo is written."},
+		{func(s *stripe) *atomic.Uint64 { return &s.messagesOut }, "sent_messages_total", "Messages whose echo was written back whole."},
 	} {
-		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: Namespace, Subsystem: "tcp", Name: c.name, Help: c.help}, c.s.sum))
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: Namespace, Subsystem: "tcp", Name: c.name, Help: c.help},
+			func() float64 { return m.sum(c.count) }))
 	}
 	if held != nil {
 		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: Namespace, Subsystem: "tcp", Name: "held_bytes",
@@ -108,12 +110,13 @@ func (m *TCPMetrics) Observe(e tcpecho.Event) {
 		m.accepted.Inc()
 		m.open.Inc()
 	case tcpecho.DataRead:
-		m.bytesIn.add(e.Conn, e.Bytes)
+		m.stripe(e.Conn).bytesIn.Add(uint64(e.Bytes))
 	case tcpecho.DataWritten:
-		m.messagesIn.add(e.Conn, e.Messages)
+		s := m.stripe(e.Conn)
+		s.messagesIn.Add(uint64(e.Messages))
 		if e.Reason == nil { // sent: never count an echo that failed
-			m.bytesOut.add(e.Conn, e.Bytes)
-			m.messagesOut.add(e.Conn, e.Messages)
+			s.bytesOut.Add(uint64(e.Bytes))
+			s.messagesOut.Add(uint64(e.Messages))
 		}
 	case tcpecho.ConnClosed:
 		m.open.Dec()

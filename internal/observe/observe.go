@@ -44,26 +44,33 @@ func Multi[E any, K comparable](kind func(E) K, obs ...Observer[E]) Observer[E] 
 	case 1:
 		return all[0]
 	}
-	return multi[E, K]{all: all, kind: kind}
+	m := multi[E, K]{all: all, kind: kind, interests: make([]Interests[K], len(all))}
+	for i, o := range all {
+		// Asked once here, not at every event: an event costs each
+		// observer a Wants call at most.
+		m.interests[i], _ = o.(Interests[K])
+	}
+	return m
 }
 
 type multi[E any, K comparable] struct {
-	all  []Observer[E]
-	kind func(E) K
+	all       []Observer[E]
+	interests []Interests[K] // all's, nil for one that wants everything
+	kind      func(E) K
 }
 
 func (m multi[E, K]) Observe(e E) {
 	k := m.kind(e)
-	for _, o := range m.all {
-		if Wants(o, k) {
+	for i, o := range m.all {
+		if in := m.interests[i]; in == nil || in.Wants(k) {
 			o.Observe(e)
 		}
 	}
 }
 
 func (m multi[E, K]) Wants(k K) bool {
-	for _, o := range m.all {
-		if Wants(o, k) {
+	for i := range m.all {
+		if in := m.interests[i]; in == nil || in.Wants(k) {
 			return true
 		}
 	}
