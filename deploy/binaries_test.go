@@ -1,13 +1,11 @@
 package deploy
 
 import (
-	"bufio"
 	"context"
 	"debug/elf"
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +17,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/echospec/echo/internal/lines"
+	"github.com/echospec/echo/internal/ops"
 )
 
 // binaries are what make dist builds, and the image holds.
@@ -81,9 +82,9 @@ func TestDistBinariesAreStatic(t *testing.T) {
 // deployment file gives it.
 type server struct {
 	cmd    *exec.Cmd
-	stderr *lineWriter
-	exited chan error
-	admin  string // http://HOST:PORT
+	stderr *lines.Output
+	exited chan struct{} // closed once it has exited
+	admin  string        // http://HOST:PORT
 	addr   string
 }
 
@@ -101,18 +102,32 @@ func runServer(t *testing.T, name string, args []string, extraFiles ...*os.File)
 // "listening on" line.
 func start(t *testing.T, cmd *exec.Cmd, extraFiles ...*os.File) *server {
 	t.Helper()
-	s := &server{cmd: cmd, stderr: newLineWriter(), exited: make(chan error, 1)}
+	s := &server{cmd: cmd, stderr: lines.NewOutput(), exited: make(chan struct{})}
 	cmd.Stderr = s.stderr
 	cmd.ExtraFiles = extraFiles
 	require.NoError(t, cmd.Start())
-	go func() { s.exited <- cmd.Wait() }()
+	go func() {
+		cmd.Wait()
+		close(s.exited)
+	}()
 	t.Cleanup(func() {
 		cmd.Process.Kill()
-		<-s.stderr.closed(s.exited)
+		<-s.exited
 	})
-	s.admin = strings.TrimSuffix(s.stderr.wait(t, "admin endpoint at "), "/")
-	s.addr = s.stderr.wait(t, "listening on ")
+	s.admin = strings.TrimSuffix(s.wait(t, "admin endpoint at "), "/")
+	s.addr = s.wait(t, "listening on ")
 	return s
+}
+
+// wait waits up to 10 s for a line of the server's stderr starting with
+// prefix, and returns the rest of it.
+func (s *server) wait(t *testing.T, prefix string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	rest, err := s.stderr.WaitLine(ctx, prefix)
+	require.NoError(t, err)
+	return rest
 }
 
 // get fetches a path of the server's admin endpoint.
@@ -120,14 +135,9 @@ func (s *server) get(t *testing.T, path string) (int, string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.admin+path, nil)
+	status, body, err := ops.Fetch(ctx, s.admin+path)
 	require.NoError(t, err)
-	resp, err := (&http.Client{Transport: &http.Transport{DisableKeepAlives: true}}).Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	require.NoError(t, err)
-	return resp.StatusCode, string(body)
+	return status, body
 }
 
 // stop sends SIGTERM, as the kubelet and systemd do, and returns the exit
@@ -137,8 +147,7 @@ func (s *server) stop(t *testing.T, limit time.Duration) (int, time.Duration) {
 	sent := time.Now()
 	require.NoError(t, s.cmd.Process.Signal(syscall.SIGTERM))
 	select {
-	case err := <-s.exited:
-		s.exited <- err // for the cleanup
+	case <-s.exited:
 		return s.cmd.ProcessState.ExitCode(), time.Since(sent)
 	case <-time.After(limit):
 		t.Fatalf("still running %v after SIGTERM", limit)
@@ -166,67 +175,4 @@ func echo(t *testing.T, network, addr, msg string) {
 	}
 	require.NoError(t, err)
 	assert.Equal(t, msg, string(got))
-}
-
-// lineWriter is a process's stderr that a test can wait on for a line.
-type lineWriter struct {
-	mu      sync.Mutex
-	text    strings.Builder
-	changed chan struct{}
-}
-
-func newLineWriter() *lineWriter { return &lineWriter{changed: make(chan struct{})} }
-
-func (w *lineWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.text.Write(p)
-	close(w.changed)
-	w.changed = make(chan struct{})
-	return len(p), nil
-}
-
-func (w *lineWriter) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.text.String()
-}
-
-// wait waits up to 10 s for a whole line starting with prefix and
-// returns the rest of it.
-func (w *lineWriter) wait(t *testing.T, prefix string) string {
-	t.Helper()
-	deadline := time.After(10 * time.Second)
-	for {
-		w.mu.Lock()
-		text, changed := w.text.String(), w.changed
-		w.mu.Unlock()
-		complete := text[:strings.LastIndex(text, "\n")+1]
-		sc := bufio.NewScanner(strings.NewReader(complete))
-		for sc.Scan() {
-			if rest, ok := strings.CutPrefix(sc.Text(), prefix); ok {
-				return rest
-			}
-		}
-		select {
-		case <-changed:
-		case <-deadline:
-			t.Fatalf("no line starting %q within 10s; it wrote:\n%s", prefix, text)
-		}
-	}
-}
-
-// closed returns a channel closed once exited has a value: the process
-// is gone and its stderr complete.
-func (w *lineWriter) closed(exited chan error) <-chan struct{} {
-	done := make(chan struct{})
-	go func() {
-		select {
-		case err := <-exited:
-			exited <- err // for whoever waits next
-		case <-time.After(10 * time.Second):
-		}
-		close(done)
-	}()
-	return done
 }

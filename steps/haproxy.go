@@ -148,15 +148,7 @@ func startHAProxy(dir string, cfg balancerConfig, servers []haproxyServer) (*hap
 }
 
 // stop ends HAProxy: SIGTERM to its master stops the workers at once.
-func (h *haproxy) stop() {
-	h.cmd.Process.Signal(os.Interrupt)
-	select {
-	case <-h.done:
-	case <-time.After(patience):
-		h.cmd.Process.Kill()
-		<-h.done
-	}
-}
+func (h *haproxy) stop() { endProcess(h.cmd.Process, os.Interrupt, h.done) }
 
 // serverStates asks HAProxy how it sees each backend server: UP, DOWN, ...
 func (h *haproxy) serverStates() (map[string]string, error) {

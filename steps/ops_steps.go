@@ -363,8 +363,11 @@ func startedBySocketActivation(ctx context.Context, name string) error {
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start systemd-socket-activate: %w", err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	exited := make(chan struct{})
+	go func() {
+		cmd.Wait()
+		close(exited)
+	}()
 	w.activated = &activatedServer{name: name, addr: addr, cmd: cmd, out: out, exited: exited}
 	w.closers = append(w.closers, w.activated.stop)
 	// It listens before it starts the server, which it does at the first
@@ -380,19 +383,11 @@ type activatedServer struct {
 	name, addr string
 	cmd        *exec.Cmd
 	out        *lines.Output
-	exited     chan error
+	exited     chan struct{} // closed once it has exited
 }
 
 // stop ends the server as systemd would, and waits for it.
-func (a *activatedServer) stop() {
-	a.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-a.exited:
-	case <-time.After(patience):
-		a.cmd.Process.Kill()
-		<-a.exited
-	}
-}
+func (a *activatedServer) stop() { endProcess(a.cmd.Process, syscall.SIGTERM, a.exited) }
 
 // servedThroughPassedSocket is the step `^a client is served through that socket: `+quoted+` comes back$`.
 func servedThroughPassedSocket(ctx context.Context, text string) error {

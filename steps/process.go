@@ -216,6 +216,18 @@ func (p *serverProcess) kill() {
 	}
 }
 
+// endProcess sends p sig and waits for done, which closes when it has
+// exited; one that has not within patience is killed.
+func endProcess(p *os.Process, sig os.Signal, done <-chan struct{}) {
+	p.Signal(sig)
+	select {
+	case <-done:
+	case <-time.After(patience):
+		p.Kill()
+		<-done
+	}
+}
+
 // clientRun is what one run of a client binary did.
 type clientRun struct {
 	code           int

@@ -13,6 +13,11 @@ import (
 // Namespace prefixes every metric this package makes.
 const Namespace = "echo"
 
+// opts names a metric of subsystem ("tcp", "udp") in Namespace.
+func opts(subsystem, name, help string) prometheus.CounterOpts {
+	return prometheus.CounterOpts{Namespace: Namespace, Subsystem: subsystem, Name: name, Help: help}
+}
+
 // label turns a reason's name ("client closed") into a label value in
 // Prometheus's usual style ("client_closed").
 func label(why string) string { return strings.ReplaceAll(why, " ", "_") }
@@ -57,17 +62,12 @@ func (m *TCPMetrics) sum(count func(*stripe) *atomic.Uint64) float64 {
 // held, if not nil, reports the bytes the server holds between reads
 // (tcpecho.Server.Held) at each scrape.
 func NewTCPMetrics(reg prometheus.Registerer, held func() int64) *TCPMetrics {
-	counter := func(name, help string) prometheus.Counter {
-		return prometheus.NewCounter(prometheus.CounterOpts{Namespace: Namespace, Subsystem: "tcp", Name: name, Help: help})
-	}
 	m := &TCPMetrics{
-		accepted: counter("connections_accepted_total", "Connections accepted and served (not counting those refused)."),
-		open: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: Namespace, Subsystem: "tcp", Name: "connections_open",
-			Help: "Connections being served now."}),
-		refused: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Subsystem: "tcp", Name: "connections_refused_total",
-			Help: "Connections closed before they were served, by reason: too many open, too many from one address, a failed TLS handshake or PROXY header."}, []string{"reason"}),
-		closed: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Subsystem: "tcp", Name: "connections_closed_total",
-			Help: "Connections that ended after being served, by reason."}, []string{"reason"}),
+		accepted: prometheus.NewCounter(opts("tcp", "connections_accepted_total", "Connections accepted and served (not counting those refused).")),
+		open:     prometheus.NewGauge(prometheus.GaugeOpts(opts("tcp", "connections_open", "Connections being served now."))),
+		refused: prometheus.NewCounterVec(opts("tcp", "connections_refused_total",
+			"Connections closed before they were served, by reason: too many open, too many from one address, a failed TLS handshake or PROXY header."), []string{"reason"}),
+		closed: prometheus.NewCounterVec(opts("tcp", "connections_closed_total", "Connections that ended after being served, by reason."), []string{"reason"}),
 	}
 	// Every reason from the start, at zero, so that a rate over it has a
 	// beginning.
@@ -87,12 +87,11 @@ func NewTCPMetrics(reg prometheus.Registerer, held func() int64) *TCPMetrics {
 		{func(s *stripe) *atomic.Uint64 { return &s.messagesIn }, "received_messages_total", "Messages taken whole from what clients sent, as the framing splits them, counted as their echo is written."},
 		{func(s *stripe) *atomic.Uint64 { return &s.messagesOut }, "sent_messages_total", "Messages whose echo was written back whole."},
 	} {
-		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: Namespace, Subsystem: "tcp", Name: c.name, Help: c.help},
-			func() float64 { return m.sum(c.count) }))
+		reg.MustRegister(prometheus.NewCounterFunc(opts("tcp", c.name, c.help), func() float64 { return m.sum(c.count) }))
 	}
 	if held != nil {
-		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: Namespace, Subsystem: "tcp", Name: "held_bytes",
-			Help: "Bytes of buffer the server holds between reads (unfinished lines, echoes not yet taken), counted against -max-held."},
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts(opts("tcp", "held_bytes",
+			"Bytes of buffer the server holds between reads (unfinished lines, echoes not yet taken), counted against -max-held.")),
 			func() float64 { return float64(held()) }))
 	}
 	return m
@@ -134,18 +133,15 @@ type UDPMetrics struct {
 
 // NewUDPMetrics makes a UDP server's metrics and registers them with reg.
 func NewUDPMetrics(reg prometheus.Registerer) *UDPMetrics {
-	counter := func(name, help string) prometheus.Counter {
-		return prometheus.NewCounter(prometheus.CounterOpts{Namespace: Namespace, Subsystem: "udp", Name: name, Help: help})
-	}
+	counter := func(name, help string) prometheus.Counter { return prometheus.NewCounter(opts("udp", name, help)) }
 	m := &UDPMetrics{
 		received: counter("received_datagrams_total", "Datagrams taken in to be answered (not counting those the guard refused)."),
 		bytesIn:  counter("received_bytes_total", "Payload bytes of the datagrams taken in."),
 		answered: counter("answered_datagrams_total", "Datagrams whose echo was sent, counted once the send returned."),
 		bytesOut: counter("sent_bytes_total", "Payload bytes of the echoes sent."),
-		refused: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Subsystem: "udp", Name: "refused_datagrams_total",
-			Help: "Datagrams the reflection guard left unanswered, by reason."}, []string{"reason"}),
-		failed: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Subsystem: "udp", Name: "failures_total",
-			Help: "Reads and answers that failed, by operation; the server goes on with the next datagram."}, []string{"op"}),
+		refused:  prometheus.NewCounterVec(opts("udp", "refused_datagrams_total", "Datagrams the reflection guard left unanswered, by reason."), []string{"reason"}),
+		failed: prometheus.NewCounterVec(opts("udp", "failures_total",
+			"Reads and answers that failed, by operation; the server goes on with the next datagram."), []string{"op"}),
 	}
 	for _, why := range udpecho.Whys() {
 		m.refused.WithLabelValues(label(why))

@@ -22,32 +22,29 @@ const firstListenFD = 3
 // instead of -listen.
 func ActivatedListeners() ([]net.Listener, error) {
 	ls, err := activation.Listeners()
-	if err != nil {
-		return nil, fmt.Errorf("socket activation: %w", err)
-	}
-	for i, l := range ls {
-		if l == nil {
-			closeAll(ls)
-			return nil, fmt.Errorf("socket activation: file descriptor %d: %w: tcpserver takes a listening stream socket (ListenStream=, Accept=no)", firstListenFD+i, ErrNotActivatable)
-		}
-	}
-	return ls, nil
+	return usable(ls, err, "tcpserver takes a listening stream socket (ListenStream=, Accept=no)")
 }
 
 // ActivatedPacketConns returns the datagram sockets systemd passed the
 // process, or none.
 func ActivatedPacketConns() ([]net.PacketConn, error) {
 	pcs, err := activation.PacketConns()
+	return usable(pcs, err, "udpserver takes a datagram socket (ListenDatagram=)")
+}
+
+// usable returns the sockets go-systemd made of the passed descriptors,
+// unless one is of a kind it could not make (nil), which want describes.
+func usable[C interface{ Close() error }](socks []C, err error, want string) ([]C, error) {
 	if err != nil {
 		return nil, fmt.Errorf("socket activation: %w", err)
 	}
-	for i, pc := range pcs {
-		if pc == nil {
-			closeAll(pcs)
-			return nil, fmt.Errorf("socket activation: file descriptor %d: %w: udpserver takes a datagram socket (ListenDatagram=)", firstListenFD+i, ErrNotActivatable)
+	for i, s := range socks {
+		if any(s) == nil {
+			closeAll(socks)
+			return nil, fmt.Errorf("socket activation: file descriptor %d: %w: %s", firstListenFD+i, ErrNotActivatable, want)
 		}
 	}
-	return pcs, nil
+	return socks, nil
 }
 
 func closeAll[C interface{ Close() error }](cs []C) {
