@@ -95,11 +95,13 @@ type server struct {
 func runServer(t *testing.T, name string, args []string, extraFiles ...*os.File) *server {
 	t.Helper()
 	args = append(append([]string{}, args...), "-listen", "127.0.0.1:0", "-admin", "127.0.0.1:0")
-	return start(t, exec.Command(filepath.Join(dist(t), name), args...), extraFiles...)
+	s := start(t, exec.Command(filepath.Join(dist(t), name), args...), extraFiles...)
+	s.admin = strings.TrimSuffix(s.wait(t, "admin endpoint at "), "/")
+	s.addr = s.wait(t, "listening on ")
+	return s
 }
 
-// start starts cmd, a server, and waits for its admin endpoint and its
-// "listening on" line.
+// start starts cmd, a server, ended when the test ends.
 func start(t *testing.T, cmd *exec.Cmd, extraFiles ...*os.File) *server {
 	t.Helper()
 	s := &server{cmd: cmd, stderr: lines.NewOutput(), exited: make(chan struct{})}
@@ -114,8 +116,6 @@ func start(t *testing.T, cmd *exec.Cmd, extraFiles ...*os.File) *server {
 		cmd.Process.Kill()
 		<-s.exited
 	})
-	s.admin = strings.TrimSuffix(s.wait(t, "admin endpoint at "), "/")
-	s.addr = s.wait(t, "listening on ")
 	return s
 }
 

@@ -13,8 +13,6 @@ import (
 	"github.com/coreos/go-systemd/v22/unit"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/echospec/echo/internal/lines"
 )
 
 // readUnit parses a unit file of systemd/ with go-systemd's parser and
@@ -100,18 +98,7 @@ func TestServicesServeTheSocketSystemdPasses(t *testing.T) {
 			// ExecStart's flags, but an admin endpoint on a free port.
 			args = append(append(args, filepath.Join(dist(t), filepath.Base(execStart[0]))), execStart[1:]...)
 			args = append(args, "-admin", "127.0.0.1:0")
-			cmd := exec.Command(activate, args...)
-			s := &server{cmd: cmd, stderr: lines.NewOutput(), exited: make(chan struct{})}
-			cmd.Stderr = s.stderr
-			require.NoError(t, cmd.Start())
-			go func() {
-				cmd.Wait()
-				close(s.exited)
-			}()
-			t.Cleanup(func() {
-				cmd.Process.Kill()
-				<-s.exited
-			})
+			s := start(t, exec.Command(activate, args...))
 			s.wait(t, "Listening on "+addr)
 			echo(t, proto, addr, "hello") // the first client starts the server
 			assert.Equal(t, addr, s.wait(t, "listening on "), "it serves the socket it was passed")
