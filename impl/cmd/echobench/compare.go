@@ -170,16 +170,18 @@ func cases() []benchCase {
 		cs = append(cs, c)
 	}
 	// What the admin endpoint costs: its metrics count every message.
-	cs = append(cs, benchCase{
-		name:     "TCP ping-pong 128 B, line, 50 conns, -admin on against off",
-		ours:     ourServer("tcpserver", "-max-conns", "0", "-framing", "line"),
-		against:  []string{"tcpserver", "-max-conns", "0", "-framing", "line"},
-		baseline: "tcp",
-		cfg:      echobench.Config{Proto: echobench.TCP, Mode: echobench.PingPong, Conns: 50, Size: 128, Line: true},
-		unit:     "rt/s",
-		target:   0.95,
-		parity:   true,
-	})
+	for _, f := range framings[:2] {
+		cs = append(cs, benchCase{
+			name:     "TCP ping-pong 128 B, " + f.name + ", 50 conns, -admin on against off",
+			ours:     ourServer("tcpserver", append([]string{"-max-conns", "0"}, f.flags...)...),
+			against:  append([]string{"tcpserver", "-max-conns", "0"}, f.flags...),
+			baseline: "tcp",
+			cfg:      echobench.Config{Proto: echobench.TCP, Mode: echobench.PingPong, Conns: 50, Size: 128, Line: f.line},
+			unit:     "rt/s",
+			target:   0.95,
+			parity:   true,
+		})
+	}
 	// What TLS costs against the stdlib's TLS echo (tls.Listen and
 	// io.Copy): our server takes its portable path over TLS, reading into
 	// a buffer it keeps while the connection waits.
