@@ -75,28 +75,11 @@ func (w *world) adminURL() (string, error) {
 
 // clientSendsNLines is the step `^a client sends (\d+) lines and receives each back$`.
 func clientSendsNLines(ctx context.Context, n int) error {
-	w := worldFrom(ctx)
-	c, err := net.DialTimeout("tcp", w.addr, patience)
-	if err != nil {
-		return err
+	lines := make([]string, n)
+	for i := range lines {
+		lines[i] = fmt.Sprintf("line %d\n", i)
 	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(patience))
-	r := bufio.NewReader(c)
-	for i := range n {
-		line := fmt.Sprintf("line %d\n", i)
-		if _, err := c.Write([]byte(line)); err != nil {
-			return err
-		}
-		got, err := r.ReadString('\n')
-		if err != nil {
-			return fmt.Errorf("the echo of line %d: %w", i, err)
-		}
-		if got != line {
-			return fmt.Errorf("sent %q, got %q back", line, got)
-		}
-	}
-	return nil
+	return exchangeLines(worldFrom(ctx).addr, lines...)
 }
 
 // clientSendsNDatagrams is the step `^a client sends (\d+) datagrams and receives each back$`.
@@ -297,22 +280,29 @@ func (s *steadyClients) end() {
 }
 
 // oneLine connects to addr, sends line, and checks that it comes back.
-func oneLine(addr, line string) error {
+func oneLine(addr, line string) error { return exchangeLines(addr, line) }
+
+// exchangeLines connects to addr and sends each line in turn on the one
+// connection, checking that it comes back before sending the next.
+func exchangeLines(addr string, lines ...string) error {
 	c, err := net.DialTimeout("tcp", addr, patience)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(patience))
-	if _, err := c.Write([]byte(line)); err != nil {
-		return err
-	}
-	got, err := bufio.NewReader(c).ReadString('\n')
-	if err != nil {
-		return fmt.Errorf("no echo (%w) of %q", err, line)
-	}
-	if got != line {
-		return fmt.Errorf("sent %q, got %q", line, got)
+	r := bufio.NewReader(c)
+	for _, line := range lines {
+		if _, err := c.Write([]byte(line)); err != nil {
+			return err
+		}
+		got, err := r.ReadString('\n')
+		if err != nil {
+			return fmt.Errorf("no echo (%w) of %q", err, line)
+		}
+		if got != line {
+			return fmt.Errorf("sent %q, got %q", line, got)
+		}
 	}
 	return nil
 }

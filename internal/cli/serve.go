@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"sync"
 	"time"
 )
 
@@ -75,18 +74,16 @@ func Serve(ctx context.Context, serve func() error, srv Shutdowner, closed error
 func ServeEach[S any](socks []S, serveOne func(S) error, srv Shutdowner, closed error) func() error {
 	return func() error {
 		errs := make(chan error, len(socks))
-		var wg sync.WaitGroup
 		for _, s := range socks {
-			wg.Go(func() { errs <- serveOne(s) })
+			go func() { errs <- serveOne(s) }()
 		}
 		var first error
-		for range socks {
+		for range socks { // one result from each: all have returned after
 			if err := <-errs; !errors.Is(err, closed) && first == nil {
 				first = err
 				srv.Close()
 			}
 		}
-		wg.Wait()
 		if first != nil {
 			return first
 		}
