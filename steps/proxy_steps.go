@@ -49,7 +49,25 @@ func clientComesThroughBalancerNamingIt(ctx context.Context, name, as, version s
 	if err != nil {
 		return fmt.Errorf("the balancer's header: %w", err)
 	}
-	return p.send(b)
+	if err := p.send(b); err != nil {
+		return err
+	}
+	// The client has come through once the server has taken its header
+	// and served or refused it: each connection's header is read on its
+	// own goroutine, so without this wait a later client could be taken
+	// first.
+	_, err = w.events.waitFor(ctx, fmt.Sprintf("the server to take %s's PROXY header", name), func(events []event) bool {
+		for _, e := range events {
+			// A header refused outright leaves the connection named by
+			// its own address.
+			named := e.remote == src.String() || e.remote == p.local()
+			if (e.kind == tcpecho.ConnOpened || e.kind == tcpecho.ConnRejected) && named {
+				return true
+			}
+		}
+		return false
+	})
+	return err
 }
 
 // clientSendsBrokenProxyHeader is the step `^`+client+` sends a PROXY header that is not one$`.
