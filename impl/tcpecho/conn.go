@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"sync"
 	"time"
 )
 
@@ -26,29 +27,51 @@ type connConfig struct {
 	preamble preamble
 }
 
-// conn is the server side of one client connection.
+// conn is the server side of one client connection. What it needs only
+// while it runs on a goroutine is in active, which a parked connection
+// gives back: a parked connection is this struct, its socket and nothing
+// else.
 type conn struct {
 	srv *Server
-	cfg connConfig
-	raw net.Conn // the accepted connection
-	rwc net.Conn // what is echoed over: raw, or the TLS connection over it
+	cfg *connConfig // its Serve call's, shared
 	id  uint64
-	ip  netip.Addr // counted against MaxConnsPerIP, if valid
+
+	// mu guards raw and rwc against the server's goroutines (Shutdown
+	// wakes connections, Close closes them) while the connection parks
+	// (they become nil) or resumes (they are made anew).
+	mu  sync.Mutex
+	raw net.Conn // the accepted connection; nil while parked
+	rwc net.Conn // what is echoed over: raw, or the TLS connection over it
+
+	ip netip.Addr // counted against MaxConnsPerIP, if valid
 
 	// Set before the echo starts and read-only afterwards.
 	remote  net.Addr // the client's address: the PROXY header's source, or raw's peer
 	proxy   net.Addr // the balancer that sent a PROXY header, if one did
 	tls     *TLSInfo // what a TLS connection agreed on
 	pending []byte   // bytes read with the PROXY header, echoed first
-	small   []byte   // what a TLS connection waits on
 
 	// Which events the observer wants, looked up once.
 	observeMessages, observeReads, observeWrites bool
 
+	// Where the connection parks while it waits for its client with
+	// nothing pending (see park_linux.go); canPark is false where it
+	// cannot: over TLS, or with no socket under it.
+	canPark bool
+	fd      int
+	idle    lazyDeadline // the idle timeout: kept while parked, for the loop
+	held    int          // bytes of buffer charged to the server's MaxHeld budget
+
+	*active // nil while parked
+}
+
+// active is what a connection needs while it runs on a goroutine: its
+// readers and writers, and the write timeout's state, which is over
+// whenever the connection parks, for it parks with nothing to write.
+type active struct {
 	waiter readWaiter
 	writer rawWriter    // writes that know when the client last took bytes
 	wd     lazyDeadline // the write deadline, kept across writes so it stays lazy
-	held   int          // bytes of buffer charged to the server's MaxHeld budget
 	// writeCap is the capacity of the buffer an echo being written comes
 	// from: what the connection holds while the client is slow to take it.
 	writeCap int
@@ -56,22 +79,98 @@ type conn struct {
 	// looked at, and how many bytes it had acknowledged then.
 	lastLook  time.Time
 	lastAcked uint64
+	small     []byte // what a TLS connection waits on
 }
 
-func (c *conn) serve() {
-	defer c.srv.untrackConn(c)
-	obs := c.srv.Observer
-	if !c.cfg.preamble.none() && !c.opened(obs) {
+var actives = sync.Pool{New: func() any { return new(active) }}
+
+// activate gives the connection what it needs to run on a goroutine.
+func (c *conn) activate() {
+	if c.active != nil {
 		return
 	}
+	a := actives.Get().(*active)
+	a.waiter.bind(c.rwc)
+	a.writer.bind(&a.waiter, c.waitingToWrite)
+	c.active = a
+}
+
+// deactivate gives back what activate gave, before the connection parks.
+func (c *conn) deactivate() {
+	a := c.active
+	c.active = nil
+	*a = active{waiter: a.waiter.unbound(), writer: a.writer.unbound()} // the closures, made once, stay
+	actives.Put(a)
+}
+
+// observing looks up once which events the observer wants.
+func (c *conn) observing() {
+	obs := c.srv.Observer
 	c.observeMessages, c.observeReads, c.observeWrites = wants(obs, MessageReceived), wants(obs, DataRead), wants(obs, DataWritten)
-	c.waiter = newReadWaiter(c.rwc)
-	c.writer = newRawWriter(c.rwc, c.waitingToWrite)
-	reason := c.echo(obs, c.remote)
-	c.rwc.Close()
+}
+
+// serve runs a connection on a goroutine of its own from its start: its
+// preamble, if it has one, then its echo.
+func (c *conn) serve() {
+	obs := c.srv.Observer
+	if !c.cfg.preamble.none() && !c.opened(obs) {
+		c.srv.untrackConn(c)
+		return
+	}
+	c.resume(resumption{pending: c.pending})
+}
+
+// resume runs the connection's echo on the calling goroutine, from where
+// r says it stands, until the connection parks (the goroutine may then
+// end) or ends (it is closed and reported).
+func (c *conn) resume(r resumption) {
+	obs := c.srv.Observer
+	var reason error
+	if err := c.unpark(); err != nil {
+		reason = r.orElse(err)
+	} else {
+		reason = c.echoFrom(obs, c.remote, r)
+		if reason == errParked {
+			return
+		}
+		c.rwc.Close()
+	}
 	if wants(obs, ConnClosed) {
 		obs.Observe(c.event(ConnClosed, reason))
 	}
+	c.srv.untrackConn(c)
+}
+
+// orElse is why a connection that could not be resumed ended: what the
+// event loop's read said, if it said the client had gone, or else err.
+func (r resumption) orElse(err error) error {
+	switch {
+	case r.err == nil, errors.Is(r.err, os.ErrDeadlineExceeded):
+		return err
+	case errors.Is(r.err, io.EOF):
+		return ErrClientClosed
+	}
+	return connError("read", r.err)
+}
+
+// errParked is what the echo returns when the connection parked: it is
+// not over, and another goroutine will resume it.
+var errParked = errors.New("tcpecho: parked")
+
+// resumption is where a connection's echo resumes: with bytes it read
+// before (a PROXY header's tail), with an echo the event loop could not
+// finish writing, or with what the loop's read returned.
+type resumption struct {
+	pending []byte // bytes read but not yet taken as messages
+
+	// Set by the event loop: buf[:owed] is the rest of an echo of
+	// messages messages, echoed bytes of which are written already;
+	// buf[owed:w] are bytes read and not yet taken.
+	buf              []byte
+	owed, w          int
+	echoed, messages int
+
+	err error // a read's error, to be judged first
 }
 
 // opened runs the preamble of a connection that has one and reports
@@ -115,14 +214,26 @@ func (c *conn) event(k EventKind, reason error) Event {
 // MaxHeld budget; an unfinished line that the budget cannot take is echoed
 // on as it stands, as a line longer than MaxLine is.
 func (c *conn) echo(obs Observer, remote net.Addr) error {
-	s := echoLoop{c: c, obs: obs, remote: remote, idle: lazyDeadline{since: time.Now()}}
+	return c.echoFrom(obs, remote, resumption{pending: c.pending})
+}
+
+// echoFrom is echo from where r says the connection stands. It returns
+// errParked when the connection parked.
+func (c *conn) echoFrom(obs Observer, remote net.Addr, r resumption) error {
+	s := echoLoop{c: c, obs: obs, remote: remote, busy: time.Now()}
+	c.activate()
+	if c.idle.since.IsZero() {
+		c.idle.since = time.Now()
+	}
+	parked := false
 	defer func() {
-		c.release()
-		putBuffer(s.buf)
+		if !parked { // a parked connection is the event loop's now
+			c.release()
+			putBuffer(s.buf)
+		}
 	}()
-	if len(c.pending) > 0 {
-		s.took(c.pending)
-		c.pending = nil
+	if err := s.resume(r); err != nil {
+		return err
 	}
 	for {
 		if err := s.echoWhole(); err != nil {
@@ -135,7 +246,12 @@ func (c *conn) echo(obs Observer, remote net.Addr) error {
 			return err
 		}
 		s.armIdle()
-		if err := s.readError(s.read()); err != nil {
+		err := s.read()
+		if err == errParked {
+			parked = true
+			return err
+		}
+		if err := s.readError(err); err != nil {
 			return err
 		}
 	}
@@ -154,13 +270,64 @@ type echoLoop struct {
 	ending   error // set once no more bytes will be read; why
 	draining bool  // shutting down: read only what has arrived already
 	full     bool  // the last read filled the buffer: more is likely waiting
-	idle     lazyDeadline
+	// busy is when this goroutine last read (or began), for parkGrace;
+	// graceWait, that the read waits with parkGrace's deadline.
+	busy      time.Time
+	graceWait bool
+}
+
+// parkGrace is how long a connection that has had work on its goroutine
+// waits there, quiet, before it parks: moving to the loop and back costs
+// some ten system calls, which a stream between two bursts, or a line
+// that trickles in, would otherwise pay at every pause.
+const parkGrace = 50 * time.Millisecond
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+// resume sets the loop where r says the connection stands: it finishes
+// the echo the event loop began, and judges the error its read returned.
+func (s *echoLoop) resume(r resumption) error {
+	if len(r.pending) > 0 {
+		s.took(r.pending)
+		s.c.pending = nil
+	}
+	if r.buf != nil {
+		s.buf, s.r, s.w = r.buf, 0, r.w
+		if r.owed > 0 {
+			err := s.c.write(s.buf, s.buf[:r.owed])
+			s.wrote(r.echoed+r.owed, r.messages, err)
+			if err != nil {
+				return err
+			}
+			s.r = r.owed
+		}
+	}
+	if r.err != nil {
+		return s.readError(r.err)
+	}
+	return nil
 }
 
 // echoWhole takes every whole message the buffer holds and writes them
 // back in one write.
 func (s *echoLoop) echoWhole() error {
-	start, messages := s.r, 0
+	start, messages := s.take()
+	if s.r == start {
+		return nil
+	}
+	return s.written(s.buf[start:s.r], messages)
+}
+
+// take takes every whole message the buffer holds, telling the observer
+// of each if it wants them, and returns where they start and how many
+// there are (counted only if someone observes the echo).
+func (s *echoLoop) take() (start, messages int) {
+	start = s.r
 	if s.c.observeMessages {
 		messages = s.splitObserved()
 	} else {
@@ -173,10 +340,7 @@ func (s *echoLoop) echoWhole() error {
 		}
 		s.r += n
 	}
-	if s.r == start {
-		return nil
-	}
-	return s.written(s.buf[start:s.r], messages)
+	return start, messages
 }
 
 // splitObserved takes whole messages one by one, telling the observer of
@@ -202,10 +366,15 @@ func (s *echoLoop) message(m []byte) {
 // and tells the observer how the write went.
 func (s *echoLoop) written(echo []byte, messages int) error {
 	err := s.c.write(s.buf, echo)
-	if s.c.observeWrites {
-		s.obs.Observe(Event{Kind: DataWritten, Conn: s.c.id, Remote: s.remote, Bytes: len(echo), Messages: messages, Reason: err})
-	}
+	s.wrote(len(echo), messages, err)
 	return err
+}
+
+// wrote tells the observer, if it wants, of an echo written.
+func (s *echoLoop) wrote(bytes, messages int, err error) {
+	if s.c.observeWrites {
+		s.obs.Observe(Event{Kind: DataWritten, Conn: s.c.id, Remote: s.remote, Bytes: bytes, Messages: messages, Reason: err})
+	}
 }
 
 // keep keeps an unfinished message for the next read, charged to the
@@ -231,7 +400,7 @@ func (s *echoLoop) armIdle() {
 	if s.draining || s.c.cfg.idle <= 0 {
 		return
 	}
-	s.idle.arm(s.c.rwc.SetReadDeadline, s.c.cfg.idle)
+	s.c.idle.arm(s.c.rwc.SetReadDeadline, s.c.cfg.idle)
 	// Shutdown may have woken this connection just before the deadline
 	// above replaced its wake-up; it marked the server closing first, so
 	// look.
@@ -244,7 +413,41 @@ func (s *echoLoop) read() error {
 	var n int
 	var err error
 	switch {
+	case s.r == s.w && !s.full && !s.draining && c.canPark && time.Since(s.busy) >= parkGrace:
+		// Nothing pending, and quiet for a while: park, so an idle
+		// connection holds neither a buffer nor a goroutine.
+		c.release()
+		putBuffer(s.buf)
+		s.buf, s.r, s.w, s.scanned = nil, 0, 0, 0
+		c.deactivate()
+		if c.srv.parking.park(c) {
+			return errParked
+		}
+		c.activate()
+		// The server is closing, or the loop would not take it: wait
+		// here, as where no loop is to be had.
+		c.canPark = false
+		s.draining = c.srv.closing.Begun()
+		return nil
 	case s.r == s.w && !s.full && !s.draining && c.waiter.ok():
+		if c.canPark {
+			// Busy a moment ago: wait here until parkGrace after, then
+			// park; a stream or a trickle does not move between the
+			// goroutine and the loop at every pause.
+			s.graceWait = true
+			at := s.busy.Add(parkGrace)
+			if c.cfg.idle > 0 {
+				at = minTime(at, c.idle.since.Add(c.cfg.idle))
+			}
+			c.idle.at = at
+			c.rwc.SetReadDeadline(at)
+			if c.srv.closing.Begun() {
+				// Shutdown's wake-up may have come just before this
+				// deadline replaced it (see armIdle).
+				s.graceWait, s.draining = false, true
+				return nil
+			}
+		}
 		// Nothing pending and nothing more likely at once: wait for the
 		// client without a buffer, so an idle connection costs little
 		// more than its goroutine.
@@ -265,6 +468,9 @@ func (s *echoLoop) read() error {
 	s.full = s.buf != nil && n == len(s.buf)-s.w
 	if n > 0 {
 		s.arrived(n)
+		if c.canPark {
+			s.busy = time.Now()
+		}
 	}
 	return err
 }
@@ -296,7 +502,7 @@ func (s *echoLoop) readSmall() error {
 func (s *echoLoop) arrived(n int) {
 	s.w += n
 	if s.c.cfg.idle > 0 {
-		s.idle.since = time.Now()
+		s.c.idle.since = time.Now()
 	}
 	if s.c.observeReads {
 		s.obs.Observe(Event{Kind: DataRead, Conn: s.c.id, Remote: s.remote, Bytes: n})
@@ -315,6 +521,8 @@ func (s *echoLoop) took(b []byte) {
 // what is held, then go), or why the connection ends at once.
 func (s *echoLoop) readError(err error) error {
 	c := s.c
+	grace := s.graceWait
+	s.graceWait = false
 	switch {
 	case err == nil:
 	case errors.Is(err, io.EOF):
@@ -324,9 +532,11 @@ func (s *echoLoop) readError(err error) error {
 		// arrived already, then go.
 		s.draining = true
 	case c.cfg.idle > 0 && errors.Is(err, os.ErrDeadlineExceeded):
-		if s.idle.expired(c.rwc.SetReadDeadline, c.cfg.idle) {
+		if c.idle.expired(c.rwc.SetReadDeadline, c.cfg.idle) {
 			s.ending = ErrIdleTimeout // echo what it holds, then go
 		}
+	case grace && errors.Is(err, os.ErrDeadlineExceeded):
+		// Quiet for parkGrace: the next read parks.
 	case c.srv.closing.Begun() && errors.Is(err, net.ErrClosed):
 		return ErrServerClosed
 	default:
@@ -368,7 +578,7 @@ func (c *conn) charge(size int, force bool) bool {
 // room makes room to read into after buf[r:w]. What is left is part of a
 // message, less than a line's limit, so moving it to the front, and
 // growing the buffer up to the limit, always leaves space.
-func room(buf []byte, r, w int, cfg connConfig) ([]byte, int, int) {
+func room(buf []byte, r, w int, cfg *connConfig) ([]byte, int, int) {
 	switch {
 	case buf == nil:
 		return getBuffer(cfg.size), 0, 0
@@ -510,8 +720,23 @@ func (d *lazyDeadline) expired(set func(time.Time) error, timeout time.Duration)
 
 // wake makes the connection's pending or next read return at once, so that
 // a connection waiting for its client notices the server is shutting down.
+// A parked connection has nothing to wake: the loop hands it over awake.
 func (c *conn) wake() {
-	c.raw.SetReadDeadline(aLongTimeAgo)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.raw != nil {
+		c.raw.SetReadDeadline(aLongTimeAgo)
+	}
+}
+
+// close closes the connection for the server's Close; one that is parked
+// or resuming is closed as it resumes (the server is then abrupt).
+func (c *conn) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.raw != nil {
+		c.raw.Close()
+	}
 }
 
 // aLongTimeAgo is a deadline that has always passed.

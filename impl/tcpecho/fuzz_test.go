@@ -64,7 +64,7 @@ func echoScripted(t *testing.T, s *Server, data, cuts []byte) (echo []byte, mess
 		t.Fatal(err)
 	}
 	sc := &scriptedConn{chunks: split(data, cuts)}
-	c := &conn{srv: s, cfg: cfg, rwc: sc, id: 1, observeMessages: true}
+	c := &conn{srv: s, cfg: &cfg, rwc: sc, id: 1, observeMessages: true}
 	obs := ObserverFunc(func(e Event) {
 		if e.Kind == MessageReceived {
 			messages = append(messages, bytes.Clone(e.Message))
@@ -75,7 +75,7 @@ func echoScripted(t *testing.T, s *Server, data, cuts []byte) (echo []byte, mess
 	// Without an observer of messages the server takes whole batches in
 	// one step; it must write the very same bytes at the very same reads.
 	unobserved := &scriptedConn{chunks: split(data, cuts)}
-	quiet := &conn{srv: s, cfg: cfg, rwc: unobserved, id: 2}
+	quiet := &conn{srv: s, cfg: &cfg, rwc: unobserved, id: 2}
 	quietReason := quiet.echo(nil, unobserved.RemoteAddr())
 	if !slices.EqualFunc(sc.writes, unobserved.writes, bytes.Equal) || quietReason != reason {
 		t.Fatalf("observed, the server wrote %q and ended with %v; unobserved, %q and %v", sc.writes, reason, unobserved.writes, quietReason)

@@ -92,8 +92,10 @@ type Event struct {
 // Observer is told what a server saw. Its Observe method is called one
 // event at a time per connection, in order, but concurrently across
 // connections: ConnOpened and ConnRejected from the goroutine that
-// accepts, the others from the connection's own. It must be quick, for
-// the server waits for it. A server with no Observer does no work to make
+// accepts, the others from the connection's own or, while it is parked,
+// from the event loop that serves it (see the package documentation). It
+// must be quick, for the server waits for it, and a loop serves many
+// connections. A server with no Observer does no work to make
 // events.
 type Observer = observe.Observer[Event]
 

@@ -142,7 +142,11 @@ type Server struct {
 	// just before the server starts accepting connections.
 	Ready func(addr net.Addr)
 
-	closing  lifecycle.Closing
+	closing lifecycle.Closing
+	parking parking // the event loops connections park in, where there are
+	// abrupt is set once the server closes connections without echoing
+	// what they hold: by Close, or by Shutdown when its context ends.
+	abrupt   atomic.Bool
 	nextConn atomic.Uint64
 	rejected atomic.Uint64
 	overLog  ratelog.Limiter
@@ -205,7 +209,12 @@ func (s *Server) Serve(l net.Listener) error {
 			continue
 		}
 		backoff.Reset()
-		c := &conn{srv: s, cfg: cfg, raw: rwc, rwc: rwc, remote: rwc.RemoteAddr(), id: s.nextConn.Add(1)}
+		c := &conn{srv: s, cfg: &cfg, raw: rwc, rwc: rwc, remote: rwc.RemoteAddr(), id: s.nextConn.Add(1)}
+		if cfg.preamble.tls == nil {
+			// Over TLS crypto/tls holds what it read and decrypted: only
+			// its own goroutine can tell whether the client has sent.
+			c.fd, c.canPark = socketFd(rwc)
+		}
 		if s.MaxConnsPerIP > 0 && cfg.preamble.proxy == ProxyOff {
 			// Behind a PROXY header the client is known only once the
 			// connection's goroutine has read it.
@@ -218,6 +227,15 @@ func (s *Server) Serve(l net.Listener) error {
 			// A connection with a preamble is reported once it is through.
 			if obs := s.Observer; cfg.preamble.none() && wants(obs, ConnOpened) {
 				obs.Observe(c.event(ConnOpened, nil))
+			}
+			c.observing()
+			if cfg.preamble.none() && c.canPark {
+				// Until its client sends, a connection costs no
+				// goroutine: it parks at once.
+				c.idle.since = time.Now()
+				if s.parking.park(c) {
+					continue
+				}
 			}
 			go c.serve()
 		case overLimit, overSourceLimit:
@@ -235,14 +253,19 @@ func (s *Server) Serve(l net.Listener) error {
 // connections are closed, Shutdown closes the rest and returns ctx.Err().
 // It returns once every connection's goroutine has ended.
 func (s *Server) Shutdown(ctx context.Context) error {
-	for _, c := range s.beginClosing() {
+	conns := s.beginClosing()
+	s.parking.stop() // parked connections are handed to goroutines, awake
+	for _, c := range conns {
 		c.wake()
 	}
 	select {
 	case <-s.drained:
+		s.parking.wait()
 		return nil
 	case <-ctx.Done():
 	}
+	s.parking.wait() // see Close
+	s.abrupt.Store(true)
 	s.closeConns()
 	<-s.drained
 	return ctx.Err()
@@ -252,7 +275,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // echoing what the connections hold. It returns once every connection's
 // goroutine has ended. For a graceful stop use Shutdown.
 func (s *Server) Close() error {
+	s.abrupt.Store(true)
 	s.beginClosing()
+	// First out of the loops: a descriptor closed while parked could be
+	// reused by another socket before the loop forgot it.
+	s.parking.stop()
+	s.parking.wait()
 	s.closeConns()
 	<-s.drained
 	return nil
@@ -515,7 +543,7 @@ func (s *Server) closeConns() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for c := range s.conns {
-		c.raw.Close()
+		c.close()
 	}
 }
 

@@ -9,7 +9,8 @@ import "net"
 // what the server has read, not what the kernel still holds.
 type readWaiter struct{}
 
-func newReadWaiter(net.Conn) readWaiter { return readWaiter{} }
+func (w *readWaiter) bind(net.Conn)       {}
+func (w *readWaiter) unbound() readWaiter { return readWaiter{} }
 
 func (w *readWaiter) ok() bool { return false }
 
@@ -21,7 +22,8 @@ func (w *readWaiter) readNow(net.Conn, []byte) (int, error) { return 0, nil }
 // the write timeout counts from the end of each Write that took bytes.
 type rawWriter struct{}
 
-func newRawWriter(net.Conn, func()) rawWriter { return rawWriter{} }
+func (w *rawWriter) bind(*readWaiter, func()) {}
+func (w *rawWriter) unbound() rawWriter       { return rawWriter{} }
 
 func (w *rawWriter) ok() bool                  { return false }
 func (w *rawWriter) seesAcks() bool            { return false }

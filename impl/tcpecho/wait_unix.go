@@ -26,7 +26,12 @@ type readWaiter struct {
 	err   error
 }
 
-func newReadWaiter(c net.Conn) readWaiter { return readWaiter{raw: rawConn(c)} }
+// bind makes w wait on c.
+func (w *readWaiter) bind(c net.Conn) { w.raw = rawConn(c) }
+
+// unbound is w as a pool keeps it: its closure, made once, and nothing of
+// a connection.
+func (w *readWaiter) unbound() readWaiter { return readWaiter{fn: w.fn} }
 
 // rawConn returns c's raw connection, or nil where it has none (a
 // connection that is not a socket, as in the fuzz tests).
@@ -148,9 +153,13 @@ type rawWriter struct {
 	ackedOK    bool
 }
 
-func newRawWriter(c net.Conn, onWait func()) rawWriter {
-	return rawWriter{raw: rawConn(c), onWait: onWait}
-}
+// bind makes w write to the connection r waits on, calling onWait once
+// per write that has to wait.
+func (w *rawWriter) bind(r *readWaiter, onWait func()) { w.raw, w.onWait = r.raw, onWait }
+
+// unbound is w as a pool keeps it: its closures, and nothing of a
+// connection.
+func (w *rawWriter) unbound() rawWriter { return rawWriter{fn: w.fn, look: w.look} }
 
 func (w *rawWriter) ok() bool { return w.raw != nil }
 
