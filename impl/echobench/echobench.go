@@ -56,14 +56,15 @@ var ErrNoService = errors.New("no echo service answered")
 type Config struct {
 	Addr  string
 	Proto string // TCP (default) or UDP
-	Mode  string // PingPong (default) or Stream; UDP has ping-pong only
+	Mode  string // PingPong (default), Stream or Idle; UDP has ping-pong only
 	Conns int    // connections or sockets at once; 0 means 1
 	// Size is a ping-pong message's size, or how much a stream sends.
 	Size int
 	// Line ends each message with '\n' (and a stream's every 128 bytes),
 	// for line servers; otherwise messages hold no '\n' at all.
 	Line bool
-	// Duration is how long ping-pong runs, and how long a stream may take.
+	// Duration is how long ping-pong runs, how long a stream may take,
+	// and how long idle connections are held silent.
 	Duration time.Duration
 	// Timeout is how long one echo may take; a UDP datagram not back by
 	// then counts as lost, an error, and the next is sent.
@@ -117,8 +118,8 @@ func (c Config) check() error {
 		return configError("no address")
 	case c.Proto != TCP && c.Proto != UDP:
 		return configError(fmt.Sprintf("protocol %q is neither tcp nor udp", c.Proto))
-	case c.Mode != PingPong && c.Mode != Stream:
-		return configError(fmt.Sprintf("mode %q is neither pingpong nor stream", c.Mode))
+	case c.Mode != PingPong && c.Mode != Stream && c.Mode != Idle:
+		return configError(fmt.Sprintf("mode %q is none of pingpong, stream and idle", c.Mode))
 	case c.Conns < 0 || c.Size < 1 || c.Duration < 0 || c.Timeout < 0:
 		return configError("connections, size, duration and timeout must be positive")
 	case c.ProxyHeader < 0 || c.ProxyHeader > 2:
@@ -147,6 +148,8 @@ func (c Config) checkUDP() error {
 	switch {
 	case c.Mode == Stream:
 		return configError("UDP has no streams; use pingpong")
+	case c.Mode == Idle:
+		return configError("UDP has no connections to hold; use pingpong")
 	case c.TLS != nil || c.ProxyHeader != 0:
 		return configError("TLS and PROXY headers are for TCP")
 	case c.Rate != 0:
@@ -208,6 +211,9 @@ func Run(ctx context.Context, cfg Config, progress func(Result)) (Result, error)
 	if err != nil {
 		return Result{}, err
 	}
+	if cfg.Mode == Idle {
+		return runIdle(ctx, cfg)
+	}
 	run := &running{cfg: cfg}
 	if progress != nil {
 		run.live = &liveLatency{h: newHistogram()}
@@ -227,19 +233,21 @@ func Run(ctx context.Context, cfg Config, progress func(Result)) (Result, error)
 	ctx, cancel := context.WithTimeout(ctx, cfg.Warmup+cfg.Duration)
 	defer cancel()
 	ctx, run.abort = context.WithCancelCause(ctx)
-	hists := make([]*hdrhistogram.Histogram, len(workers))
-	firsts := make([]*hdrhistogram.Histogram, len(workers))
-	uncorrected := make([]*hdrhistogram.Histogram, len(workers))
+	// Histograms are kept per shard of connections, not per connection:
+	// one takes some 150 KB, and a run may have tens of thousands.
+	shards := make([]*shard, min(len(workers), maxShards))
+	for i := range shards {
+		shards[i] = newShard()
+	}
 	var wg sync.WaitGroup
 	start := time.Now()
 	stopProgress := run.report(ctx, start, progress)
 	for i, w := range workers {
-		hists[i], firsts[i], uncorrected[i] = newHistogram(), newHistogram(), newHistogram()
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			defer w.close()
-			w.run(ctx, run, measures{latency: hists[i], firstEcho: firsts[i], uncorrected: uncorrected[i], from: start.Add(cfg.Warmup), live: run.live})
+			w.run(ctx, run, measures{shard: shards[i%len(shards)], from: start.Add(cfg.Warmup), live: run.live})
 		}()
 	}
 	wg.Wait()
@@ -253,11 +261,11 @@ func Run(ctx context.Context, cfg Config, progress func(Result)) (Result, error)
 	if cfg.Rate > 0 {
 		res.Uncorrected = newHistogram()
 	}
-	for i := range hists {
-		res.Latency.Merge(hists[i])
-		res.FirstEcho.Merge(firsts[i])
+	for _, sh := range shards {
+		res.Latency.Merge(sh.latency)
+		res.FirstEcho.Merge(sh.firstEcho)
 		if res.Uncorrected != nil {
-			res.Uncorrected.Merge(uncorrected[i])
+			res.Uncorrected.Merge(sh.uncorrected)
 		}
 	}
 	if cfg.Mode == Stream && res.Bytes < int64(cfg.Size)*int64(cfg.Conns) && res.FirstError == nil {
@@ -346,13 +354,28 @@ type worker interface {
 	close()
 }
 
-// measures are one worker's histograms, merged when the run ends.
-type measures struct {
+// maxShards is how many sets of histograms a run keeps at most: enough
+// that connections on different CPUs seldom record into the same one.
+const maxShards = 64
+
+// shard is the histograms a share of a run's connections record into,
+// merged when the run ends.
+type shard struct {
+	mu          sync.Mutex
 	latency     *hdrhistogram.Histogram // each round trip (ping-pong); corrected in open loop
-	live        *liveLatency            // the same, readable while the run goes on, if progress is wanted
 	firstEcho   *hdrhistogram.Histogram // time to the first echoed byte (stream)
 	uncorrected *hdrhistogram.Histogram // each round trip from its actual send (open loop)
-	from        time.Time               // the end of the warm-up: nothing earlier counts
+}
+
+func newShard() *shard {
+	return &shard{latency: newHistogram(), firstEcho: newHistogram(), uncorrected: newHistogram()}
+}
+
+// measures is where one worker records.
+type measures struct {
+	shard *shard
+	live  *liveLatency // the latencies, readable while the run goes on, if progress is wanted
+	from  time.Time    // the end of the warm-up: nothing earlier counts
 }
 
 func (r *running) dial(ctx context.Context, i int) (worker, error) {
@@ -411,6 +434,24 @@ func (l *liveLatency) copy() *hdrhistogram.Histogram {
 // recordLatency records one round trip's latency, in microseconds.
 func (m measures) recordLatency(us int64) {
 	us = max(1, us)
-	m.latency.RecordValue(us)
+	m.shard.mu.Lock()
+	m.shard.latency.RecordValue(us)
+	m.shard.mu.Unlock()
 	m.live.record(us)
+}
+
+// recordUncorrected records one round trip's latency from its actual
+// send, in microseconds.
+func (m measures) recordUncorrected(us int64) {
+	m.shard.mu.Lock()
+	m.shard.uncorrected.RecordValue(max(1, us))
+	m.shard.mu.Unlock()
+}
+
+// recordFirstEcho records the time to a stream's first echoed byte, in
+// microseconds.
+func (m measures) recordFirstEcho(us int64) {
+	m.shard.mu.Lock()
+	m.shard.firstEcho.RecordValue(max(1, us))
+	m.shard.mu.Unlock()
 }

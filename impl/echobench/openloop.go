@@ -119,7 +119,7 @@ func (o *openLoop) readEchoes(ctx context.Context, r *running, m measures, fligh
 			continue // the warm-up: checked, not counted
 		}
 		m.recordLatency(now.Sub(f.intended).Microseconds())
-		m.uncorrected.RecordValue(max(1, now.Sub(f.sent).Microseconds()))
+		m.recordUncorrected(now.Sub(f.sent).Microseconds())
 		r.roundTrips.Add(1)
 		r.bytes.Add(int64(len(o.msg)))
 	}

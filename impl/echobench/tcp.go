@@ -168,7 +168,7 @@ func (s *stream) run(ctx context.Context, r *running, m measures) {
 	for got < s.size {
 		n, err := s.conn.Read(buf)
 		if got == 0 && n > 0 {
-			m.firstEcho.RecordValue(max(1, time.Since(start).Microseconds()))
+			m.recordFirstEcho(time.Since(start).Microseconds())
 		}
 		off := got % period
 		if !bytes.Equal(buf[:n], pat[off:off+n]) {

@@ -1,7 +1,7 @@
 // Command echobench measures an echo service: round trips a second,
 // megabytes a second and latency, every echo checked byte for byte.
 //
-//	echobench -addr ADDR [-proto tcp|udp] [-mode pingpong|stream] [-c CONNS] [-size BYTES] [-line] [-d DURATION]
+//	echobench -addr ADDR [-proto tcp|udp] [-mode pingpong|stream|idle] [-c CONNS] [-size BYTES] [-line] [-d DURATION]
 //	echobench -compare -bin DIR       the table of make bench: ours against the stdlib baselines
 //	echobench -serve-baseline tcp|tls|udp [-listen ADDR]
 //
@@ -26,7 +26,7 @@ import (
 
 func main() { cli.Main(run) }
 
-const synopsis = `echobench -addr ADDR [-proto tcp|udp] [-mode pingpong|stream] [-framing stream|line|fixed] [-c CONNS] [-size BYTES] [-line] [-d DURATION] [-timeout D] [-rate N [-max-in-flight N]] [-warmup D] [-tls [-tls-ca FILE] [-tls-insecure] [-tls-server-name NAME] [-tls-cert FILE -tls-key FILE]] [-proxy-header v1|v2] [-json FILE [-q]] [-hgrm FILE] [-plot FILE.svg]
+const synopsis = `echobench -addr ADDR [-proto tcp|udp] [-mode pingpong|stream|idle] [-framing stream|line|fixed] [-c CONNS] [-size BYTES] [-line] [-d DURATION] [-timeout D] [-rate N [-max-in-flight N]] [-warmup D] [-tls [-tls-ca FILE] [-tls-insecure] [-tls-server-name NAME] [-tls-cert FILE -tls-key FILE]] [-proxy-header v1|v2] [-json FILE [-q]] [-hgrm FILE] [-plot FILE.svg]
        echobench -addr ADDR (-ramp FROM:TO:STEP | -find-max p99=5ms [-find-start N]) [-c CONNS] [-size BYTES] [-line] [-d DURATION] [-warmup D]
        echobench merge [-json FILE] [-hgrm FILE] REPORT.json...
        echobench -compare -bin DIR [-rounds N] [-d DURATION] [-run REGEXP] [-plot FILE.svg]
@@ -40,7 +40,7 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 	var cfg echobench.Config
 	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:8080", "echo service `address`, host:port")
 	fs.StringVar(&cfg.Proto, "proto", echobench.TCP, "`protocol`: tcp or udp")
-	fs.StringVar(&cfg.Mode, "mode", echobench.PingPong, "`mode`: pingpong (send a message, wait for its echo, again) or stream (write -size bytes while reading them back)")
+	fs.StringVar(&cfg.Mode, "mode", echobench.PingPong, "`mode`: pingpong (send a message, wait for its echo, again), stream (write -size bytes while reading them back) or idle (have one message echoed on each of -c connections, hold them all silent for -d, then one more on each)")
 	conns := cli.PositiveInt(fs, "c", 1, "`N`: connections, or UDP sockets, at once")
 	fs.IntVar(&cfg.Size, "size", 0, "`bytes` in a ping-pong message (default 128), or sent by each stream (default 256 MiB)")
 	fs.BoolVar(&cfg.Line, "line", false, "end each message with a newline (and a stream's every 128 bytes), for line servers: the same as -framing line")
