@@ -4,7 +4,7 @@
 GO  ?= go
 BIN ?= bin
 
-.PHONY: all build dist deploy-check test e2e conformance fuzz bench demo lint clean
+.PHONY: all build dist deploy-check test e2e conformance fuzz bench peers demo lint clean
 
 all: lint test
 
@@ -58,12 +58,19 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzStreamFraming$$' -fuzztime $(FUZZTIME) ./impl/tcpecho
 	$(GO) test -run '^$$' -fuzz '^FuzzUDPEcho$$' -fuzztime $(FUZZTIME) ./impl/udpecho
 
-## bench: our servers against the stdlib baselines, alternating, in one
-## run (a table, with the targets), then the framing hot paths' testing.B
-## benchmarks. A benchmark, never part of make test.
-bench: build
+## bench: our servers against the stdlib baselines and gnet's event loop,
+## alternating, in one run (a table, with the targets), then the framing
+## hot paths' testing.B benchmarks. A benchmark, never part of make test.
+## gnet is built from the nested module impl/cmd/echobench/peers, which
+## keeps its dependencies out of the main module; where it cannot be
+## built (no module proxy), its columns say it was not measured.
+bench: build peers
 	$(BIN)/echobench -compare -bin $(BIN)
 	$(GO) test -run '^$$' -bench . -benchmem ./impl/tcpecho ./impl/echoadmin
+
+## peers: the benchmark's peers (gnetecho) into bin/, if they build
+peers:
+	cd impl/cmd/echobench/peers && $(GO) build -o $(abspath $(BIN))/ ./... || echo "make peers: gnetecho was not built; make bench leaves its columns empty" >&2
 
 ## demo: start both TCP servers, talk to them, show both sides, stop them
 demo: build

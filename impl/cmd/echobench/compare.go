@@ -85,7 +85,12 @@ type benchCase struct {
 	progress func(round, of int)
 	// latencies, if set, gathers every round's latencies, ours and the
 	// baseline's, for -plot.
-	latencies *[2]*hdrhistogram.Histogram
+	latencies *[sides]*hdrhistogram.Histogram
+	// peer, if set, is a peer's server (gnetecho and its flags, from
+	// make bench's nested module) measured in the same rounds, and
+	// peerTarget the least ratio ours/peer that passes.
+	peer       []string
+	peerTarget float64
 	// parity marks a target at parity with the baseline: single rounds
 	// swing by 20-30% on a shared virtual machine (0.67-1.18 in one run of
 	// 21), so such a case runs parityRounds rounds at least, for a median
@@ -101,10 +106,13 @@ var framings = []struct {
 	name  string
 	flags []string
 	line  bool
+	// peer is gnet's echo that moves the same bytes: for fixed, the
+	// stream's (on the wire the two are alike).
+	peer []string
 }{
-	{"stream", []string{"-framing", "stream"}, false},
-	{"line", []string{"-framing", "line"}, true},
-	{"fixed -size 4", []string{"-framing", "fixed", "-size", "4"}, false},
+	{"stream", []string{"-framing", "stream"}, false, []string{"gnetecho", "-framing", "stream"}},
+	{"line", []string{"-framing", "line"}, true, []string{"gnetecho", "-framing", "line"}},
+	{"fixed -size 4", []string{"-framing", "fixed", "-size", "4"}, false, []string{"gnetecho", "-framing", "stream"}},
 }
 
 // admin is what our servers run with in every case: the admin endpoint
@@ -127,8 +135,14 @@ func cases() []benchCase {
 				baseline: "tcp",
 				cfg:      echobench.Config{Proto: echobench.TCP, Mode: echobench.PingPong, Conns: n, Size: 128, Line: f.line},
 				unit:     "rt/s",
+				peer:     f.peer,
 			}
-			if n == 50 {
+			switch {
+			case f.name == "stream" || f.name == "line":
+				// An event loop's speed: at least the stdlib's, and
+				// within 5% of gnet's, at every concurrency.
+				c.target, c.peerTarget, c.parity = 1.0, 0.95, true
+			case n == 50:
 				c.target, c.parity = 0.95, true
 			}
 			cs = append(cs, c)
@@ -208,7 +222,7 @@ func compareTable(ctx context.Context, bin string, rounds int, d time.Duration, 
 	}
 	host, _ := os.Hostname()
 	fmt.Fprintf(stdout, "echobench -compare on %s: %s/%s, %d CPUs, %s; per case %d rounds of %v per side (%d where the target is parity), back to back, the first side alternating; ratio: median of the rounds' ratios (lowest–highest)\n\n", host, runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), cpuModel(), rounds, d, max(rounds, parityRounds))
-	fmt.Fprintf(stdout, "| case | ours (median) | baseline (median) | ratio | target |\n|---|---:|---:|---:|---|\n")
+	fmt.Fprintf(stdout, "| case | ours (median) | baseline (median) | ratio | gnet (median) | ours/gnet | target |\n|---|---:|---:|---:|---:|---:|---|\n")
 	var missed []string
 	tty := terminal(stderr)
 	for _, c := range cases() {
@@ -262,7 +276,7 @@ func compareCase(ctx context.Context, c benchCase, bin, self string, rounds int,
 		}
 	}
 	if plotFile != "" && c.cfg.Mode == echobench.PingPong {
-		c.latencies = &[2]*hdrhistogram.Histogram{echobench.NewHistogram(), echobench.NewHistogram()}
+		c.latencies = &[sides]*hdrhistogram.Histogram{echobench.NewHistogram(), echobench.NewHistogram(), echobench.NewHistogram()}
 	}
 	missed, err := caseRow(ctx, c, bin, self, rounds, d, stdout)
 	if err != nil || c.latencies == nil {
@@ -272,8 +286,21 @@ func compareCase(ctx context.Context, c benchCase, bin, self string, rounds int,
 	if c.against != nil {
 		base = strings.Join(c.against, " ")
 	}
-	return missed, plotLatency(caseFile(plotFile, c.name), c.name, series{strings.Join(c.ours, " "), c.latencies[0]}, series{base, c.latencies[1]})
+	all := []series{{strings.Join(c.ours, " "), c.latencies[ours]}, {base, c.latencies[baseline]}}
+	if c.latencies[peer].TotalCount() > 0 {
+		all = append(all, series{strings.Join(c.peer, " "), c.latencies[peer]})
+	}
+	return missed, plotLatency(caseFile(plotFile, c.name), c.name, all...)
 }
+
+// The sides of a case: our server, the baseline (or our server with
+// other flags), and a peer's, if the case has one and it was built.
+const (
+	ours = iota
+	baseline
+	peer
+	sides
+)
 
 // caseRow measures one case, prints its row and returns the targets it
 // missed.
@@ -282,34 +309,51 @@ func caseRow(ctx context.Context, c benchCase, bin, self string, rounds int, d t
 	if c.parity {
 		n = max(rounds, parityRounds)
 	}
-	ours, base, ratios, peak, err := measure(ctx, c, bin, self, n, d)
+	m, err := measure(ctx, c, bin, self, n, d)
 	if err != nil {
 		return nil, err
 	}
 	var missed []string
-	ratio := median(slices.Clone(ratios))
-	verdict := ""
-	if c.target > 0 {
-		verdict = fmt.Sprintf("≥ %.2f ✓", c.target)
-		if ratio < c.target {
-			verdict = fmt.Sprintf("≥ %.2f ✗", c.target)
-			missed = append(missed, c.name)
+	verdicts := []string{}
+	judge := func(ratio, target float64, what string) {
+		if target <= 0 {
+			return
 		}
+		mark := "✓"
+		if ratio < target {
+			mark = "✗"
+			missed = append(missed, c.name+what)
+		}
+		verdicts = append(verdicts, fmt.Sprintf("≥ %.2f%s %s", target, what, mark))
+	}
+	ratio := median(slices.Clone(m.ratios[baseline]))
+	judge(ratio, c.target, "")
+	peerCols := "— | — "
+	switch {
+	case len(m.ratios[peer]) > 0:
+		peerRatio := median(slices.Clone(m.ratios[peer]))
+		peerCols = fmt.Sprintf("%s | %.2f (%.2f–%.2f) ", amount(m.medians[peer], c.unit), peerRatio, slices.Min(m.ratios[peer]), slices.Max(m.ratios[peer]))
+		judge(peerRatio, c.peerTarget, " of gnet")
+	case c.peerTarget > 0:
+		verdicts = append(verdicts, "of gnet: not measured ("+m.noPeer+")")
 	}
 	if c.maxPeak > 0 {
 		mark := "✓"
-		if peak > c.maxPeak {
+		if m.peak > c.maxPeak {
 			mark = "✗"
 			missed = append(missed, c.name+" (memory)")
 		}
-		verdict += fmt.Sprintf("; peak RSS %d MiB, < %d MiB %s", peak>>20, c.maxPeak>>20, mark)
+		verdicts = append(verdicts, fmt.Sprintf("peak RSS %d MiB, < %d MiB %s", m.peak>>20, c.maxPeak>>20, mark))
 	}
-	fmt.Fprintf(stdout, "| %s | %s | %s | %.2f (%.2f–%.2f) | %s |\n", c.name, amount(ours, c.unit), amount(base, c.unit), ratio, slices.Min(ratios), slices.Max(ratios), verdict)
+	fmt.Fprintf(stdout, "| %s | %s | %s | %.2f (%.2f–%.2f) | %s| %s |\n", c.name, amount(m.medians[ours], c.unit), amount(m.medians[baseline], c.unit), ratio, slices.Min(m.ratios[baseline]), slices.Max(m.ratios[baseline]), peerCols, strings.Join(verdicts, "; "))
 	return missed, nil
 }
 
 // idleCase measures what an idle connection costs each side.
 const idleCase = "idle memory, 10,000 TCP connections"
+
+// idleTarget is the most an idle connection may cost our server.
+const idleTarget = 2 << 10
 
 // idleRow measures idleCase, prints its row and says whether it met its
 // target.
@@ -322,7 +366,16 @@ func idleRow(ctx context.Context, bin, self string, stdout io.Writer) (bool, err
 	if limit != 0 && limit < 3*10000+100 {
 		baseConns = int(limit-100) / 3 / 1000 * 1000
 	}
-	ours, base, err := idleMemory(ctx, filepath.Join(bin, "tcpserver"), self, 10000, baseConns)
+	servers := []idleServer{
+		{append(append([]string{filepath.Join(bin, "tcpserver")}, admin...), "-listen", "127.0.0.1:0", "-max-conns", "0"), 10000},
+		{[]string{self, "-serve-baseline", "tcp"}, baseConns},
+	}
+	gnet := filepath.Join(bin, "gnetecho")
+	_, noPeer := os.Stat(gnet)
+	if noPeer == nil {
+		servers = append(servers, idleServer{[]string{gnet}, 10000})
+	}
+	per, err := idleMemory(ctx, servers)
 	if err != nil {
 		return false, err
 	}
@@ -330,9 +383,13 @@ func idleRow(ctx context.Context, bin, self string, stdout io.Writer) (bool, err
 	if baseConns != 10000 {
 		baseNote = fmt.Sprintf(" (at %d conns: open-file limit %d)", baseConns, limit)
 	}
-	ok := ours <= 8<<10
-	verdict := map[bool]string{true: "≤ 8 KiB ✓", false: "≤ 8 KiB ✗"}[ok]
-	fmt.Fprintf(stdout, "| %s | %.1f KiB/conn | %.1f KiB/conn%s | %.2f | %s |\n", idleCase, ours/1024, base/1024, baseNote, ours/base, verdict)
+	peerCols := "— | — "
+	if len(per) > peer {
+		peerCols = fmt.Sprintf("%.1f KiB/conn | %.2f ", per[peer]/1024, per[ours]/per[peer])
+	}
+	ok := per[ours] <= idleTarget
+	verdict := map[bool]string{true: "≤ 2 KiB ✓", false: "≤ 2 KiB ✗"}[ok]
+	fmt.Fprintf(stdout, "| %s | %.1f KiB/conn | %.1f KiB/conn%s | %.2f | %s| %s |\n", idleCase, per[ours]/1024, per[baseline]/1024, baseNote, per[ours]/per[baseline], peerCols, verdict)
 	return ok, nil
 }
 
@@ -350,84 +407,114 @@ func amount(v float64, unit string) string {
 	return fmt.Sprintf("%.0f rt/s", v)
 }
 
-// measure runs c against our server and the baseline, in rounds, each
-// round one run of each side back to back, the side that goes first
-// alternating; after a warm-up of each. It returns the medians of each
-// side and the per-round ratios: adjacent runs share whatever else the
-// machine is doing, so their ratio is steadier than either figure.
-// With c.maxPeak set it also returns our server's peak resident memory.
-func measure(ctx context.Context, c benchCase, bin, self string, rounds int, d time.Duration) (o, b float64, ratios []float64, peak int, err error) {
+// measurement is what measure found: each side's median, the per-round
+// ratios of ours to each other side, and our server's peak memory.
+type measurement struct {
+	medians [sides]float64
+	ratios  [sides][]float64
+	peak    int
+	noPeer  string // why the peer was not measured, if it was not
+}
+
+// measure runs c against our server, the baseline and the peer, in
+// rounds, each round one run of each side back to back, the side that
+// goes first rotating; after a warm-up of each. Adjacent runs share
+// whatever else the machine is doing, so their ratio is steadier than
+// either figure. With c.maxPeak set it also finds our server's peak
+// resident memory.
+func measure(ctx context.Context, c benchCase, bin, self string, rounds int, d time.Duration) (measurement, error) {
+	var m measurement
 	var certFlags []string
 	if c.tls {
 		dir, err := os.MkdirTemp("", "echobench-tls-")
 		if err != nil {
-			return 0, 0, nil, 0, err
+			return m, err
 		}
 		defer os.RemoveAll(dir)
 		ca, err := testcert.NewAuthority(dir, "echobench CA")
 		if err != nil {
-			return 0, 0, nil, 0, err
+			return m, err
 		}
 		files, _, err := ca.Server()
 		if err != nil {
-			return 0, 0, nil, 0, err
+			return m, err
 		}
 		certFlags = []string{"-tls-cert", files.Cert, "-tls-key", files.Key}
 		c.cfg.TLS = &tls.Config{RootCAs: ca.Pool, ServerName: "localhost"}
 	}
-	oursSrv, err := startServer(filepath.Join(bin, c.ours[0]), append(append([]string{"-listen", "127.0.0.1:0"}, c.ours[1:]...), certFlags...)...)
-	if err != nil {
-		return 0, 0, nil, 0, err
+	commands := [][]string{
+		append(append([]string{filepath.Join(bin, c.ours[0]), "-listen", "127.0.0.1:0"}, c.ours[1:]...), certFlags...),
+		append([]string{self, "-serve-baseline", c.baseline}, certFlags...),
 	}
-	defer oursSrv.stop()
-	baseline := append([]string{self, "-serve-baseline", c.baseline}, certFlags...)
 	if c.against != nil {
-		baseline = append([]string{filepath.Join(bin, c.against[0]), "-listen", "127.0.0.1:0"}, c.against[1:]...)
+		commands[baseline] = append([]string{filepath.Join(bin, c.against[0]), "-listen", "127.0.0.1:0"}, c.against[1:]...)
 	}
-	baseSrv, err := startServer(baseline[0], baseline[1:]...)
-	if err != nil {
-		return 0, 0, nil, 0, err
-	}
-	defer baseSrv.stop()
-	o, b, ratios, err = alternate(ctx, c, oursSrv.addr, baseSrv.addr, rounds, d)
-	if err == nil && c.maxPeak > 0 {
-		peak, err = procmem.Read(oursSrv.cmd.Process.Pid, "VmHWM")
-	}
-	return o, b, ratios, peak, err
-}
-
-// alternate runs c against ours and base in rounds, after a warm-up.
-func alternate(ctx context.Context, c benchCase, ours, base string, rounds int, d time.Duration) (o, b float64, ratios []float64, err error) {
-	for _, addr := range []string{ours, base} {
-		if _, err := runCase(ctx, c, addr, d/4, nil); err != nil {
-			return 0, 0, nil, err
+	if c.peer != nil {
+		path := filepath.Join(bin, c.peer[0])
+		if _, err := os.Stat(path); err != nil {
+			m.noPeer = c.peer[0] + " not built"
+		} else {
+			commands = append(commands, append([]string{path}, c.peer[1:]...))
 		}
 	}
-	// Every round's latencies, ours and the baseline's, for -plot.
-	var keep [2]*hdrhistogram.Histogram
+	var addrs []string
+	var servers []*server
+	for _, cmd := range commands {
+		srv, err := startServer(cmd[0], cmd[1:]...)
+		if err != nil {
+			return m, err
+		}
+		defer srv.stop()
+		addrs, servers = append(addrs, srv.addr), append(servers, srv)
+	}
+	runs, err := alternate(ctx, c, addrs, rounds, d)
+	if err != nil {
+		return m, err
+	}
+	for side := range runs {
+		m.medians[side] = median(slices.Clone(runs[side]))
+		if side == ours {
+			continue
+		}
+		for round := range runs[side] {
+			m.ratios[side] = append(m.ratios[side], runs[ours][round]/runs[side][round])
+		}
+	}
+	if c.maxPeak > 0 {
+		m.peak, err = procmem.Read(servers[ours].cmd.Process.Pid, "VmHWM")
+	}
+	return m, err
+}
+
+// alternate runs c against each of addrs in rounds, after a warm-up, and
+// returns each side's rate per round.
+func alternate(ctx context.Context, c benchCase, addrs []string, rounds int, d time.Duration) ([][]float64, error) {
+	for _, addr := range addrs {
+		if _, err := runCase(ctx, c, addr, d/4, nil); err != nil {
+			return nil, err
+		}
+	}
+	// Every round's latencies, each side's, for -plot.
+	var keep [sides]*hdrhistogram.Histogram
 	if c.latencies != nil {
 		keep = *c.latencies
 	}
-	var ourRuns, baseRuns []float64
+	runs := make([][]float64, len(addrs))
 	for round := range rounds {
 		if c.progress != nil {
 			c.progress(round+1, rounds)
 		}
-		// The side that goes first alternates.
-		first, second := 0, 1
-		if round%2 == 1 {
-			first, second = 1, 0
-		}
-		var got [2]float64
-		addrs := [2]string{ours, base}
-		for _, side := range []int{first, second} {
-			if got[side], err = runCase(ctx, c, addrs[side], d, keep[side]); err != nil {
-				return 0, 0, nil, err
+		// The side that goes first rotates.
+		for i := range addrs {
+			side := (round + i) % len(addrs)
+			got, err := runCase(ctx, c, addrs[side], d, keep[side])
+			if err != nil {
+				return nil, err
 			}
+			runs[side] = append(runs[side], got)
 		}
-		ourRuns, baseRuns, ratios = append(ourRuns, got[0]), append(baseRuns, got[1]), append(ratios, got[0]/got[1])
 	}
-	return median(ourRuns), median(baseRuns), ratios, nil
+	return runs, nil
 }
 
 // runCase runs c once against addr for d (a ping-pong; a stream takes what
@@ -460,54 +547,45 @@ func median(v []float64) float64 {
 	return v[len(v)/2]
 }
 
-// idleMemory opens n connections to our server and baseN to the
-// baseline, one at a time, each echoing one line and then idling, and
-// returns the growth of each server's resident memory per connection, in
-// bytes.
-func idleMemory(ctx context.Context, ours, self string, n, baseN int) (float64, float64, error) {
-	var per [2]float64
-	for i, args := range [][]string{append(append([]string{ours}, admin...), "-listen", "127.0.0.1:0", "-max-conns", "0"), {self, "-serve-baseline", "tcp"}} {
-		if i == 1 {
-			n = baseN
-		}
-		s, err := startServer(args[0], args[1:]...)
+// idleServer is a server idleMemory measures: its command, and how many
+// connections to open to it.
+type idleServer struct {
+	command []string
+	conns   int
+}
+
+// idleMemory opens its connections to each server, one at a time, each
+// echoing one line and then idling, and returns the growth of each
+// server's resident memory per connection, in bytes.
+func idleMemory(ctx context.Context, servers []idleServer) ([]float64, error) {
+	per := make([]float64, len(servers))
+	for i, srv := range servers {
+		s, err := startServer(srv.command[0], srv.command[1:]...)
 		if err != nil {
-			return 0, 0, err
+			return nil, err
 		}
 		before, err := procmem.Read(s.cmd.Process.Pid, "VmRSS")
 		if err != nil {
 			s.stop()
-			return 0, 0, err
+			return nil, err
 		}
-		conns := make([]net.Conn, 0, n)
-		for range n {
-			c, err := net.Dial("tcp", s.addr)
-			if err == nil {
-				_, err = c.Write([]byte("x\n"))
-			}
-			if err == nil {
-				_, err = io.ReadFull(c, make([]byte, 2))
-			}
-			if err != nil {
-				for _, c := range conns {
-					c.Close()
-				}
-				s.stop()
-				return 0, 0, fmt.Errorf("connection %d of %d: %w", len(conns)+1, n, err)
-			}
-			conns = append(conns, c)
+		res, conns, err := echobench.Hold(ctx, echobench.Config{Addr: s.addr, Conns: srv.conns, Line: true, Size: 2})
+		if err == nil && res.Errors > 0 {
+			err = fmt.Errorf("%d of %d connections failed, the first: %w", res.Errors, srv.conns, res.FirstError)
+		}
+		if err != nil {
+			s.stop()
+			return nil, fmt.Errorf("%s: %w", filepath.Base(srv.command[0]), err)
 		}
 		after, err := procmem.Read(s.cmd.Process.Pid, "VmRSS")
-		for _, c := range conns {
-			c.Close()
-		}
+		conns.Close()
 		s.stop()
 		if err != nil {
-			return 0, 0, err
+			return nil, err
 		}
-		per[i] = float64(after-before) / float64(n)
+		per[i] = float64(after-before) / float64(srv.conns)
 	}
-	return per[0], per[1], nil
+	return per, nil
 }
 
 func cpuModel() string {

@@ -135,6 +135,6 @@ func trickleRow(ctx context.Context, bin string, rounds int, out io.Writer) (boo
 	if !ok {
 		verdict = fmt.Sprintf("≤ %.2f ✗", trickleTarget)
 	}
-	fmt.Fprintf(out, "| %s | %.0f ms | %.0f ms | %.2f (%.2f–%.2f) | %s |\n", trickleCase, line*1000, lines*1000, ratio, slices.Min(ratios), slices.Max(ratios), verdict)
+	fmt.Fprintf(out, "| %s | %.0f ms | %.0f ms | %.2f (%.2f–%.2f) | — | — | %s |\n", trickleCase, line*1000, lines*1000, ratio, slices.Min(ratios), slices.Max(ratios), verdict)
 	return ok, nil
 }
