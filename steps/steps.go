@@ -95,6 +95,9 @@ func InitializeScenario(sc *godog.ScenarioContext) {
 	sc.Step(`^every idle client sends a line and reads its echo$`, everyIdleClientSendsLineReadsEcho)
 	sc.Step(`^every client receives exactly its own lines, in order$`, everyClientReceivesExactlyOwnLinesInOrder)
 	sc.Step(`^(\d+) clients are connected and idle$`, nClientsAreConnectedIdle)
+	sc.Step(`^(\d+) clients connect, each has a line echoed, and all stay silent$`, nClientsConnectEachHasLineEchoedAndStaySilent)
+	sc.Step(`^the server's resident memory grew by less than (\d+) MiB while they connected$`, serverMemoryGrewByLessThanNMib)
+	sc.Step(`^every silent client still has a line echoed$`, everySilentClientStillHasLineEchoed)
 
 	// The server's environment: logs and event streams nobody reads (environment_steps.go)
 	sc.Step(`^(tcpserver|udpserver) is running with -v, and the reader of its log leaves after the line that says where it listens$`, serverRunsWithVAndItsLogReaderLeaves)

@@ -27,6 +27,7 @@ type world struct {
 	peers   map[string]*peer  // raw clients, by name
 	sources map[string]string // the loopback address a client connects from, if not 127.0.0.1
 	crowd   []crowdMember     // many clients at once
+	silent  *silentCrowd      // many clients, held open and silent
 	holders []*peer           // many clients, each holding an unfinished line
 
 	echo  echoClient    // the project's own client, under test
