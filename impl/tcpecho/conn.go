@@ -274,6 +274,7 @@ type echoLoop struct {
 	// graceWait, that the read waits with parkGrace's deadline.
 	busy      time.Time
 	graceWait bool
+	now       time.Time // set by the event loop: when its batch arrived
 }
 
 // parkGrace is how long a connection that has had work on its goroutine
@@ -502,7 +503,11 @@ func (s *echoLoop) readSmall() error {
 func (s *echoLoop) arrived(n int) {
 	s.w += n
 	if s.c.cfg.idle > 0 {
-		s.c.idle.since = time.Now()
+		if s.now.IsZero() {
+			s.c.idle.since = time.Now()
+		} else {
+			s.c.idle.since = s.now
+		}
 	}
 	if s.c.observeReads {
 		s.obs.Observe(Event{Kind: DataRead, Conn: s.c.id, Remote: s.remote, Bytes: n})

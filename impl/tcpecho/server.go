@@ -249,9 +249,9 @@ func (s *Server) Serve(l net.Listener) error {
 // Shutdown stops the server gracefully: it closes the listeners, then
 // wakes every connection that is waiting for its client, echoes what it
 // already holds (a line without its '\n' included) and closes it.
-// Connections busy writing an echo finish it first. If ctx ends before all
-// connections are closed, Shutdown closes the rest and returns ctx.Err().
-// It returns once every connection's goroutine has ended.
+// Connections busy writing an echo finish it first. If ctx ends before
+// Shutdown sees all connections closed, it closes the rest and returns
+// ctx.Err(). It returns once every connection's goroutine has ended.
 func (s *Server) Shutdown(ctx context.Context) error {
 	conns := s.beginClosing()
 	s.parking.stop() // parked connections are handed to goroutines, awake
@@ -260,10 +260,14 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	select {
 	case <-s.drained:
-		s.parking.wait()
-		return nil
 	case <-ctx.Done():
 	}
+	if ctx.Err() == nil {
+		s.parking.wait()
+		return nil
+	}
+	// The context ended first, or both came before this goroutine looked:
+	// either way the caller's deadline was not met.
 	s.parking.wait() // see Close
 	s.abrupt.Store(true)
 	s.closeConns()
