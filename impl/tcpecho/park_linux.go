@@ -263,6 +263,13 @@ func (l *loop) end(why error) {
 // run waits for parked connections to be readable and serves them, until
 // the loop is closed.
 func (l *loop) run() {
+	// The loop's thread is its own: it sleeps in epoll_wait, and on
+	// waking it goes on at once, instead of waiting for the scheduler to
+	// give its goroutine a thread again. Unlocked, a single ping-pong
+	// connection ran at 0.72-0.79 of the stdlib echo in make bench;
+	// locked, at 1.03-1.05.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	defer close(l.done)
 	events := make([]unix.EpollEvent, maxEvents)
 	timeout := -1
