@@ -6,10 +6,12 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/template"
 	"time"
@@ -47,7 +49,13 @@ type haproxy struct {
 
 // haproxyConf is HAProxy's configuration: one TCP frontend, one backend
 // balancing round robin. Timeouts are generous: the scenarios bound
-// their waits themselves.
+// their waits themselves. A check may take a second: without "timeout
+// check" it may take only its interval, 100 ms, which a machine busy with
+// every scenario at once can make a healthy server's check take; HAProxy
+// would then take that server out beside one draining and have none for
+// the clients. (CI once saw three clients get nothing while a server
+// drained; what HAProxy saw was not recorded then, and is now, in the
+// failure's message.)
 var haproxyConf = template.Must(template.New("haproxy.cfg").Parse(`global
 	stats socket {{.Socket}} mode 600 level admin
 	maxconn 1000
@@ -57,6 +65,7 @@ defaults
 	timeout connect 5s
 	timeout client 60s
 	timeout server 60s
+	timeout check 1s
 frontend echo
 	bind {{.Addr}}{{if .TLSPEM}} ssl crt {{.TLSPEM}}{{end}}
 	default_backend servers
@@ -150,8 +159,9 @@ func startHAProxy(dir string, cfg balancerConfig, servers []haproxyServer) (*hap
 // stop ends HAProxy: SIGTERM to its master stops the workers at once.
 func (h *haproxy) stop() { endProcess(h.cmd.Process, os.Interrupt, h.done) }
 
-// serverStates asks HAProxy how it sees each backend server: UP, DOWN, ...
-func (h *haproxy) serverStates() (map[string]string, error) {
+// serverStats asks HAProxy what it knows of each backend server: its
+// "show stat" columns by name, by server.
+func (h *haproxy) serverStats() (map[string]map[string]string, error) {
 	c, err := net.DialTimeout("unix", h.socket, patience)
 	if err != nil {
 		return nil, fmt.Errorf("haproxy's stats socket: %w", err)
@@ -171,17 +181,51 @@ func (h *haproxy) serverStates() (map[string]string, error) {
 	if err != nil || len(rows) == 0 {
 		return nil, fmt.Errorf("haproxy's stats: %v: %q", err, out.String())
 	}
-	col := map[string]int{}
-	for i, name := range rows[0] {
-		col[name] = i
-	}
-	states := map[string]string{}
+	header := rows[0]
+	stats := map[string]map[string]string{}
 	for _, row := range rows[1:] {
-		if len(row) > col["status"] && row[col["pxname"]] == "servers" && row[col["svname"]] != "BACKEND" {
-			states[row[col["svname"]]] = row[col["status"]]
+		fields := map[string]string{}
+		for i, name := range header {
+			if i < len(row) {
+				fields[name] = row[i]
+			}
+		}
+		if fields["pxname"] == "servers" && fields["svname"] != "BACKEND" {
+			stats[fields["svname"]] = fields
 		}
 	}
+	return stats, nil
+}
+
+// serverStates asks HAProxy how it sees each backend server: UP, DOWN, ...
+func (h *haproxy) serverStates() (map[string]string, error) {
+	stats, err := h.serverStats()
+	if err != nil {
+		return nil, err
+	}
+	states := map[string]string{}
+	for name, fields := range stats {
+		states[name] = fields["status"]
+	}
 	return states, nil
+}
+
+// account says how HAProxy saw each server, for a failure's message: its
+// state, how often its checks failed and took it down, how long it was
+// down, and the connections it failed to take.
+func (h *haproxy) account() string {
+	stats, err := h.serverStats()
+	if err != nil {
+		return err.Error()
+	}
+	names := slices.Sorted(maps.Keys(stats))
+	var b strings.Builder
+	for _, name := range names {
+		f := stats[name]
+		fmt.Fprintf(&b, "%s %s (checks failed %s, taken down %s times, down %s s in all; last check %s in %s ms; connections failed %s, retried %s)\n",
+			name, f["status"], f["chkfail"], f["chkdown"], f["downtime"], f["check_status"], f["check_duration"], f["econ"], f["wretr"])
+	}
+	return b.String()
 }
 
 // waitForStates waits until HAProxy sees up servers up and down down.

@@ -205,9 +205,9 @@ func clientSendsLinesWithoutEndReadingEchoFor(ctx context.Context, name string, 
 	if err != nil {
 		return err
 	}
-	stopped, done := p.stopReadingAfter(time.Duration(ms) * time.Millisecond)
+	stopped, ended, done := p.stopReadingAfter(time.Duration(ms) * time.Millisecond)
 	w.closers = append(w.closers, func() { p.conn.Close(); <-done })
-	p.lastRead = stopped
+	p.lastRead, p.sendEnded = stopped, ended
 	return nil
 }
 
@@ -235,7 +235,19 @@ func serverLetClientGoBecauseStoppedReadingN(ctx context.Context, name string, f
 	case <-time.After(patience):
 		return fmt.Errorf("client %s never stopped reading", name)
 	}
-	after := closed.at.Sub(last)
+	// When the client learnt it was let go: its next write was refused.
+	// Not when the scenario read the server's event, which a machine busy
+	// with every other scenario's events delivered up to 2.5 s late.
+	var ended sendEnded
+	select {
+	case ended = <-p.sendEnded:
+	case <-time.After(patience):
+		return fmt.Errorf("client %s's sending never failed after the server let it go", name)
+	}
+	if !errors.Is(ended.err, syscall.ECONNRESET) && !errors.Is(ended.err, syscall.EPIPE) {
+		return fmt.Errorf("client %s's sending ended with %v, not with the server closing its connection", name, ended.err)
+	}
+	after := ended.at.Sub(last)
 	assert.GreaterOrEqual(godog.T(ctx), after, time.Duration(from)*time.Millisecond, "how long after its last read client %s was let go", name)
 	assert.LessOrEqual(godog.T(ctx), after, time.Duration(to)*time.Millisecond, "how long after its last read client %s was let go", name)
 	return nil
@@ -268,10 +280,12 @@ func closedEvent(events []event, remote string) *event {
 
 // stopReadingAfter makes the client send lines as fast as the server takes
 // them, and read the echo for d, then stop reading while it goes on
-// sending. stopped gives the time its last read began; done closes when the
-// sending ends, which it does when the connection fails.
-func (p *peer) stopReadingAfter(d time.Duration) (stopped <-chan time.Time, done <-chan struct{}) {
+// sending. stopped gives the time its last read began; ended, the time its
+// sending failed (the server closed the connection, or the write's own
+// deadline passed) and why; done closes once the sending has ended.
+func (p *peer) stopReadingAfter(d time.Duration) (stopped <-chan time.Time, ended <-chan sendEnded, done <-chan struct{}) {
 	last := make(chan time.Time, 1)
+	failed := make(chan sendEnded, 1)
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
@@ -279,6 +293,7 @@ func (p *peer) stopReadingAfter(d time.Duration) (stopped <-chan time.Time, done
 		p.conn.SetWriteDeadline(time.Now().Add(d + 2*patience))
 		for {
 			if _, err := p.conn.Write(chunk); err != nil {
+				failed <- sendEnded{at: time.Now(), err: err}
 				return
 			}
 		}
@@ -308,7 +323,13 @@ func (p *peer) stopReadingAfter(d time.Duration) (stopped <-chan time.Time, done
 		}
 		last <- at
 	}()
-	return last, finished
+	return last, failed, finished
+}
+
+// sendEnded is when and why a client's sending ended.
+type sendEnded struct {
+	at  time.Time
+	err error
 }
 
 // connects connects the named client, which the server may close at once.

@@ -317,7 +317,11 @@ func everyClientServed(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.failed) > 0 {
-		return fmt.Errorf("%d of %d clients failed, the first: %w", len(s.failed), len(s.failed)+s.served, s.failed[0])
+		var account string
+		if lb := worldFrom(ctx).lb; lb != nil {
+			account = "; HAProxy saw the servers so:\n" + lb.account()
+		}
+		return fmt.Errorf("%d of %d clients failed, the first: %w%s", len(s.failed), len(s.failed)+s.served, s.failed[0], account)
 	}
 	if s.served < 10 {
 		return fmt.Errorf("only %d clients ran: too few to show anything", s.served)

@@ -26,6 +26,8 @@ type peer struct {
 	// lastRead gives the time of the client's last read, once it has
 	// stopped reading.
 	lastRead <-chan time.Time
+	// sendEnded gives when and why its sending failed, once it has.
+	sendEnded <-chan sendEnded
 }
 
 // peer returns the named client, connecting it to the echo server first if
