@@ -456,6 +456,9 @@ func (s *echoLoop) read() error {
 		putBuffer(s.buf)
 		s.r, s.w, s.scanned = 0, 0, 0
 		s.buf, n, err = c.waiter.read(c.cfg.size)
+		if s.graceWait && err == nil {
+			s.endGrace()
+		}
 	case s.r == s.w && !s.full && !s.draining && c.tls != nil:
 		return s.readSmall()
 	default:
@@ -474,6 +477,19 @@ func (s *echoLoop) read() error {
 		}
 	}
 	return err
+}
+
+// endGrace undoes the wait to park's deadline once the client has sent
+// within it: left set, it would end a later read (one that waits for the
+// rest of a line, say) as if the client had been idle. The idle timeout,
+// if there is one, needs nothing: its deadline is lazy, and one that comes
+// early is moved on (see lazyDeadline).
+func (s *echoLoop) endGrace() {
+	s.graceWait = false
+	if s.c.cfg.idle <= 0 {
+		s.c.rwc.SetReadDeadline(time.Time{})
+		s.c.idle.at = time.Time{}
+	}
 }
 
 // readSmall is read's wait over TLS, which cannot wait without a buffer:

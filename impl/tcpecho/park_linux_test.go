@@ -172,3 +172,32 @@ func TestAnEchoTheLoopCannotFinishIsFinishedWhole(t *testing.T) {
 		})
 	}
 }
+
+// A client that sends again while its connection waits to park (busy a
+// moment ago, on its goroutine) is not cut off by that wait's deadline
+// later: here an unfinished line outlives it, and still comes back whole
+// once it ends.
+func TestAWaitToParkDoesNotEndALaterRead(t *testing.T) {
+	addr, _ := start(t, &Server{Framing: FramingLine})
+	c := dialEchoed(t, addr, "first\n")
+	_, err := io.WriteString(c, "par")
+	require.NoError(t, err)
+	eventually(t, func() bool { return connGoroutines() == 1 }, "a goroutine holds the unfinished line")
+	_, err = io.WriteString(c, "tial\n")
+	require.NoError(t, err)
+	got := make([]byte, len("partial\n"))
+	_, err = io.ReadFull(c, got)
+	require.NoError(t, err)
+	// Busy just now: the goroutine waits parkGrace before it parks. Half
+	// a line during that wait, and its end only after it.
+	_, err = io.WriteString(c, "more")
+	require.NoError(t, err)
+	time.Sleep(2 * parkGrace) // the client's pause, which is what is tested
+	_, err = io.WriteString(c, "\n")
+	require.NoError(t, err)
+	require.NoError(t, c.SetReadDeadline(time.Now().Add(5*time.Second)))
+	got = make([]byte, len("more\n"))
+	_, err = io.ReadFull(c, got)
+	require.NoError(t, err, "the connection was not ended by the wait's deadline")
+	assert.Equal(t, "more\n", string(got))
+}
