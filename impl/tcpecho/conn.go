@@ -413,41 +413,14 @@ func (s *echoLoop) read() error {
 	c := s.c
 	var n int
 	var err error
+	// Nothing pending, and nothing more likely at once: the read waits.
+	wait := s.r == s.w && !s.full && !s.draining
 	switch {
-	case s.r == s.w && !s.full && !s.draining && c.canPark && time.Since(s.busy) >= parkGrace:
-		// Nothing pending, and quiet for a while: park, so an idle
-		// connection holds neither a buffer nor a goroutine.
-		c.release()
-		putBuffer(s.buf)
-		s.buf, s.r, s.w, s.scanned = nil, 0, 0, 0
-		c.deactivate()
-		if c.srv.parking.park(c) {
-			return errParked
-		}
-		c.activate()
-		// The server is closing, or the loop would not take it: wait
-		// here, as where no loop is to be had.
-		c.canPark = false
-		s.draining = c.srv.closing.Begun()
-		return nil
-	case s.r == s.w && !s.full && !s.draining && c.waiter.ok():
-		if c.canPark {
-			// Busy a moment ago: wait here until parkGrace after, then
-			// park; a stream or a trickle does not move between the
-			// goroutine and the loop at every pause.
-			s.graceWait = true
-			at := s.busy.Add(parkGrace)
-			if c.cfg.idle > 0 {
-				at = minTime(at, c.idle.since.Add(c.cfg.idle))
-			}
-			c.idle.at = at
-			c.rwc.SetReadDeadline(at)
-			if c.srv.closing.Begun() {
-				// Shutdown's wake-up may have come just before this
-				// deadline replaced it (see armIdle).
-				s.graceWait, s.draining = false, true
-				return nil
-			}
+	case wait && c.canPark && time.Since(s.busy) >= parkGrace:
+		return s.park()
+	case wait && c.waiter.ok():
+		if c.canPark && !s.awaitGrace() {
+			return nil // the server is closing: drain
 		}
 		// Nothing pending and nothing more likely at once: wait for the
 		// client without a buffer, so an idle connection costs little
@@ -459,7 +432,7 @@ func (s *echoLoop) read() error {
 		if s.graceWait && err == nil {
 			s.endGrace()
 		}
-	case s.r == s.w && !s.full && !s.draining && c.tls != nil:
+	case wait && c.tls != nil:
 		return s.readSmall()
 	default:
 		s.buf, s.r, s.w = room(s.buf, s.r, s.w, c.cfg)
@@ -477,6 +450,49 @@ func (s *echoLoop) read() error {
 		}
 	}
 	return err
+}
+
+// park parks the connection, which has nothing pending and has been
+// quiet for a while, so that it holds neither a buffer nor a goroutine,
+// and returns errParked; or, if the server is closing or the loop would
+// not take it, keeps it on this goroutine for good, as where no loop is
+// to be had, and returns nil.
+func (s *echoLoop) park() error {
+	c := s.c
+	c.release()
+	putBuffer(s.buf)
+	s.buf, s.r, s.w, s.scanned = nil, 0, 0, 0
+	c.deactivate()
+	if c.srv.parking.park(c) {
+		return errParked
+	}
+	c.activate()
+	c.canPark = false
+	s.draining = c.srv.closing.Begun()
+	return nil
+}
+
+// awaitGrace sets the wait of a connection that was busy a moment ago to
+// end parkGrace after, when it will park (or at its idle timeout, if that
+// comes first): a stream or a trickle does not move between the goroutine
+// and the loop at every pause. It reports false, and sets the connection
+// draining, if the server is closing.
+func (s *echoLoop) awaitGrace() bool {
+	c := s.c
+	s.graceWait = true
+	at := s.busy.Add(parkGrace)
+	if c.cfg.idle > 0 {
+		at = minTime(at, c.idle.since.Add(c.cfg.idle))
+	}
+	c.idle.at = at
+	c.rwc.SetReadDeadline(at)
+	if c.srv.closing.Begun() {
+		// Shutdown's wake-up may have come just before this deadline
+		// replaced it (see armIdle).
+		s.graceWait, s.draining = false, true
+		return false
+	}
+	return true
 }
 
 // endGrace undoes the wait to park's deadline once the client has sent
