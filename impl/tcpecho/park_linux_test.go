@@ -47,13 +47,20 @@ func dialEchoed(t *testing.T, addr, line string) net.Conn {
 	c, err := net.Dial("tcp", addr)
 	require.NoError(t, err)
 	t.Cleanup(func() { c.Close() })
-	_, err = io.WriteString(c, line)
-	require.NoError(t, err)
-	got := make([]byte, len(line))
-	_, err = io.ReadFull(c, got)
-	require.NoError(t, err)
-	require.Equal(t, line, string(got))
+	echoes(t, c, line, line)
 	return c
+}
+
+// echoes sends send on c and checks that want comes back, within 5 s.
+func echoes(t *testing.T, c net.Conn, send, want string) {
+	t.Helper()
+	_, err := io.WriteString(c, send)
+	require.NoError(t, err)
+	require.NoError(t, c.SetReadDeadline(time.Now().Add(5*time.Second)))
+	got := make([]byte, len(want))
+	_, err = io.ReadFull(c, got)
+	require.NoError(t, err, "the echo of %q", send)
+	require.Equal(t, want, string(got))
 }
 
 // An idle connection, one that has sent and had its echo, or one that
@@ -86,12 +93,7 @@ func TestUnfinishedLineHoldsAGoroutineUntilItEnds(t *testing.T) {
 	_, err := io.WriteString(c, "half a ")
 	require.NoError(t, err)
 	eventually(t, func() bool { return connGoroutines() == 1 }, "a goroutine holds the unfinished line")
-	_, err = io.WriteString(c, "line\n")
-	require.NoError(t, err)
-	got := make([]byte, len("half a line\n"))
-	_, err = io.ReadFull(c, got)
-	require.NoError(t, err)
-	assert.Equal(t, "half a line\n", string(got))
+	echoes(t, c, "line\n", "half a line\n")
 	eventually(t, func() bool { return connGoroutines() == 0 }, "parked again")
 }
 
@@ -183,21 +185,11 @@ func TestAWaitToParkDoesNotEndALaterRead(t *testing.T) {
 	_, err := io.WriteString(c, "par")
 	require.NoError(t, err)
 	eventually(t, func() bool { return connGoroutines() == 1 }, "a goroutine holds the unfinished line")
-	_, err = io.WriteString(c, "tial\n")
-	require.NoError(t, err)
-	got := make([]byte, len("partial\n"))
-	_, err = io.ReadFull(c, got)
-	require.NoError(t, err)
+	echoes(t, c, "tial\n", "partial\n")
 	// Busy just now: the goroutine waits parkGrace before it parks. Half
 	// a line during that wait, and its end only after it.
 	_, err = io.WriteString(c, "more")
 	require.NoError(t, err)
-	time.Sleep(2 * parkGrace) // the client's pause, which is what is tested
-	_, err = io.WriteString(c, "\n")
-	require.NoError(t, err)
-	require.NoError(t, c.SetReadDeadline(time.Now().Add(5*time.Second)))
-	got = make([]byte, len("more\n"))
-	_, err = io.ReadFull(c, got)
-	require.NoError(t, err, "the connection was not ended by the wait's deadline")
-	assert.Equal(t, "more\n", string(got))
+	time.Sleep(2 * parkGrace)    // the client's pause, which is what is tested
+	echoes(t, c, "\n", "more\n") // not ended by the wait's deadline
 }
