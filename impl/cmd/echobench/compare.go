@@ -19,7 +19,6 @@ import (
 	"github.com/echospec/echo/impl/echobench"
 	"github.com/echospec/echo/internal/lines"
 	"github.com/echospec/echo/internal/procmem"
-	"github.com/echospec/echo/internal/testcert"
 )
 
 // serveBaseline serves the stdlib baseline for proto, saying "listening on
@@ -431,16 +430,12 @@ func measure(ctx context.Context, c benchCase, bin, self string, rounds int, d t
 			return m, err
 		}
 		defer os.RemoveAll(dir)
-		ca, err := testcert.NewAuthority(dir, "echobench CA")
+		cert, key, pool, err := selfSigned(dir)
 		if err != nil {
 			return m, err
 		}
-		files, _, err := ca.Server()
-		if err != nil {
-			return m, err
-		}
-		certFlags = []string{"-tls-cert", files.Cert, "-tls-key", files.Key}
-		c.cfg.TLS = &tls.Config{RootCAs: ca.Pool, ServerName: "localhost"}
+		certFlags = []string{"-tls-cert", cert, "-tls-key", key}
+		c.cfg.TLS = &tls.Config{RootCAs: pool, ServerName: "localhost"}
 	}
 	commands := [][]string{
 		append(append([]string{filepath.Join(bin, c.ours[0]), "-listen", "127.0.0.1:0"}, c.ours[1:]...), certFlags...),
