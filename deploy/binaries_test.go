@@ -15,11 +15,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/echospec/echo/internal/metricstest"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/echospec/echo/internal/lines"
-	"github.com/echospec/echo/internal/ops"
 )
 
 // binaries are what make dist builds, and the image holds.
@@ -135,7 +136,7 @@ func (s *server) get(t *testing.T, path string) (int, string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	status, body, err := ops.Fetch(ctx, s.admin+path)
+	status, body, err := metricstest.Fetch(ctx, s.admin+path)
 	require.NoError(t, err)
 	return status, body
 }

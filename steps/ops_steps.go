@@ -15,11 +15,12 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/echospec/echo/internal/metricstest"
+
 	"github.com/cucumber/godog"
 	"github.com/stretchr/testify/assert"
 
 	"github.com/echospec/echo/internal/lines"
-	"github.com/echospec/echo/internal/ops"
 )
 
 // tcpserverRunsWithAdmin is the step `^tcpserver -framing (stream|line|fixed) is running with an admin endpoint(?: and -drain-delay (\d+)s)?$`.
@@ -120,14 +121,14 @@ func metricsPassPromtool(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	body, err := ops.Get(ctx, url+"/metrics")
+	body, err := metricstest.Get(ctx, url+"/metrics")
 	if err != nil {
 		return err
 	}
 	cmd := exec.CommandContext(ctx, promtool, "check", "metrics")
 	cmd.Stdin = strings.NewReader(body)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("promtool check metrics: %v: %s", err, out)
+		return fmt.Errorf("promtool check metrics: %w: %s", err, out)
 	}
 	return nil
 }
@@ -139,9 +140,9 @@ func metricIs(ctx context.Context, series string, want float64) error {
 	if err != nil {
 		return err
 	}
-	var got ops.Samples
+	var got metricstest.Samples
 	err = waitUntil(ctx, patience, func() (bool, error) {
-		got, err = ops.Scrape(ctx, url)
+		got, err = metricstest.Scrape(ctx, url)
 		return err == nil && got[series] == want, err
 	})
 	if err != nil {
@@ -170,7 +171,7 @@ func readyzAnswersWithin(ctx context.Context, status, ms int) error {
 		return err
 	}
 	for {
-		got, _, err := ops.Fetch(ctx, url+"/readyz")
+		got, _, err := metricstest.Fetch(ctx, url+"/readyz")
 		if err != nil {
 			return err
 		}

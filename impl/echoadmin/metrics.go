@@ -1,6 +1,8 @@
 package echoadmin
 
 import (
+	"github.com/echospec/echo/internal/adminhttp"
+
 	"strings"
 	"sync/atomic"
 
@@ -11,7 +13,7 @@ import (
 )
 
 // Namespace prefixes every metric this package makes.
-const Namespace = "echo"
+const Namespace = adminhttp.Namespace
 
 // opts names a metric of subsystem ("tcp", "udp") in Namespace.
 func opts(subsystem, name, help string) prometheus.CounterOpts {
@@ -179,7 +181,5 @@ func (m *UDPMetrics) Observe(e udpecho.Event) {
 // wait for a slow reader, read from count at each scrape: what, "log" or
 // "event", names the records.
 func NewDropped(reg prometheus.Registerer, what string, count func() uint64) {
-	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: Namespace, Name: what + "_records_dropped_total",
-		Help: "Records (" + what + " lines) dropped because their reader did not keep up, so that no connection waited for it."},
-		func() float64 { return float64(count()) }))
+	adminhttp.NewDropped(reg, what, count)
 }

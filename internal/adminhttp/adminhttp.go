@@ -1,4 +1,8 @@
-package echoadmin
+// Package adminhttp is the admin endpoint's HTTP side, which needs
+// nothing of the echo servers: readiness, the handler that serves it with
+// the metrics, and the counter of dropped records. echoadmin, the library,
+// and internal/ops, the commands' glue, both build on it.
+package adminhttp
 
 import (
 	"encoding/json"
@@ -59,4 +63,16 @@ func text(w http.ResponseWriter, code int, body string) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(code)
 	w.Write([]byte(body + "\n"))
+}
+
+// Namespace prefixes every metric of the echo servers.
+const Namespace = "echo"
+
+// NewDropped registers a counter, echo_WHAT_records_dropped_total, of
+// records a program dropped rather than wait for a slow reader, read from
+// count at each scrape: what, "log" or "event", names the records.
+func NewDropped(reg prometheus.Registerer, what string, count func() uint64) {
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: Namespace, Name: what + "_records_dropped_total",
+		Help: "Records (" + what + " lines) dropped because their reader did not keep up, so that no connection waited for it."},
+		func() float64 { return float64(count()) }))
 }

@@ -1,4 +1,7 @@
-package ops
+// Package metricstest reads what an admin endpoint serves, for tests: the
+// metrics, checked as Prometheus's text parser does, and any page. No
+// binary links it.
+package metricstest
 
 import (
 	"context"

@@ -20,7 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"golang.org/x/net/netutil"
 
-	"github.com/echospec/echo/impl/echoadmin"
+	"github.com/echospec/echo/internal/adminhttp"
 	"github.com/echospec/echo/internal/cli"
 	"github.com/echospec/echo/internal/describe"
 )
@@ -44,7 +44,7 @@ type Ops struct {
 	// no metric is made at all.
 	Registry *prometheus.Registry
 
-	state  echoadmin.State
+	state  adminhttp.State
 	http   *http.Server
 	served chan error
 	logger *slog.Logger
@@ -88,7 +88,7 @@ func Start(fs *flag.FlagSet, addr string, stderr io.Writer, logger *slog.Logger)
 		}
 	})
 	o.http = &http.Server{
-		Handler:           echoadmin.NewHandler(o.Registry, &o.state, o.Info),
+		Handler:           adminhttp.NewHandler(o.Registry, &o.state, o.Info),
 		ReadHeaderTimeout: adminHeaderWait,
 		ReadTimeout:       adminRequestWait,
 		WriteTimeout:      adminResponseWait,
@@ -136,8 +136,8 @@ func (o *Ops) CountDropped(stderr io.Writer, events *cli.Events) {
 	if o.Registry == nil {
 		return
 	}
-	echoadmin.NewDropped(o.Registry, "log", func() uint64 { return cli.Dropped(stderr) })
-	echoadmin.NewDropped(o.Registry, "event", events.Dropped)
+	adminhttp.NewDropped(o.Registry, "log", func() uint64 { return cli.Dropped(stderr) })
+	adminhttp.NewDropped(o.Registry, "event", events.Dropped)
 }
 
 // Close stops the admin endpoint, which answered until the server had

@@ -8,11 +8,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/echospec/echo/internal/metricstest"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/echospec/echo/internal/clitest"
-	"github.com/echospec/echo/internal/ops"
 )
 
 // echoLines sends n lines on one connection, reads each back, and closes.
@@ -38,10 +39,10 @@ func TestAdminCountsTenEchoedLines(t *testing.T) {
 	echoLines(t, addr, 10)
 
 	// The connection's last counts come before its close is counted.
-	var m ops.Samples
+	var m metricstest.Samples
 	require.Eventually(t, func() bool {
 		var err error
-		m, err = ops.Scrape(clitest.Within(t, time.Second), admin)
+		m, err = metricstest.Scrape(clitest.Within(t, time.Second), admin)
 		require.NoError(t, err)
 		return m[`echo_tcp_connections_closed_total{reason="client_closed"}`] == 1
 	}, 5*time.Second, 5*time.Millisecond)
@@ -71,7 +72,7 @@ func TestAdminCountsRefusalsByReason(t *testing.T) {
 	require.NoError(t, err)
 	defer second.Close()
 	require.Eventually(t, func() bool {
-		m, err := ops.Scrape(clitest.Within(t, time.Second), admin)
+		m, err := metricstest.Scrape(clitest.Within(t, time.Second), admin)
 		require.NoError(t, err)
 		return m[`echo_tcp_connections_refused_total{reason="too_many"}`] == 1 && m["echo_tcp_connections_open"] == 1
 	}, 5*time.Second, 5*time.Millisecond)
@@ -82,19 +83,19 @@ func TestAdminInfoAndProbes(t *testing.T) {
 	addr, stderr, stop := serve(t, "-framing", "fixed", "-size", "16", "-admin", "127.0.0.1:0")
 	admin := clitest.AdminURL(t, stderr)
 	ctx := clitest.Within(t, 5*time.Second)
-	body, err := ops.Get(ctx, admin+"/healthz")
+	body, err := metricstest.Get(ctx, admin+"/healthz")
 	require.NoError(t, err)
 	assert.Equal(t, "ok\n", body)
-	body, err = ops.Get(ctx, admin+"/readyz")
+	body, err = metricstest.Get(ctx, admin+"/readyz")
 	require.NoError(t, err)
 	assert.Equal(t, "ready\n", body)
-	info, err := ops.Get(ctx, admin+"/info")
+	info, err := metricstest.Get(ctx, admin+"/info")
 	require.NoError(t, err)
 	assert.Contains(t, info, `"listening": [`+"\n"+`    "`+addr+`"`)
 	assert.Contains(t, info, `"framing": "fixed"`)
 	assert.Contains(t, info, `"size": "16"`, "the effective configuration, defaults included")
 	assert.Contains(t, info, `"max-conns": "10000"`)
-	status, _, err := ops.Fetch(ctx, admin+"/nothing")
+	status, _, err := metricstest.Fetch(ctx, admin+"/nothing")
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusNotFound, status)
 	require.NoError(t, stop())
@@ -116,7 +117,7 @@ func TestDrainDelayTurnsNotReadyAtOnceAndServesOn(t *testing.T) {
 	go func() { stopped <- stop() }() // as SIGTERM would
 
 	require.Eventually(t, func() bool {
-		status, _, err := ops.Fetch(clitest.Within(t, time.Second), admin+"/readyz")
+		status, _, err := metricstest.Fetch(clitest.Within(t, time.Second), admin+"/readyz")
 		require.NoError(t, err)
 		return status == http.StatusServiceUnavailable
 	}, drain/2, time.Millisecond, "not ready soon after the signal")

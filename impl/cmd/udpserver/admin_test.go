@@ -6,12 +6,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/echospec/echo/internal/metricstest"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/echospec/echo/impl/udpecho"
 	"github.com/echospec/echo/internal/clitest"
-	"github.com/echospec/echo/internal/ops"
 )
 
 func TestAdminCountsDatagramsAnswered(t *testing.T) {
@@ -28,9 +29,9 @@ func TestAdminCountsDatagramsAnswered(t *testing.T) {
 	}
 	// An answer is counted once its send returned, which may be after the
 	// client has it.
-	var m ops.Samples
+	var m metricstest.Samples
 	require.Eventually(t, func() bool {
-		m, err = ops.Scrape(clitest.Within(t, time.Second), admin)
+		m, err = metricstest.Scrape(clitest.Within(t, time.Second), admin)
 		require.NoError(t, err)
 		return m["echo_udp_answered_datagrams_total"] == 10
 	}, 5*time.Second, 5*time.Millisecond)
@@ -40,7 +41,7 @@ func TestAdminCountsDatagramsAnswered(t *testing.T) {
 	assert.Equal(t, 0.0, m[`echo_udp_refused_datagrams_total{reason="service_port"}`])
 	assert.Equal(t, 0.0, m[`echo_udp_failures_total{op="answer"}`])
 
-	body, err := ops.Get(clitest.Within(t, time.Second), admin+"/readyz")
+	body, err := metricstest.Get(clitest.Within(t, time.Second), admin+"/readyz")
 	require.NoError(t, err)
 	assert.Equal(t, "ready\n", body)
 	require.NoError(t, stop())
