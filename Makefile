@@ -76,11 +76,23 @@ peers:
 demo: build
 	BIN=$(BIN) bash impl/demo/demo.sh
 
-## lint: formatting and vet
+## lint: golangci-lint (.golangci.yml: staticcheck, errorlint, revive,
+## testifylint, gocyclo over 15, and depguard's rules on which package may
+## import which), installed at the pinned version into bin/tools; then no
+## test helper linked into a binary, even indirectly, and no executable
+## tracked by git.
+GOLANGCI_LINT_VERSION ?= v2.6.2
+GOLANGCI_LINT := $(abspath $(BIN))/tools/golangci-lint
+TEST_HELPERS := internal/testcert|internal/clitest|internal/testpeer|internal/eventline/eventlinetest|internal/metricstest
 lint:
-	@unformatted=$$(gofmt -l .); \
-	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
-	$(GO) vet ./...
+	@if ! "$(GOLANGCI_LINT)" version --short 2>/dev/null | grep -qx '$(patsubst v%,%,$(GOLANGCI_LINT_VERSION))'; then \
+		echo "installing golangci-lint $(GOLANGCI_LINT_VERSION) into $(dir $(GOLANGCI_LINT))"; \
+		GOFLAGS= GOBIN="$(dir $(GOLANGCI_LINT))" $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION); \
+	fi
+	"$(GOLANGCI_LINT)" run ./...
+	@linked=$$($(GO) list -deps ./impl/cmd/... | grep -E 'echospec/echo/($(TEST_HELPERS))$$' || true); \
+	if [ -n "$$linked" ]; then echo "a binary links a test helper:"; echo "$$linked"; exit 1; fi
+	@bash .ci/no-binaries.sh
 
 ## clean: remove what build made
 clean:

@@ -111,7 +111,7 @@ func echoClientSendsMessageText(ctx context.Context, text string) error {
 func echoClientFinishes(ctx context.Context) error {
 	e := &worldFrom(ctx).echo
 	if e.err != nil || e.c == nil {
-		return fmt.Errorf("the echo client cannot finish; it has not sent a message successfully (%v)", e.err)
+		return fmt.Errorf("the echo client cannot finish; it has not sent a message successfully (%w)", e.err)
 	}
 	e.err = e.c.finish()
 	return nil

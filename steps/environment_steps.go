@@ -101,7 +101,7 @@ func serverProcessIsStillRunning(ctx context.Context, name string) error {
 	}
 	select {
 	case <-p.exited:
-		return fmt.Errorf("%s has exited: %v", name, p.err)
+		return fmt.Errorf("%s has exited: %w", name, p.err)
 	default:
 		return nil
 	}
@@ -245,7 +245,7 @@ func readFIFOUntil(ctx context.Context, name string, kind tcpecho.EventKind) (tc
 				return
 			}
 		}
-		found <- result{err: fmt.Errorf("the stream ended before %s's %v: %v", name, kind, sc.Err())}
+		found <- result{err: fmt.Errorf("the stream ended before %s's %v: %w", name, kind, sc.Err())}
 	}()
 	select {
 	case r := <-found:

@@ -152,7 +152,7 @@ func startHAProxy(dir string, cfg balancerConfig, servers []haproxyServer) (*hap
 		}
 		return h, nil
 	case err := <-exited:
-		return nil, fmt.Errorf("haproxy exited at once (%v): %s", err, stderr.String())
+		return nil, fmt.Errorf("haproxy exited at once (%w): %s", err, stderr.String())
 	}
 }
 
@@ -179,7 +179,7 @@ func (h *haproxy) serverStats() (map[string]map[string]string, error) {
 	r.FieldsPerRecord = -1
 	rows, err := r.ReadAll()
 	if err != nil || len(rows) == 0 {
-		return nil, fmt.Errorf("haproxy's stats: %v: %q", err, out.String())
+		return nil, fmt.Errorf("haproxy's stats: %w: %q", err, out.String())
 	}
 	header := rows[0]
 	stats := map[string]map[string]string{}

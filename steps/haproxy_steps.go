@@ -20,7 +20,7 @@ type backend struct {
 // backendOf is svc as a server behind HAProxy.
 func backendOf(ctx context.Context, svc service, events *eventLog[event]) (backend, error) {
 	b := backend{addr: svc.address(), events: events}
-	if p := svc.process(); p != nil && worldFrom(ctx).tcpConfig.ops.admin {
+	if p := svc.process(); p != nil && worldFrom(ctx).ops.admin {
 		url, err := p.adminURL()
 		if err != nil {
 			return b, err

@@ -227,7 +227,7 @@ func serverLetClientGoBecauseStoppedReadingN(ctx context.Context, name string, f
 	}
 	closed := closedEvent(events, local)
 	if !errors.Is(closed.reason, tcpecho.ErrWriteTimeout) {
-		return fmt.Errorf("client %s's connection ended because %v, not because it stopped reading", name, closed.reason)
+		return fmt.Errorf("client %s's connection ended because %w, not because it stopped reading", name, closed.reason)
 	}
 	var last time.Time
 	select {
@@ -245,7 +245,7 @@ func serverLetClientGoBecauseStoppedReadingN(ctx context.Context, name string, f
 		return fmt.Errorf("client %s's sending never failed after the server let it go", name)
 	}
 	if !errors.Is(ended.err, syscall.ECONNRESET) && !errors.Is(ended.err, syscall.EPIPE) {
-		return fmt.Errorf("client %s's sending ended with %v, not with the server closing its connection", name, ended.err)
+		return fmt.Errorf("client %s's sending ended with %w, not with the server closing its connection", name, ended.err)
 	}
 	after := ended.at.Sub(last)
 	assert.GreaterOrEqual(godog.T(ctx), after, time.Duration(from)*time.Millisecond, "how long after its last read client %s was let go", name)

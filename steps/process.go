@@ -142,7 +142,7 @@ func startProcess(bin, name string, args []string, opts processOptions) (*server
 	switch {
 	case errors.Is(err, lines.ErrExited):
 		p.kill()
-		return nil, fmt.Errorf("%s (%v): %w", name, p.err, err)
+		return nil, fmt.Errorf("%s (%w): %w", name, p.err, err)
 	case err != nil:
 		p.kill()
 		return nil, fmt.Errorf("%s did not say it was listening: %w", name, err)

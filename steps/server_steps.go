@@ -317,7 +317,7 @@ func sawConnectionEnd(ctx context.Context, name, because string) error {
 	}
 	reason := closedReason(events, local)
 	if !errors.Is(reason, serverReasons[because]) {
-		return fmt.Errorf("the server saw %s's connection end because of %q, not because %s", name, reason, because)
+		return fmt.Errorf("the server saw %s's connection end because of %w, not because %s", name, reason, because)
 	}
 	return nil
 }

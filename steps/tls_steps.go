@@ -169,7 +169,7 @@ func (w *world) refusedBecause(ctx context.Context, remote, what string) error {
 		return err
 	}
 	if got := reasonOf(events, tcpecho.ConnRejected, remote); !errors.Is(got, want) {
-		return fmt.Errorf("the server refused the connection because %q, not because of its %s", got, what)
+		return fmt.Errorf("the server refused the connection because %w, not because of its %s", got, what)
 	}
 	return nil
 }

@@ -288,7 +288,7 @@ func udpEchoClientReportsNoEchoAfterN(ctx context.Context, attempts int, because
 	if u.err == nil {
 		return errors.New("the UDP echo client reported no problem")
 	}
-	assert.ErrorIs(t, u.err, udpecho.ErrNoEcho)
+	require.ErrorIs(t, u.err, udpecho.ErrNoEcho)
 	assert.Contains(t, u.err.Error(), fmt.Sprintf("after %d attempts", attempts))
 	if because != "" {
 		assert.ErrorIs(t, u.err, udpClientErrors.named(because), "the UDP echo client reported: %v", u.err)

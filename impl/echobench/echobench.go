@@ -218,16 +218,9 @@ func Run(ctx context.Context, cfg Config, progress func(Result)) (Result, error)
 	if progress != nil {
 		run.live = &liveLatency{h: newHistogram()}
 	}
-	workers := make([]worker, cfg.Conns)
-	for i := range workers {
-		w, err := run.dial(ctx, i)
-		if err != nil {
-			for _, w := range workers[:i] {
-				w.close()
-			}
-			return Result{}, err
-		}
-		workers[i] = w
+	workers, err := run.dialAll(ctx)
+	if err != nil {
+		return Result{}, err
 	}
 
 	ctx, cancel := context.WithTimeout(ctx, cfg.Warmup+cfg.Duration)
@@ -256,7 +249,31 @@ func Run(ctx context.Context, cfg Config, progress func(Result)) (Result, error)
 		return Result{}, cause
 	}
 
-	res := run.snapshot(time.Since(start))
+	res := run.result(time.Since(start), shards)
+	return res, nil
+}
+
+// dialAll opens every connection of the run, or none.
+func (r *running) dialAll(ctx context.Context) ([]worker, error) {
+	workers := make([]worker, r.cfg.Conns)
+	for i := range workers {
+		w, err := r.dial(ctx, i)
+		if err != nil {
+			for _, w := range workers[:i] {
+				w.close()
+			}
+			return nil, err
+		}
+		workers[i] = w
+	}
+	return workers, nil
+}
+
+// result is the run's figures after elapsed: its counters and the shards'
+// histograms merged; a stream that did not come back whole is an error.
+func (r *running) result(elapsed time.Duration, shards []*shard) Result {
+	cfg := r.cfg
+	res := r.snapshot(elapsed)
 	res.Latency, res.FirstEcho = newHistogram(), newHistogram()
 	if cfg.Rate > 0 {
 		res.Uncorrected = newHistogram()
@@ -272,7 +289,7 @@ func Run(ctx context.Context, cfg Config, progress func(Result)) (Result, error)
 		res.Errors++
 		res.FirstError = fmt.Errorf("streams not back within %v: %d of %d bytes", cfg.Duration, res.Bytes, int64(cfg.Size)*int64(cfg.Conns))
 	}
-	return res, nil
+	return res
 }
 
 // NewHistogram returns a latency histogram as a run keeps them: 1 µs to a

@@ -164,7 +164,7 @@ func TestBadConfigs(t *testing.T) {
 		{Addr: "x:1", ProxyHeader: 3},
 	} {
 		_, err := Run(context.Background(), cfg, nil)
-		assert.Error(t, err, "%+v", cfg)
+		require.Error(t, err, "%+v", cfg)
 	}
 	_, err := Run(context.Background(), Config{Addr: "127.0.0.1:1"}, nil)
 	assert.ErrorIs(t, err, syscall.ECONNREFUSED, "a refused connection is reported")
@@ -174,7 +174,7 @@ func TestBadConfigs(t *testing.T) {
 // not, so that a command tells a usage problem from a failure.
 func TestRunTellsABadConfigFromAnAbsentService(t *testing.T) {
 	_, err := Run(context.Background(), Config{Addr: "127.0.0.1:9", Proto: UDP, Mode: Stream}, nil)
-	assert.ErrorIs(t, err, ErrConfig)
+	require.ErrorIs(t, err, ErrConfig)
 
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -182,7 +182,7 @@ func TestRunTellsABadConfigFromAnAbsentService(t *testing.T) {
 	l.Close()
 	_, err = Run(context.Background(), Config{Addr: addr, Duration: time.Second}, nil)
 	require.Error(t, err)
-	assert.NotErrorIs(t, err, ErrConfig)
+	require.NotErrorIs(t, err, ErrConfig)
 	assert.ErrorIs(t, err, syscall.ECONNREFUSED)
 }
 
@@ -195,8 +195,8 @@ func TestAUDPRunThatNothingAnswersEndsEarly(t *testing.T) {
 	pc.Close()
 	start := time.Now()
 	_, err = Run(context.Background(), Config{Addr: closed, Proto: UDP, Duration: 10 * time.Second}, nil)
-	assert.ErrorIs(t, err, ErrNoService)
-	assert.ErrorIs(t, err, syscall.ECONNREFUSED)
+	require.ErrorIs(t, err, ErrNoService)
+	require.ErrorIs(t, err, syscall.ECONNREFUSED)
 	assert.Less(t, time.Since(start), 5*time.Second)
 
 	// A socket that takes datagrams and answers none: three in a row.
@@ -204,7 +204,7 @@ func TestAUDPRunThatNothingAnswersEndsEarly(t *testing.T) {
 	require.NoError(t, err)
 	defer silent.Close()
 	_, err = Run(context.Background(), Config{Addr: silent.LocalAddr().String(), Proto: UDP, Timeout: 50 * time.Millisecond, Duration: 10 * time.Second}, nil)
-	assert.ErrorIs(t, err, ErrNoService)
+	require.ErrorIs(t, err, ErrNoService)
 	assert.Contains(t, err.Error(), "no echo from "+silent.LocalAddr().String()+" for 3 datagrams in a row, waiting 50ms each")
 }
 

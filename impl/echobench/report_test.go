@@ -60,9 +60,9 @@ func TestReportsOfDifferentRunsDoNotMerge(t *testing.T) {
 	b := a
 	b.Config.Size = 64
 	_, err := Merge(a, b)
-	assert.ErrorIs(t, err, ErrMerge)
+	require.ErrorIs(t, err, ErrMerge)
 	_, err = Merge()
-	assert.ErrorIs(t, err, ErrMerge)
+	require.ErrorIs(t, err, ErrMerge)
 	_, err = ReadReport(bytes.NewBufferString(`{"schema":"other/9"}`))
 	assert.Error(t, err)
 }

@@ -2,6 +2,7 @@ package tcpecho
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"net"
 	"testing"
@@ -49,7 +50,7 @@ func benchmarkFraming(b *testing.B, s *Server, msg []byte, obs Observer) {
 	b.SetBytes(int64(len(msg)))
 	b.ReportAllocs()
 	b.ResetTimer()
-	if reason := c.echo(obs, lc.RemoteAddr()); reason != ErrClientClosed {
+	if reason := c.echo(obs, lc.RemoteAddr()); !errors.Is(reason, ErrClientClosed) {
 		b.Fatal(reason)
 	}
 }
@@ -123,7 +124,7 @@ func benchmarkTrickle(b *testing.B, newlines bool, obs Observer) {
 	for b.Loop() {
 		pc := &pieceConn{data: data, piece: piece}
 		c := &conn{srv: s, cfg: &cfg, rwc: pc, observeMessages: wants(obs, MessageReceived)}
-		if reason := c.echo(obs, pc.RemoteAddr()); reason != ErrClientClosed {
+		if reason := c.echo(obs, pc.RemoteAddr()); !errors.Is(reason, ErrClientClosed) {
 			b.Fatal(reason)
 		}
 	}

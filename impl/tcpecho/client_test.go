@@ -20,7 +20,7 @@ func TestEchoRejectsANewlineInsideALine(t *testing.T) {
 	require.NoError(t, err)
 	defer c.Abort()
 	_, err = c.Echo([]byte("two\nlines"))
-	assert.ErrorIs(t, err, ErrNewlineInMessage)
+	require.ErrorIs(t, err, ErrNewlineInMessage)
 	got, err := c.Echo([]byte("one line\n"))
 	require.NoError(t, err, "a message that already ends in a newline is sent as it is")
 	assert.Equal(t, "one line\n", string(got))
@@ -36,14 +36,14 @@ func TestEchoReportsAServerThatClosesEarly(t *testing.T) {
 	require.NoError(t, err)
 	defer c.Abort()
 	_, err = c.Echo([]byte("ab"))
-	assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
+	require.ErrorIs(t, err, io.ErrUnexpectedEOF)
 	assert.Contains(t, err.Error(), "after 2 of 3 echoed bytes")
 }
 
 func TestDialErrorsNameTheAddressAndTheCause(t *testing.T) {
 	addr := testpeer.Refusing(t)
 	_, err := Dial(context.Background(), addr)
-	assert.ErrorIs(t, err, syscall.ECONNREFUSED)
+	require.ErrorIs(t, err, syscall.ECONNREFUSED)
 	assert.Equal(t, "connect to "+addr+": connection refused", err.Error())
 }
 
@@ -53,6 +53,6 @@ func TestTimeoutErrorSaysWhatWasMissing(t *testing.T) {
 	require.NoError(t, err)
 	defer c.Abort()
 	_, err = c.Echo([]byte("hi"))
-	assert.ErrorIs(t, err, os.ErrDeadlineExceeded)
+	require.ErrorIs(t, err, os.ErrDeadlineExceeded)
 	assert.Contains(t, err.Error(), "got 0 of 3 bytes")
 }

@@ -130,7 +130,7 @@ func (c *conn) resume(r resumption) {
 		reason = r.orElse(err)
 	} else {
 		reason = c.echoFrom(obs, c.remote, r)
-		if reason == errParked {
+		if errors.Is(reason, errParked) {
 			return
 		}
 		c.rwc.Close()
@@ -247,7 +247,7 @@ func (c *conn) echoFrom(obs Observer, remote net.Addr, r resumption) error {
 		}
 		s.armIdle()
 		err := s.read()
-		if err == errParked {
+		if errors.Is(err, errParked) {
 			parked = true
 			return err
 		}

@@ -79,7 +79,7 @@ func TestFramingText(t *testing.T) {
 		assert.Equal(t, f, back)
 	}
 	var f Framing
-	assert.EqualError(t, f.UnmarshalText([]byte("lines")), `framing must be stream, line or fixed, not "lines"`)
+	require.EqualError(t, f.UnmarshalText([]byte("lines")), `framing must be stream, line or fixed, not "lines"`)
 	assert.Equal(t, "stream", Framing(0).String(), "the zero value is stream framing")
 }
 

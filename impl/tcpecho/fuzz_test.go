@@ -2,6 +2,7 @@ package tcpecho
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"net"
 	"slices"
@@ -77,7 +78,7 @@ func echoScripted(t *testing.T, s *Server, data, cuts []byte) (echo []byte, mess
 	unobserved := &scriptedConn{chunks: split(data, cuts)}
 	quiet := &conn{srv: s, cfg: &cfg, rwc: unobserved, id: 2}
 	quietReason := quiet.echo(nil, unobserved.RemoteAddr())
-	if !slices.EqualFunc(sc.writes, unobserved.writes, bytes.Equal) || quietReason != reason {
+	if !slices.EqualFunc(sc.writes, unobserved.writes, bytes.Equal) || !errors.Is(quietReason, reason) {
 		t.Fatalf("observed, the server wrote %q and ended with %v; unobserved, %q and %v", sc.writes, reason, unobserved.writes, quietReason)
 	}
 	return sc.out.Bytes(), messages, reason
@@ -88,7 +89,7 @@ func echoScripted(t *testing.T, s *Server, data, cuts []byte) (echo []byte, mess
 // data.
 func checkWhole(t *testing.T, data, echo []byte, messages [][]byte, reason error) {
 	t.Helper()
-	if reason != ErrClientClosed {
+	if !errors.Is(reason, ErrClientClosed) {
 		t.Fatalf("ended with %v, not the client's end of stream", reason)
 	}
 	if !bytes.Equal(echo, data) {

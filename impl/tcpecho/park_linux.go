@@ -1,6 +1,7 @@
 package tcpecho
 
 import (
+	"errors"
 	"io"
 	"net"
 	"os"
@@ -331,7 +332,7 @@ func (l *loop) timeout(now time.Time) int {
 func (l *loop) ready(c *conn, now time.Time) {
 	n, err := readFd(c.fd, l.buf)
 	switch {
-	case err == unix.EAGAIN:
+	case errors.Is(err, unix.EAGAIN):
 		return // someone else's event for this descriptor, or spurious
 	case err != nil:
 		l.handoff(c, resumption{err: os.NewSyscallError("read", err)})

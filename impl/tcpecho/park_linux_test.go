@@ -112,7 +112,7 @@ func TestParkedConnectionsAreClosedAfterTheIdleTimeout(t *testing.T) {
 		require.NoError(t, c.SetReadDeadline(time.Now().Add(5*time.Second)))
 		n, err := c.Read(make([]byte, 1))
 		assert.Equal(t, 0, n)
-		assert.ErrorIs(t, err, io.EOF, "the server closed the idle connection")
+		require.ErrorIs(t, err, io.EOF, "the server closed the idle connection")
 	}
 	assert.GreaterOrEqual(t, time.Since(began), idle)
 	for range 2 {

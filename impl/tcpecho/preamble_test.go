@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/tls"
-	"errors"
 	"io"
 	"net"
 	"testing"
@@ -69,9 +68,9 @@ func TestTLSIdleTimeout(t *testing.T) {
 	defer conn.Close()
 	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
 	_, err = conn.Read(make([]byte, 1))
-	assert.ErrorIs(t, err, io.EOF, "the server closed the idle connection")
+	require.ErrorIs(t, err, io.EOF, "the server closed the idle connection")
 	e := rec.next(t, ConnClosed)
-	assert.ErrorIs(t, e.Reason, ErrIdleTimeout)
+	require.ErrorIs(t, e.Reason, ErrIdleTimeout)
 	assert.Equal(t, "TLS 1.3", e.TLS.Version)
 }
 
@@ -109,7 +108,7 @@ func TestMalformedProxyHeaderIsRefused(t *testing.T) {
 	defer c.Close()
 	c.Write([]byte("PROXY TCP4 nonsense\r\n"))
 	e := rec.next(t, ConnRejected)
-	assert.True(t, errors.Is(e.Reason, ErrProxyHeader), "%v", e.Reason)
+	assert.ErrorIs(t, e.Reason, ErrProxyHeader, "%v", e.Reason)
 }
 
 func TestPreambleSettingsAreChecked(t *testing.T) {

@@ -2,7 +2,6 @@ package tcpecho
 
 import (
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -67,7 +66,7 @@ func TestServeReturnsErrServerClosedAfterClose(t *testing.T) {
 	s := &Server{}
 	_, served := start(t, s)
 	require.NoError(t, s.Close())
-	assert.ErrorIs(t, <-served, ErrServerClosed)
+	require.ErrorIs(t, <-served, ErrServerClosed)
 	assert.ErrorIs(t, s.ListenAndServe(), ErrServerClosed, "a closed server does not start again")
 }
 
@@ -75,7 +74,7 @@ func TestServeRejectsNegativeSizes(t *testing.T) {
 	for _, s := range []*Server{{Size: -1}, {MaxLine: -1}, {Framing: Framing(7)}} {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		require.NoError(t, err)
-		assert.Error(t, s.Serve(l))
+		require.Error(t, s.Serve(l))
 		_, err = l.Accept()
 		assert.ErrorIs(t, err, net.ErrClosed, "Serve closes the listener it was given")
 	}
@@ -87,7 +86,7 @@ func TestListenAndServeReportsAddressInUse(t *testing.T) {
 	defer l.Close()
 	s := &Server{Addr: l.Addr().String()}
 	err = s.ListenAndServe()
-	assert.ErrorIs(t, err, syscall.EADDRINUSE)
+	require.ErrorIs(t, err, syscall.EADDRINUSE)
 	assert.Equal(t, "listen on "+l.Addr().String()+": address already in use", err.Error())
 }
 
@@ -139,7 +138,7 @@ func TestShutdownWaitsForABusyConnectionUntilItsContextEnds(t *testing.T) {
 	}
 	cancel()
 	close(release)
-	assert.ErrorIs(t, <-shutdown, context.Canceled)
+	require.ErrorIs(t, <-shutdown, context.Canceled)
 	assert.ErrorIs(t, rec.next(t, ConnClosed).Reason, ErrServerClosed)
 }
 
@@ -155,12 +154,12 @@ func TestCloseEndsConnectionsWithoutEchoingWhatTheyHold(t *testing.T) {
 	rec.next(t, DataRead)
 
 	require.NoError(t, s.Close())
-	assert.ErrorIs(t, rec.next(t, ConnClosed).Reason, ErrServerClosed)
+	require.ErrorIs(t, rec.next(t, ConnClosed).Reason, ErrServerClosed)
 	c.SetReadDeadline(time.Now().Add(5 * time.Second))
 	rest, err := io.ReadAll(c)
 	assert.Empty(t, rest)
 	if err != nil {
-		assert.True(t, errors.Is(err, syscall.ECONNRESET), "the only error may be a reset: %v", err)
+		assert.ErrorIs(t, err, syscall.ECONNRESET, "the only error may be a reset: %v", err)
 	}
 }
 
@@ -201,7 +200,7 @@ func TestShutdownEchoesWhatArrivedButWasNotReadYet(t *testing.T) {
 		conn.wake()
 	}
 	close(release)
-	assert.NoError(t, s.Shutdown(context.Background()))
+	require.NoError(t, s.Shutdown(context.Background()))
 	c.SetReadDeadline(time.Now().Add(5 * time.Second))
 	got, err := io.ReadAll(c)
 	require.NoError(t, err)

@@ -40,7 +40,7 @@ func TestEchoesExactPayloads(t *testing.T) {
 	for _, msg := range [][]byte{[]byte("hi"), {}, make([]byte, 65507)} {
 		got, err := c.Echo(msg)
 		require.NoError(t, err)
-		assert.Equal(t, len(msg), len(got))
+		assert.Len(t, got, len(msg))
 	}
 }
 
@@ -48,8 +48,8 @@ func TestShutdownAndCloseEndServe(t *testing.T) {
 	s := &Server{}
 	_, served := start(t, s)
 	require.NoError(t, s.Shutdown(context.Background()))
-	assert.ErrorIs(t, <-served, ErrServerClosed)
-	assert.ErrorIs(t, s.ListenAndServe(), ErrServerClosed)
+	require.ErrorIs(t, <-served, ErrServerClosed)
+	require.ErrorIs(t, s.ListenAndServe(), ErrServerClosed)
 
 	s = &Server{}
 	_, served = start(t, s)
@@ -103,8 +103,8 @@ func TestClientGivesUpAfterItsAttempts(t *testing.T) {
 	require.NoError(t, err)
 	defer c.Close()
 	_, err = c.Echo([]byte("hello"))
-	assert.ErrorIs(t, err, ErrNoEcho)
-	assert.ErrorIs(t, err, os.ErrDeadlineExceeded)
+	require.ErrorIs(t, err, ErrNoEcho)
+	require.ErrorIs(t, err, os.ErrDeadlineExceeded)
 	assert.True(t, strings.HasPrefix(err.Error(), "no echo from "+silent.LocalAddr().String()+" after 2 attempts"), err.Error())
 }
 
@@ -127,7 +127,7 @@ func TestClientPassesOverRepliesThatDiffer(t *testing.T) {
 	require.NoError(t, err)
 	defer c.Close()
 	_, err = c.Echo([]byte("hi"))
-	assert.ErrorIs(t, err, ErrNoEcho)
+	require.ErrorIs(t, err, ErrNoEcho)
 	assert.Contains(t, err.Error(), `1 datagrams came back that differ from what was sent; the last began "hi\x00\x00`)
 }
 
@@ -186,14 +186,14 @@ func TestAnErrorOnOneDatagramDoesNotStopTheServer(t *testing.T) {
 	require.NoError(t, err)
 	defer c.Close()
 	_, err = c.Echo([]byte("this one fails"))
-	assert.ErrorIs(t, err, ErrNoEcho)
+	require.ErrorIs(t, err, ErrNoEcho)
 	got, err := c.Echo([]byte("this one comes back"))
 	require.NoError(t, err)
 	assert.Equal(t, "this one comes back", string(got))
 
 	read, write := <-failed, <-failed
-	assert.ErrorIs(t, read.Reason, syscall.ENOBUFS)
-	assert.ErrorIs(t, write.Reason, syscall.EPERM)
+	require.ErrorIs(t, read.Reason, syscall.ENOBUFS)
+	require.ErrorIs(t, write.Reason, syscall.EPERM)
 	assert.Equal(t, c.LocalAddr().String(), write.Source.String())
 }
 
@@ -210,7 +210,7 @@ func TestTheClientWaitsEachAttemptOutWhenRefused(t *testing.T) {
 	start := time.Now()
 	_, err = c.Echo([]byte("hi"))
 	assert.GreaterOrEqual(t, time.Since(start), 300*time.Millisecond, "three attempts of 100 ms each")
-	assert.ErrorIs(t, err, ErrNoEcho)
-	assert.ErrorIs(t, err, syscall.ECONNREFUSED)
+	require.ErrorIs(t, err, ErrNoEcho)
+	require.ErrorIs(t, err, syscall.ECONNREFUSED)
 	assert.Contains(t, err.Error(), "after 3 attempts, waiting 100ms each: connection refused")
 }

@@ -125,7 +125,7 @@ func Parse(fs *flag.FlagSet, args []string, noArgs bool, stdout io.Writer) error
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
-		return fmt.Errorf("%w: %v", ErrUsage, err)
+		return fmt.Errorf("%w: %w", ErrUsage, err)
 	}
 	if *version {
 		fmt.Fprintln(stdout, Version(fs.Name()))

@@ -17,7 +17,7 @@ func TestBytesIsBoundedAndShowsInvisibleBytes(t *testing.T) {
 
 func TestPreview(t *testing.T) {
 	assert.Equal(t, "hello\n", Preview([]byte("hello\n")))
-	assert.Equal(t, 64+len("…"), len(Preview(make([]byte, 100))))
+	assert.Len(t, Preview(make([]byte, 100)), 64+len("…"))
 }
 
 func TestCauseKeepsTheErrno(t *testing.T) {

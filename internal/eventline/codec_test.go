@@ -19,12 +19,12 @@ func TestAReasonKeepsItsTextAndItsSentinelAcrossTheStream(t *testing.T) {
 	name := table.Name(reason)
 	assert.Equal(t, "idle timeout", name)
 	back := table.Read(reason.Error(), name)
-	assert.EqualError(t, back, reason.Error())
-	assert.ErrorIs(t, back, errIdle)
+	require.EqualError(t, back, reason.Error())
+	require.ErrorIs(t, back, errIdle)
 
 	assert.Equal(t, "error", table.Name(errors.New("other")))
-	assert.EqualError(t, table.Read("other", "error"), "other")
-	assert.Nil(t, table.Read("", ""))
+	require.EqualError(t, table.Read("other", "error"), "other")
+	assert.NoError(t, table.Read("", ""))
 }
 
 type testLine struct {
@@ -47,10 +47,10 @@ func TestDecodeTellsEventsFromNotes(t *testing.T) {
 
 	for line, want := range map[string]error{string(Dropped(7)): ErrDropped, string(Notice("stderr failed")): ErrNotice} {
 		_, err := Decode([]byte(line), &l, kind(1), kind(2))
-		assert.ErrorIs(t, err, want)
+		require.ErrorIs(t, err, want)
 	}
 	_, err = Decode([]byte("{"), &l, kind(1), kind(2))
-	assert.Error(t, err)
+	require.Error(t, err)
 	_, err = Decode([]byte(`{"kind":"z"}`), &l, kind(1), kind(2))
 	assert.ErrorContains(t, err, `unknown kind "z"`)
 }

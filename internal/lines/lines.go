@@ -82,7 +82,7 @@ func (o *Output) Wait(ctx context.Context, what string, match func(line string) 
 		select {
 		case <-changed:
 		case <-ctx.Done():
-			return "", fmt.Errorf("%w: %s (%v); output so far:\n%s", ErrNotYet, what, context.Cause(ctx), text)
+			return "", fmt.Errorf("%w: %s (%w); output so far:\n%s", ErrNotYet, what, context.Cause(ctx), text)
 		}
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -150,7 +149,7 @@ func TestCloseGivesUpWhenTheContextEnds(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	assert.ErrorIs(t, w.Close(ctx), ErrNotFlushed)
+	require.ErrorIs(t, w.Close(ctx), ErrNotFlushed)
 	assert.Less(t, time.Since(start), 2*time.Second)
 	assert.NotZero(t, w.Dropped())
 }
@@ -214,7 +213,7 @@ func TestCloseDoesNotWaitForAFIFOThatNobodyOpens(t *testing.T) {
 
 func TestOpenReportsWhatItCannotOpen(t *testing.T) {
 	_, err := Open(filepath.Join(t.TempDir(), "no", "such", "dir"), Config{})
-	assert.True(t, errors.Is(err, os.ErrNotExist), "%v", err)
+	assert.ErrorIs(t, err, os.ErrNotExist, "%v", err)
 }
 
 func TestWritesAfterCloseAreDropped(t *testing.T) {
@@ -223,7 +222,7 @@ func TestWritesAfterCloseAreDropped(t *testing.T) {
 	require.NoError(t, w.Close(context.Background()))
 	n, err := w.Write([]byte("late\n"))
 	assert.Equal(t, 5, n)
-	assert.NoError(t, err)
+	require.NoError(t, err)
 	assert.Equal(t, uint64(1), w.Dropped())
 	assert.Empty(t, buf.String())
 }

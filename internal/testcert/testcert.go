@@ -125,7 +125,7 @@ func writePEM(path, kind string, der []byte) error {
 func safe(name string) string {
 	b := []byte(name)
 	for i, c := range b {
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-') {
+		if ('a' > c || c > 'z') && ('A' > c || c > 'Z') && ('0' > c || c > '9') && c != '-' {
 			b[i] = '_'
 		}
 	}
