@@ -56,6 +56,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzLineFraming$$' -fuzztime $(FUZZTIME) ./impl/tcpecho
 	$(GO) test -run '^$$' -fuzz '^FuzzFixedFraming$$' -fuzztime $(FUZZTIME) ./impl/tcpecho
 	$(GO) test -run '^$$' -fuzz '^FuzzStreamFraming$$' -fuzztime $(FUZZTIME) ./impl/tcpecho
+	$(GO) test -run '^$$' -fuzz '^FuzzCore$$' -fuzztime $(FUZZTIME) ./impl/tcpecho
 	$(GO) test -run '^$$' -fuzz '^FuzzUDPEcho$$' -fuzztime $(FUZZTIME) ./impl/udpecho
 
 ## bench: our servers against the stdlib baselines and gnet's event loop,

@@ -46,11 +46,10 @@ func benchmarkFraming(b *testing.B, s *Server, msg []byte, obs Observer) {
 	}
 	chunk := bytes.Repeat(msg, 32)
 	lc := &loopConn{chunk: chunk, left: max(1, b.N/32)}
-	c := &conn{srv: s, cfg: &cfg, rwc: lc, observeMessages: wants(obs, MessageReceived), observeReads: wants(obs, DataRead)}
 	b.SetBytes(int64(len(msg)))
 	b.ReportAllocs()
 	b.ResetTimer()
-	if reason := c.echo(obs, lc.RemoteAddr()); !errors.Is(reason, ErrClientClosed) {
+	if reason := echoOver(s, &cfg, lc, obs); !errors.Is(reason, ErrClientClosed) {
 		b.Fatal(reason)
 	}
 }
@@ -123,8 +122,7 @@ func benchmarkTrickle(b *testing.B, newlines bool, obs Observer) {
 	b.ReportAllocs()
 	for b.Loop() {
 		pc := &pieceConn{data: data, piece: piece}
-		c := &conn{srv: s, cfg: &cfg, rwc: pc, observeMessages: wants(obs, MessageReceived)}
-		if reason := c.echo(obs, pc.RemoteAddr()); !errors.Is(reason, ErrClientClosed) {
+		if reason := echoOver(s, &cfg, pc, obs); !errors.Is(reason, ErrClientClosed) {
 			b.Fatal(reason)
 		}
 	}

@@ -52,7 +52,8 @@
 //     The idle timeout of parked connections is kept by their loop, to
 //     within a sixty-fourth of it; Shutdown and Close first take every
 //     connection out of the loops. An Observer may then be called from a
-//     loop, so a slow one holds up the connections of that loop.
+//     loop, so a slow one holds up the connections of that loop (but
+//     not Accept, nor the other loops).
 //   - On other Unix systems, such a connection waits for its client on
 //     its own goroutine, without a buffer: it peeks at the socket and
 //     takes a pooled buffer only once bytes have arrived.
@@ -62,6 +63,36 @@
 //     connection waits on a small buffer of its own (512 bytes, beside
 //     what crypto/tls keeps) and takes a pooled one once bytes have come;
 //     elsewhere a connection keeps its pooled buffer while it waits.
+//
+// # Design
+//
+// Each connection has one core (core.go): its buffer and what in it is
+// not yet taken, the framing, what it holds against MaxHeld, the
+// bookkeeping of its idle and write deadlines, and its events. The core
+// makes no system call and starts no goroutine; it is tested, and
+// fuzzed, without a socket. It is in one state at a time, and moves only
+// along these edges (core.to checks each move):
+//
+//	accepted  → preamble, parked, active, closed
+//	preamble  → active, closed (PROXY header, TLS handshake)
+//	parked    → active, closed (in an event loop: no goroutine, no buffer)
+//	waiting   → active (on its goroutine, waiting for its client, holding nothing)
+//	active    → waiting, parked, draining, closed
+//	draining  → closed (Shutdown: echo what has arrived, then go)
+//
+// Two drivers move a core's bytes and do nothing else: the goroutine
+// driver (drive.go), over any net.Conn, TLS included, on every system;
+// and on Linux the event loop (loop_linux.go), for plain TCP, which
+// echoes a parked connection's whole messages in place. Who owns what: a
+// parked connection belongs to its loop, whose goroutine alone touches
+// its table of connections; a connection on a goroutine belongs to that
+// goroutine. A goroutine hands a connection to a loop through the loop's
+// queue and wake-up descriptor, and a loop hands one back by starting
+// its goroutine, with what it could not finish (the rest of an echo, an
+// unfinished message, its read's error). The Server owns the listeners,
+// the count of connections, under its own lock, which no
+// driver holds while it reads, writes or tells an observer, and the
+// budget, an atomic count.
 //
 // On Unix the write timeout counts from when the client last took bytes
 // (TCP_INFO on Linux); elsewhere from the end of each write that took

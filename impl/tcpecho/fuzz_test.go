@@ -65,19 +65,17 @@ func echoScripted(t *testing.T, s *Server, data, cuts []byte) (echo []byte, mess
 		t.Fatal(err)
 	}
 	sc := &scriptedConn{chunks: split(data, cuts)}
-	c := &conn{srv: s, cfg: &cfg, rwc: sc, id: 1, observeMessages: true}
 	obs := ObserverFunc(func(e Event) {
 		if e.Kind == MessageReceived {
 			messages = append(messages, bytes.Clone(e.Message))
 		}
 	})
-	reason = c.echo(obs, sc.RemoteAddr())
+	reason = echoOver(s, &cfg, sc, obs)
 
 	// Without an observer of messages the server takes whole batches in
 	// one step; it must write the very same bytes at the very same reads.
 	unobserved := &scriptedConn{chunks: split(data, cuts)}
-	quiet := &conn{srv: s, cfg: &cfg, rwc: unobserved, id: 2}
-	quietReason := quiet.echo(nil, unobserved.RemoteAddr())
+	quietReason := echoOver(s, &cfg, unobserved, nil)
 	if !slices.EqualFunc(sc.writes, unobserved.writes, bytes.Equal) || !errors.Is(quietReason, reason) {
 		t.Fatalf("observed, the server wrote %q and ended with %v; unobserved, %q and %v", sc.writes, reason, unobserved.writes, quietReason)
 	}

@@ -21,8 +21,7 @@ func allocated(t *testing.T, s *Server, traffic []byte) uint64 {
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	pc := &pieceConn{data: traffic, piece: 1500}
-	c := &conn{srv: s, cfg: &cfg, rwc: pc}
-	require.Equal(t, ErrClientClosed, c.echo(nil, pc.RemoteAddr()))
+	require.Equal(t, ErrClientClosed, echoOver(s, &cfg, pc, nil))
 	runtime.ReadMemStats(&after)
 	return after.TotalAlloc - before.TotalAlloc
 }

@@ -11,44 +11,11 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/echospec/echo/internal/lifecycle"
 	"github.com/echospec/echo/internal/ratelog"
 )
-
-// ErrServerClosed is returned by Serve and ListenAndServe once Shutdown or
-// Close has been called, and is the Reason of connections the server ended.
-var ErrServerClosed = errors.New("tcpecho: server closed")
-
-// ErrClientClosed is the Reason of a connection whose client ended its
-// stream (or half-closed it) and got every byte it sent echoed back.
-var ErrClientClosed = errors.New("client closed the connection")
-
-// ErrIdleTimeout is the Reason of a connection closed because its client
-// sent nothing for IdleTimeout. What it had sent was echoed first.
-var ErrIdleTimeout = errors.New("client sent nothing for the idle timeout")
-
-// ErrWriteTimeout is the Reason of a connection closed because its client
-// took none of its echo for WriteTimeout: it stopped reading.
-var ErrWriteTimeout = errors.New("client read none of its echo for the write timeout")
-
-// ErrTooManyConns is the Reason of a connection closed as soon as it was
-// accepted, because MaxConns connections were open already.
-var ErrTooManyConns = errors.New("too many connections")
-
-// ErrTooManyFromSource is the Reason of a connection closed as soon as it
-// was accepted, because MaxConnsPerIP connections from its address were
-// open already.
-var ErrTooManyFromSource = errors.New("too many connections from this address")
-
-// ErrClientReset is the Reason of a connection that its client reset (a
-// TCP RST: the client aborted, crashed, or closed with unread echo),
-// whenever the reset came: before the first read, mid-line or while an
-// echo was being written. The Reason also wraps the system's error, so
-// errors.Is(Reason, syscall.ECONNRESET) holds too where that was it.
-var ErrClientReset = errors.New("client reset the connection")
 
 // A Server echoes back to each TCP client what it sends. Set its fields
 // before calling Serve or ListenAndServe and leave them alone afterwards.
@@ -209,40 +176,45 @@ func (s *Server) Serve(l net.Listener) error {
 			continue
 		}
 		backoff.Reset()
-		c := &conn{srv: s, cfg: &cfg, raw: rwc, rwc: rwc, remote: rwc.RemoteAddr(), id: s.nextConn.Add(1)}
-		if cfg.preamble.tls == nil {
-			// Over TLS crypto/tls holds what it read and decrypted: only
-			// its own goroutine can tell whether the client has sent.
-			c.fd, c.canPark = socketFd(rwc)
+		s.admit(newConn(s, &cfg, rwc))
+	}
+}
+
+// admit serves a connection just accepted, or refuses it.
+func (s *Server) admit(c *conn) {
+	if c.cfg.preamble.tls == nil {
+		// Over TLS crypto/tls holds what it read and decrypted: only
+		// its own goroutine can tell whether the client has sent.
+		c.fd, c.canPark = socketFd(c.raw)
+	}
+	if s.MaxConnsPerIP > 0 && c.cfg.preamble.proxy == ProxyOff {
+		// Behind a PROXY header the client is known only once the
+		// connection's goroutine has read it.
+		c.ip = clientIP(c.raw)
+	}
+	switch admitted := s.trackConn(c); admitted {
+	case tracked:
+		// Reported here, not on the connection's goroutine: an observer
+		// that logs would grow every idle connection's stack. A
+		// connection with a preamble is reported once it is through.
+		c.observing(s.Observer)
+		if c.cfg.preamble.none() && wants(c.obs, ConnOpened) {
+			c.obs.Observe(c.event(ConnOpened, nil))
 		}
-		if s.MaxConnsPerIP > 0 && cfg.preamble.proxy == ProxyOff {
-			// Behind a PROXY header the client is known only once the
-			// connection's goroutine has read it.
-			c.ip = clientIP(rwc)
-		}
-		switch admitted := s.trackConn(c); admitted {
-		case tracked:
-			// Reported here, not on the connection's goroutine: an
-			// observer that logs would grow every idle connection's stack.
-			// A connection with a preamble is reported once it is through.
-			if obs := s.Observer; cfg.preamble.none() && wants(obs, ConnOpened) {
-				obs.Observe(c.event(ConnOpened, nil))
+		if c.cfg.preamble.none() && c.canPark {
+			// Until its client sends, a connection costs no goroutine:
+			// it parks at once.
+			c.idle.since = time.Now()
+			if s.parking.park(c) {
+				return
 			}
-			c.observing()
-			if cfg.preamble.none() && c.canPark {
-				// Until its client sends, a connection costs no
-				// goroutine: it parks at once.
-				c.idle.since = time.Now()
-				if s.parking.park(c) {
-					continue
-				}
-			}
-			go c.serve()
-		case overLimit, overSourceLimit:
-			s.reject(c, admitted)
-		default:
-			rwc.Close()
 		}
+		go c.serve()
+	case overLimit, overSourceLimit:
+		s.reject(c, admitted)
+	default:
+		c.to(stateClosed)
+		c.raw.Close()
 	}
 }
 
@@ -387,112 +359,6 @@ func (s *Server) untrackListener(l net.Listener) {
 	}
 }
 
-type admission int
-
-const (
-	tracked admission = iota
-	overLimit
-	overSourceLimit
-	closing
-)
-
-func (s *Server) trackConn(c *conn) admission {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.initLocked()
-	if s.closing.Begun() {
-		return closing
-	}
-	if s.MaxConns > 0 && len(s.conns) >= s.MaxConns {
-		return overLimit
-	}
-	if c.ip.IsValid() {
-		if s.perIP[c.ip] >= s.MaxConnsPerIP {
-			return overSourceLimit
-		}
-		s.perIP[c.ip]++
-	}
-	s.conns[c] = struct{}{}
-	return tracked
-}
-
-// reject closes a connection over MaxConns or MaxConnsPerIP at once: a
-// reset, so that the client learns at once, and no goroutine or buffer is
-// spent on it.
-func (s *Server) reject(c *conn, why admission) {
-	reason := ErrTooManyConns
-	if why == overSourceLimit {
-		reason = ErrTooManyFromSource
-	}
-	s.refuse(c, reason, true)
-}
-
-// refuse closes a connection the server will not serve, with a reset if
-// abort is set, and reports why: to the Observer always, to the log at
-// most once a second.
-func (s *Server) refuse(c *conn, reason error, abort bool) {
-	if tc, ok := c.raw.(*net.TCPConn); ok && abort {
-		tc.SetLinger(0)
-	}
-	c.raw.Close()
-	total := s.rejected.Add(1)
-	if obs := s.Observer; obs != nil {
-		obs.Observe(c.event(ConnRejected, reason))
-	}
-	if ok, skipped := s.overLog.Allow(time.Now()); ok {
-		attrs := []any{"remote", c.remote.String()}
-		if c.proxy != nil {
-			attrs = append(attrs, "proxy", c.proxy.String())
-		}
-		switch {
-		case errors.Is(reason, ErrTooManyConns):
-			attrs = append(attrs, "max_conns", s.MaxConns)
-		case errors.Is(reason, ErrTooManyFromSource):
-			attrs = append(attrs, "max_conns_per_ip", s.MaxConnsPerIP)
-		}
-		s.logger().Warn("connection refused: "+reason.Error(), append(attrs, "rejected_unlogged_since_last", skipped, "rejected_total", total)...)
-	}
-}
-
-// admitSource counts a connection whose client is known only after its
-// preamble against MaxConnsPerIP, and reports whether it is within it.
-func (s *Server) admitSource(c *conn, ip netip.Addr) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !ip.IsValid() {
-		return true
-	}
-	if s.perIP[ip] >= s.MaxConnsPerIP {
-		return false
-	}
-	s.perIP[ip]++
-	c.ip = ip
-	return true
-}
-
-func (s *Server) untrackConn(c *conn) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.conns, c)
-	if c.ip.IsValid() {
-		if s.perIP[c.ip]--; s.perIP[c.ip] <= 0 {
-			delete(s.perIP, c.ip)
-		}
-	}
-	s.markDrainedLocked()
-}
-
-// clientIP is the address MaxConnsPerIP counts a connection under: its
-// remote IP, an IPv4 one mapped into IPv6 taken as IPv4.
-func clientIP(rwc net.Conn) netip.Addr { return clientIPOf(rwc.RemoteAddr()) }
-
-func clientIPOf(addr net.Addr) netip.Addr {
-	if a, ok := addr.(*net.TCPAddr); ok {
-		return a.AddrPort().Addr().Unmap()
-	}
-	return netip.Addr{}
-}
-
 // Held returns how many bytes connections hold between reads: buffers
 // kept for unfinished lines and for echoes not yet taken (see MaxHeld).
 func (s *Server) Held() int64 { return s.held.Load() }
@@ -550,30 +416,3 @@ func (s *Server) closeConns() {
 		c.close()
 	}
 }
-
-// isTemporary tells accept errors that a later accept may not have:
-// resource exhaustion and connections aborted before they were accepted.
-func isTemporary(err error) bool {
-	for _, errno := range []syscall.Errno{syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM, syscall.ECONNABORTED, syscall.ECONNRESET, syscall.EINTR, syscall.EAGAIN} {
-		if errors.Is(err, errno) {
-			return true
-		}
-	}
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
-}
-
-// connError is the Reason of a connection that a read or write error
-// ended. A reset reads the same whatever the moment it came.
-func connError(op string, err error) error {
-	if errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) {
-		return resetError{err}
-	}
-	return fmt.Errorf("%s: %w", op, err)
-}
-
-// resetError is ErrClientReset wrapping the system's error.
-type resetError struct{ err error }
-
-func (e resetError) Error() string   { return ErrClientReset.Error() }
-func (e resetError) Unwrap() []error { return []error{ErrClientReset, e.err} }

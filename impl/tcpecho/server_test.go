@@ -206,3 +206,12 @@ func TestShutdownEchoesWhatArrivedButWasNotReadYet(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "first\nsecond, unfinished", string(got))
 }
+
+// echoOver runs the echo of s's configuration cfg over rwc, a connection
+// of the test's making, on the calling goroutine, telling obs, and
+// returns why it ended.
+func echoOver(s *Server, cfg *connConfig, rwc net.Conn, obs Observer) error {
+	c := newConn(s, cfg, rwc)
+	c.observing(obs)
+	return c.run(resumption{})
+}

@@ -25,7 +25,7 @@ type rawWriter struct{}
 func (w *rawWriter) bind(*readWaiter, func()) {}
 func (w *rawWriter) unbound() rawWriter       { return rawWriter{} }
 
-func (w *rawWriter) ok() bool                  { return false }
-func (w *rawWriter) seesAcks() bool            { return false }
-func (w *rawWriter) acked() (uint64, bool)     { return 0, false }
-func (w *rawWriter) write([]byte) (int, error) { panic("tcpecho: no rawWriter here") }
+func (w *rawWriter) ok() bool                   { return false }
+func (w *rawWriter) seesAcks() bool             { return false }
+func (w *rawWriter) windowEdge() (uint64, bool) { return 0, false }
+func (w *rawWriter) write([]byte) (int, error)  { panic("tcpecho: no rawWriter here") }

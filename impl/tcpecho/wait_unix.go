@@ -149,8 +149,8 @@ type rawWriter struct {
 	waited bool
 
 	// One look's result, for look.
-	ackedBytes uint64
-	ackedOK    bool
+	edge   uint64
+	edgeOK bool
 }
 
 // bind makes w write to the connection r waits on, calling onWait once
@@ -166,19 +166,21 @@ func (w *rawWriter) ok() bool { return w.raw != nil }
 // seesAcks tells whether acked can tell what the client acknowledged.
 func (w *rawWriter) seesAcks() bool { return w.raw != nil && canSeeAcks }
 
-// acked returns how many bytes the client has acknowledged in all.
-func (w *rawWriter) acked() (uint64, bool) {
+// windowEdge returns the right edge of the window the client offers: what
+// it acknowledged in all plus the room it offers for more (see
+// windowEdge on Linux). It moves when the client takes bytes.
+func (w *rawWriter) windowEdge() (uint64, bool) {
 	if w.look == nil {
-		w.look = w.lookAtAcks
+		w.look = w.lookAtWindow
 	}
-	w.ackedOK = false
+	w.edgeOK = false
 	if err := w.raw.Control(w.look); err != nil {
 		return 0, false
 	}
-	return w.ackedBytes, w.ackedOK
+	return w.edge, w.edgeOK
 }
 
-func (w *rawWriter) lookAtAcks(fd uintptr) { w.ackedBytes, w.ackedOK = bytesAcked(fd) }
+func (w *rawWriter) lookAtWindow(fd uintptr) { w.edge, w.edgeOK = windowEdge(fd) }
 
 // write writes p, waiting for the client as needed, until it is all
 // written, the write deadline passes or the connection fails. It returns

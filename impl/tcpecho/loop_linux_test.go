@@ -22,7 +22,7 @@ func connGoroutines() int {
 	for {
 		n := runtime.Stack(buf, true)
 		if n < len(buf) {
-			return strings.Count(string(buf[:n]), "tcpecho.(*conn).echoFrom")
+			return strings.Count(string(buf[:n]), "tcpecho.(*conn).run(")
 		}
 		buf = make([]byte, 2*len(buf))
 	}

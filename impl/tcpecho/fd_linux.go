@@ -1,0 +1,87 @@
+package tcpecho
+
+import (
+	"errors"
+	"net"
+	"os"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// A parked connection's descriptor: taken out of Go's poller to park,
+// given back to it to resume, and read and written by the loop without
+// waiting.
+
+// unpark gives a connection the loop handed over a net.Conn again, made
+// from its descriptor, for its goroutine to wait on. One the server closed
+// abruptly meanwhile is closed at once.
+func (c *conn) unpark() error {
+	if c.raw != nil {
+		return nil // never parked: only this goroutine sets raw to nil
+	}
+	f := os.NewFile(uintptr(c.fd), "tcp")
+	nc, err := net.FileConn(f) // a duplicate, in Go's poller
+	f.Close()
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.srv.abrupt.Load() {
+		nc.Close()
+		return ErrServerClosed
+	}
+	c.raw, c.rwc = nc, nc
+	c.fd, _ = socketFd(nc)
+	c.idle.at = time.Time{} // the new net.Conn has no deadline yet
+	if c.srv.closing.Begun() {
+		// Shutdown found no net.Conn to wake: wake this one.
+		nc.SetReadDeadline(aLongTimeAgo)
+	}
+	return nil
+}
+
+// readFd reads from a socket that does not block.
+func readFd(fd int, p []byte) (int, error) {
+	for {
+		n, err := unix.Read(fd, p)
+		if !errors.Is(err, unix.EINTR) {
+			return n, err
+		}
+	}
+}
+
+// writeFd writes as much of p as the socket takes without waiting and
+// returns how much that was.
+func writeFd(fd int, p []byte) int {
+	written := 0
+	for written < len(p) {
+		n, err := unix.Write(fd, p[written:])
+		if n > 0 {
+			written += n
+		}
+		if err != nil && !errors.Is(err, unix.EINTR) {
+			break
+		}
+	}
+	return written
+}
+
+// socketFd returns c's descriptor for parking, if it can park: a TCP
+// connection's.
+func socketFd(c net.Conn) (int, bool) {
+	tc, ok := c.(*net.TCPConn)
+	if !ok {
+		return 0, false
+	}
+	raw, err := tc.SyscallConn()
+	if err != nil {
+		return 0, false
+	}
+	fd := -1
+	if raw.Control(func(s uintptr) { fd = int(s) }) != nil || fd < 0 {
+		return 0, false
+	}
+	return fd, true
+}
