@@ -31,26 +31,26 @@ func (e *echoClient) close() {
 	}
 }
 
-// echoClientUsesFramingWaitsAtMostN is the step `^the echo client uses (line|fixed) framing and waits at most (\d+) seconds? for an echo$`.
-func echoClientUsesFramingWaitsAtMostN(ctx context.Context, framing string, s int) error {
+// echoClientUsesFramingAndWaits is the step `^the echo client uses (line|fixed) framing and waits at most (\d+) seconds? for an echo$`.
+func echoClientUsesFramingAndWaits(ctx context.Context, framing string, s int) error {
 	w := worldFrom(ctx)
-	if err := w.echo.dialer.Framing.UnmarshalText([]byte(framing)); err != nil {
+	if err := w.clients.echo.dialer.Framing.UnmarshalText([]byte(framing)); err != nil {
 		return err
 	}
-	w.echo.dialer.Timeout = time.Duration(s) * time.Second
+	w.clients.echo.dialer.Timeout = time.Duration(s) * time.Second
 	return nil
 }
 
-// echoClientUsesFixedFramingWithPiecesAt is the step `^the echo client uses fixed framing with pieces of at most (\d+) bytes$`.
-func echoClientUsesFixedFramingWithPiecesAt(ctx context.Context, n int) error {
+// echoClientUsesFixedFramingWithPieces is the step `^the echo client uses fixed framing with pieces of at most (\d+) bytes$`.
+func echoClientUsesFixedFramingWithPieces(ctx context.Context, n int) error {
 	w := worldFrom(ctx)
-	w.echo.dialer.Framing, w.echo.dialer.Size = tcpecho.FramingFixed, n
+	w.clients.echo.dialer.Framing, w.clients.echo.dialer.Size = tcpecho.FramingFixed, n
 	return nil
 }
 
-// echoClientWaitsAtMostNMillisecondsFor is the step `^the echo client waits at most (\d+) milliseconds for an echo$`.
-func echoClientWaitsAtMostNMillisecondsFor(ctx context.Context, ms int) error {
-	worldFrom(ctx).echo.dialer.Timeout = time.Duration(ms) * time.Millisecond
+// echoClientWaitsMilliseconds is the step `^the echo client waits at most (\d+) milliseconds for an echo$`.
+func echoClientWaitsMilliseconds(ctx context.Context, ms int) error {
+	clientsOf(ctx).echo.dialer.Timeout = time.Duration(ms) * time.Millisecond
 	return nil
 }
 
@@ -81,35 +81,35 @@ func addressWhereNoServerListens(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	worldFrom(ctx).elsewhere = l.Addr().String()
+	clientsOf(ctx).elsewhere = l.Addr().String()
 	return l.Close()
 }
 
-// echoClientSendsMessageText is the step `^the echo client sends the message `+quoted+`$`.
-func echoClientSendsMessageText(ctx context.Context, text string) error {
+// echoClientSendsMessage is the step `^the echo client sends the message `+quoted+`$`.
+func echoClientSendsMessage(ctx context.Context, text string) error {
 	msg, err := unquote(text)
 	if err != nil {
 		return err
 	}
 	w := worldFrom(ctx)
-	if w.echo.c == nil {
-		addr := w.elsewhere
+	if w.clients.echo.c == nil {
+		addr := w.clients.elsewhere
 		if addr == "" {
 			if err := w.startServer(); err != nil {
 				return err
 			}
-			addr = w.addr
+			addr = w.server.addr
 		}
-		w.echo.c = newTCPEchoer(w.target, w.echo.dialer, addr, w.echo.tlsFlags)
+		w.clients.echo.c = newTCPEchoer(w.target, w.clients.echo.dialer, addr, w.clients.echo.tlsFlags)
 	}
 	// What the client reports is for a Then step to judge.
-	w.echo.got, w.echo.err = w.echo.c.echo(ctx, msg)
+	w.clients.echo.got, w.clients.echo.err = w.clients.echo.c.echo(ctx, msg)
 	return nil
 }
 
 // echoClientFinishes is the step `^the echo client finishes$`.
 func echoClientFinishes(ctx context.Context) error {
-	e := &worldFrom(ctx).echo
+	e := &clientsOf(ctx).echo
 	if e.err != nil || e.c == nil {
 		return fmt.Errorf("the echo client cannot finish; it has not sent a message successfully (%w)", e.err)
 	}
@@ -117,13 +117,13 @@ func echoClientFinishes(ctx context.Context) error {
 	return nil
 }
 
-// echoClientGetsTextBack is the step `^the echo client gets `+quoted+` back$`.
-func echoClientGetsTextBack(ctx context.Context, text string) error {
+// echoClientGetsBack is the step `^the echo client gets `+quoted+` back$`.
+func echoClientGetsBack(ctx context.Context, text string) error {
 	want, err := unquote(text)
 	if err != nil {
 		return err
 	}
-	e := &worldFrom(ctx).echo
+	e := &clientsOf(ctx).echo
 	t := godog.T(ctx)
 	require.NoError(t, e.err)
 	assert.Equal(t, show(want), show(e.got))
@@ -132,7 +132,7 @@ func echoClientGetsTextBack(ctx context.Context, text string) error {
 
 // echoClientReportsThat is the step `^the echo client reports that (the echo differs|it timed out|the connection was refused|the TLS handshake failed|the connection was reset|the server closed the connection before the echo came)$`.
 func echoClientReportsThat(ctx context.Context, what string) error {
-	e := &worldFrom(ctx).echo
+	e := &clientsOf(ctx).echo
 	if e.err == nil {
 		return errors.New("the echo client reported no problem")
 	}
@@ -147,7 +147,22 @@ func useFake(ctx context.Context, handle func(net.Conn)) error {
 		return err
 	}
 	w := worldFrom(ctx)
-	w.fakes = append(w.fakes, f)
-	w.elsewhere = f.addr()
+	w.clients.fakes = append(w.clients.fakes, f)
+	w.clients.elsewhere = f.addr()
 	return nil
+}
+
+// registerClientSteps registers the steps of this file: the project's TCP client.
+func registerClientSteps(sc *godog.ScenarioContext) {
+	sc.Step(`^the echo client uses (line|fixed) framing and waits at most (\d+) seconds? for an echo$`, echoClientUsesFramingAndWaits)
+	sc.Step(`^the echo client uses fixed framing with pieces of at most (\d+) bytes$`, echoClientUsesFixedFramingWithPieces)
+	sc.Step(`^the echo client waits at most (\d+) milliseconds for an echo$`, echoClientWaitsMilliseconds)
+	sc.Step(`^a broken server that answers every line with `+quoted+`$`, brokenServerThatAnswersEveryLineWithText)
+	sc.Step(`^a server that accepts connections but never answers$`, serverThatAcceptsConnectionsButNeverAnswers)
+	sc.Step(`^the article's fixed-buffer server$`, articleFixedBufferServer)
+	sc.Step(`^an address where no server listens$`, addressWhereNoServerListens)
+	sc.Step(`^the echo client sends the message `+quoted+`$`, echoClientSendsMessage)
+	sc.Step(`^the echo client finishes$`, echoClientFinishes)
+	sc.Step(`^the echo client gets `+quoted+` back$`, echoClientGetsBack)
+	sc.Step(`^the echo client reports that (the echo differs|it timed out|the connection was refused|the TLS handshake failed|the connection was reset|the server closed the connection before the echo came)$`, echoClientReportsThat)
 }

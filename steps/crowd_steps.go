@@ -19,8 +19,8 @@ type crowdMember struct {
 	err       error
 }
 
-// nClientsEachSendNLinesAtSame is the step `^(\d+) clients each send (\d+) lines at the same time(?:, all within (\d+) seconds)?$`.
-func nClientsEachSendNLinesAtSame(ctx context.Context, n, lines int, within string) error {
+// clientsEachSendLinesAtOnce is the step `^(\d+) clients each send (\d+) lines at the same time(?:, all within (\d+) seconds)?$`.
+func clientsEachSendLinesAtOnce(ctx context.Context, n, lines int, within string) error {
 	limit := patience
 	if within != "" {
 		var s int
@@ -35,7 +35,7 @@ func everyIdleClientSendsLineReadsEcho(ctx context.Context) error {
 	w := worldFrom(ctx)
 	var conns []net.Conn
 	for i := 1; ; i++ {
-		p, ok := w.peers[fmt.Sprintf("idle client %d", i)]
+		p, ok := w.clients.peers[fmt.Sprintf("idle client %d", i)]
 		if !ok {
 			break
 		}
@@ -44,7 +44,7 @@ func everyIdleClientSendsLineReadsEcho(ctx context.Context) error {
 	if len(conns) == 0 {
 		return errors.New("no idle clients")
 	}
-	w.crowd = talkAtOnce(conns, 1, patience)
+	w.clients.crowd = talkAtOnce(conns, 1, patience)
 	return nil
 }
 
@@ -52,7 +52,7 @@ func everyIdleClientSendsLineReadsEcho(ctx context.Context) error {
 func everyClientReceivesExactlyOwnLinesInOrder(ctx context.Context) error {
 	w := worldFrom(ctx)
 	t := godog.T(ctx)
-	for i, m := range w.crowd {
+	for i, m := range w.clients.crowd {
 		if assert.NoError(t, m.err, "client %d", i+1) {
 			assert.Equal(t, string(m.want), string(m.got), "what client %d received", i+1)
 		}
@@ -60,8 +60,8 @@ func everyClientReceivesExactlyOwnLinesInOrder(ctx context.Context) error {
 	return nil
 }
 
-// nClientsAreConnectedIdle is the step `^(\d+) clients are connected and idle$`.
-func nClientsAreConnectedIdle(ctx context.Context, n int) error {
+// clientsAreConnectedAndIdle is the step `^(\d+) clients are connected and idle$`.
+func clientsAreConnectedAndIdle(ctx context.Context, n int) error {
 	w := worldFrom(ctx)
 	for i := range n {
 		if _, err := w.connected(ctx, fmt.Sprintf("idle client %d", i+1)); err != nil {
@@ -87,13 +87,13 @@ func crowdSends(ctx context.Context, n, lines int, limit time.Duration) error {
 		}
 	}()
 	for i := range n {
-		c, err := net.DialTimeout("tcp", w.addr, patience)
+		c, err := net.DialTimeout("tcp", w.server.addr, patience)
 		if err != nil {
 			return fmt.Errorf("client %d of %d cannot connect: %w", i+1, n, err)
 		}
 		conns = append(conns, c)
 	}
-	w.crowd = talkAtOnce(conns, lines, limit)
+	w.clients.crowd = talkAtOnce(conns, lines, limit)
 	return nil
 }
 
@@ -128,4 +128,12 @@ func talkAtOnce(conns []net.Conn, lines int, limit time.Duration) []crowdMember 
 	close(start)
 	wg.Wait()
 	return crowd
+}
+
+// registerCrowdSteps registers the steps of this file: many clients at once.
+func registerCrowdSteps(sc *godog.ScenarioContext) {
+	sc.Step(`^(\d+) clients each send (\d+) lines at the same time(?:, all within (\d+) seconds)?$`, clientsEachSendLinesAtOnce)
+	sc.Step(`^every idle client sends a line and reads its echo$`, everyIdleClientSendsLineReadsEcho)
+	sc.Step(`^every client receives exactly its own lines, in order$`, everyClientReceivesExactlyOwnLinesInOrder)
+	sc.Step(`^(\d+) clients are connected and idle$`, clientsAreConnectedAndIdle)
 }

@@ -30,14 +30,14 @@ func serverRunsWithVAndNobodyReadsItsLog(ctx context.Context, name string) error
 	return startWithLog(ctx, name, logStalls, "-v")
 }
 
-// tcpserverIsRunningWithEventsGoingFifoThat is the step `^tcpserver is running with its events going to a FIFO that nobody opens$`.
-func tcpserverIsRunningWithEventsGoingFifoThat(ctx context.Context) error {
+// tcpserverWritesEventsToFIFONobodyOpens is the step `^tcpserver is running with its events going to a FIFO that nobody opens$`.
+func tcpserverWritesEventsToFIFONobodyOpens(ctx context.Context) error {
 	_, err := startWithFIFO(ctx)
 	return err
 }
 
-// tcpserverIsRunningWithEventsGoingFifoWhose is the step `^tcpserver is running with "([^"]*)" and its events going to a FIFO whose reader never reads$`.
-func tcpserverIsRunningWithEventsGoingFifoWhose(ctx context.Context, args string) error {
+// tcpserverWritesEventsToFIFONobodyReads is the step `^tcpserver is running with "([^"]*)" and its events going to a FIFO whose reader never reads$`.
+func tcpserverWritesEventsToFIFONobodyReads(ctx context.Context, args string) error {
 	fifo, err := startWithFIFO(ctx, strings.Fields(args)...)
 	if err != nil {
 		return err
@@ -48,38 +48,38 @@ func tcpserverIsRunningWithEventsGoingFifoWhose(ctx context.Context, args string
 		return err
 	}
 	w := worldFrom(ctx)
-	w.closers = append(w.closers, func() { f.Close() })
+	w.scratch.closers = append(w.scratch.closers, func() { f.Close() })
 	return nil
 }
 
-// tcpserverIsRunningWithEventsGoingFifo is the step `^tcpserver is running with its events going to a FIFO$`.
-func tcpserverIsRunningWithEventsGoingFifo(ctx context.Context) error {
+// tcpserverWritesEventsToFIFO is the step `^tcpserver is running with its events going to a FIFO$`.
+func tcpserverWritesEventsToFIFO(ctx context.Context) error {
 	_, err := startWithFIFO(ctx)
 	return err
 }
 
-// readerFifoSeesClientConnectLeaves is the step `^a reader of the FIFO sees `+client+` connect, and leaves$`.
-func readerFifoSeesClientConnectLeaves(ctx context.Context, name string) error {
+// fifoReaderSeesClientConnectAndLeaves is the step `^a reader of the FIFO sees `+client+` connect, and leaves$`.
+func fifoReaderSeesClientConnectAndLeaves(ctx context.Context, name string) error {
 	_, err := readFIFOUntil(ctx, name, tcpecho.ConnOpened)
 	return err
 }
 
-// newReaderFifoSeesClientConnectionOpenClose is the step `^a new reader of the FIFO sees `+client+`'s connection open and close$`.
-func newReaderFifoSeesClientConnectionOpenClose(ctx context.Context, name string) error {
+// newFIFOReaderSeesConnectionOpenAndClose is the step `^a new reader of the FIFO sees `+client+`'s connection open and close$`.
+func newFIFOReaderSeesConnectionOpenAndClose(ctx context.Context, name string) error {
 	if _, err := readFIFOUntil(ctx, name, tcpecho.ConnClosed); err != nil {
 		return fmt.Errorf("the new reader: %w", err)
 	}
 	return nil
 }
 
-// nClientsInTurnEachSendLineReceive is the step `^(\d+) clients in turn each send a line and receive it back$`.
-func nClientsInTurnEachSendLineReceive(ctx context.Context, n int) error {
+// clientsInTurnEachHaveALineEchoed is the step `^(\d+) clients in turn each send a line and receive it back$`.
+func clientsInTurnEachHaveALineEchoed(ctx context.Context, n int) error {
 	w := worldFrom(ctx)
 	if err := w.startServer(); err != nil {
 		return err
 	}
 	for i := range n {
-		c, err := net.DialTimeout("tcp", w.addr, patience)
+		c, err := net.DialTimeout("tcp", w.server.addr, patience)
 		if err != nil {
 			return fmt.Errorf("client %d of %d cannot connect: %w", i+1, n, err)
 		}
@@ -112,14 +112,14 @@ func whenSignalledExitsWithStatus(ctx context.Context, name, sig string, code in
 	if err := signalAndWait(ctx, name, signals[sig]); err != nil {
 		return err
 	}
-	e := worldFrom(ctx).exited
+	e := processesOf(ctx).exited
 	assert.Equal(godog.T(ctx), code, e.code, "%s's exit status; it wrote:\n%s", e.name, e.stderr)
 	return nil
 }
 
-// exitedWithinNSecondsSignal is the step `^it exited within (\d+) seconds? of the signal$`.
-func exitedWithinNSecondsSignal(ctx context.Context, s int) error {
-	e := worldFrom(ctx).exited
+// exitedWithinSecondsOfSignal is the step `^it exited within (\d+) seconds? of the signal$`.
+func exitedWithinSecondsOfSignal(ctx context.Context, s int) error {
+	e := processesOf(ctx).exited
 	if e == nil {
 		return errors.New("no binary has exited in this scenario")
 	}
@@ -129,7 +129,7 @@ func exitedWithinNSecondsSignal(ctx context.Context, s int) error {
 
 // lastLogLineCountsEventsDropped is the step `^its last log line counts the events it dropped$`.
 func lastLogLineCountsEventsDropped(ctx context.Context) error {
-	e := worldFrom(ctx).exited
+	e := processesOf(ctx).exited
 	if e == nil {
 		return errors.New("no binary has exited in this scenario")
 	}
@@ -146,7 +146,7 @@ func lastLogLineCountsEventsDropped(ctx context.Context) error {
 // serverEventStreamSaysThatLogFailed is the step `^the server's event stream says that its log failed$`.
 func serverEventStreamSaysThatLogFailed(ctx context.Context) error {
 	w := worldFrom(ctx)
-	_, err := w.events.waitForNotice(ctx, "stderr failed")
+	_, err := w.server.events.waitForNotice(ctx, "stderr failed")
 	return err
 }
 
@@ -181,7 +181,7 @@ func startWithLog(ctx context.Context, name string, mode logReader, args ...stri
 		w.udp.use(&processService{p: p})
 		return nil
 	}
-	p, err := startProcess(w.target.Bin, name, args, processOptions{onEvent: tcpEvents(w.events), log: mode})
+	p, err := startProcess(w.target.Bin, name, args, processOptions{onEvent: tcpEvents(w.server.events), log: mode})
 	if err != nil {
 		return err
 	}
@@ -210,7 +210,7 @@ func startWithFIFO(ctx context.Context, args ...string) (string, error) {
 		return "", err
 	}
 	w.use(&processService{p: p})
-	w.fifo = fifo
+	w.procs.fifo = fifo
 	return fifo, nil
 }
 
@@ -230,7 +230,7 @@ func readFIFOUntil(ctx context.Context, name string, kind tcpecho.EventKind) (tc
 		err error
 	}
 	found := make(chan result, 1)
-	f, err := openWithin(w.fifo, patience)
+	f, err := openWithin(w.procs.fifo, patience)
 	if err != nil {
 		return tcpecho.Event{}, err
 	}
@@ -295,6 +295,23 @@ func signalAndWait(ctx context.Context, name string, sig syscall.Signal) error {
 		return err
 	}
 	code, err := p.wait(processGrace + patience)
-	w.exited = &exited{name: name, code: code, stderr: p.stderr.String(), after: time.Since(sent)}
+	w.procs.exited = &exited{name: name, code: code, stderr: p.stderr.String(), after: time.Since(sent)}
 	return err
+}
+
+// registerEnvironmentSteps registers the steps of this file: the server's environment: logs and event streams nobody reads.
+func registerEnvironmentSteps(sc *godog.ScenarioContext) {
+	sc.Step(`^(tcpserver|udpserver) is running with -v, and the reader of its log leaves after the line that says where it listens$`, serverRunsWithVAndItsLogReaderLeaves)
+	sc.Step(`^(tcpserver|udpserver) is running with -v, and nobody reads its log after the line that says where it listens$`, serverRunsWithVAndNobodyReadsItsLog)
+	sc.Step(`^tcpserver is running with its events going to a FIFO that nobody opens$`, tcpserverWritesEventsToFIFONobodyOpens)
+	sc.Step(`^tcpserver is running with "([^"]*)" and its events going to a FIFO whose reader never reads$`, tcpserverWritesEventsToFIFONobodyReads)
+	sc.Step(`^tcpserver is running with its events going to a FIFO$`, tcpserverWritesEventsToFIFO)
+	sc.Step(`^a reader of the FIFO sees `+client+` connect, and leaves$`, fifoReaderSeesClientConnectAndLeaves)
+	sc.Step(`^a new reader of the FIFO sees `+client+`'s connection open and close$`, newFIFOReaderSeesConnectionOpenAndClose)
+	sc.Step(`^(\d+) clients in turn each send a line and receive it back$`, clientsInTurnEachHaveALineEchoed)
+	sc.Step(`^(tcpserver|udpserver) is still running$`, serverProcessIsStillRunning)
+	sc.Step(`^when (tcpserver|udpserver) gets (SIGTERM|SIGINT|SIGHUP) it exits with status (\d+)$`, whenSignalledExitsWithStatus)
+	sc.Step(`^it exited within (\d+) seconds? of the signal$`, exitedWithinSecondsOfSignal)
+	sc.Step(`^its last log line counts the events it dropped$`, lastLogLineCountsEventsDropped)
+	sc.Step(`^the server's event stream says that its log failed$`, serverEventStreamSaysThatLogFailed)
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/cucumber/godog"
@@ -26,12 +24,12 @@ func (w *world) faultyLink() (*faultyLink, error) {
 	if err := w.startServer(); err != nil {
 		return nil, err
 	}
-	l, err := startFaultyLink(w.addr)
+	l, err := startFaultyLink(w.server.addr)
 	if err != nil {
 		return nil, err
 	}
-	w.link, w.addr = l, l.addr()
-	w.closers = append(w.closers, l.stop)
+	w.link, w.server.addr = l, l.addr()
+	w.scratch.closers = append(w.scratch.closers, l.stop)
 	return l, nil
 }
 
@@ -87,7 +85,7 @@ func linkGoesSilent(ctx context.Context) error {
 
 // echoClientReportsRoundTripOfAtLeast is the step `^the echo client reports a round trip of at least (\d+) milliseconds$`.
 func echoClientReportsRoundTripOfAtLeast(ctx context.Context, ms int) error {
-	e := &worldFrom(ctx).echo
+	e := &clientsOf(ctx).echo
 	if e.c == nil {
 		return fmt.Errorf("the echo client has sent nothing")
 	}
@@ -101,7 +99,7 @@ func echoClientReportsRoundTripOfAtLeast(ctx context.Context, ms int) error {
 // serverSawAConnectionEndBecause is the step `^the server saw a connection end because (the client closed it|it was reset|the server shut down|it was idle|it stopped reading)$`.
 func serverSawAConnectionEndBecause(ctx context.Context, because string) error {
 	want := serverReasons[because]
-	_, err := worldFrom(ctx).events.waitFor(ctx, "a connection to end because "+because, func(events []event) bool {
+	_, err := serverOf(ctx).events.waitFor(ctx, "a connection to end because "+because, func(events []event) bool {
 		for _, e := range events {
 			if e.kind == tcpecho.ConnClosed && errors.Is(e.reason, want) {
 				return true
@@ -151,74 +149,21 @@ func udpEchoClientGetsEachBackOnceInOrder(ctx context.Context) error {
 	return nil
 }
 
-// echobenchMeasuresLatencyThroughLink is the step `^echobench runs ping-pong with (\d+) connections? for (\d+) seconds?$`.
-// In library mode it is echobench.Run; in process mode, the echobench
-// binary, whose report is read back.
-func echobenchMeasuresLatencyThroughLink(ctx context.Context, conns, s int) error {
+// echobenchRunsPingPongThroughLink is the step `^echobench runs ping-pong with (\d+) connections? for (\d+) seconds?$`.
+func echobenchRunsPingPongThroughLink(ctx context.Context, conns, s int) error {
 	w := worldFrom(ctx)
 	if err := w.startServer(); err != nil {
 		return err
 	}
-	cfg := echobench.Config{Addr: w.addr, Conns: conns, Duration: time.Duration(s) * time.Second, Line: w.framing == tcpecho.FramingLine}
-	if w.target.Mode != Process {
-		res, err := echobench.Run(ctx, cfg, nil)
-		if err != nil {
-			return err
-		}
-		w.bench = &benchReport{p50: time.Duration(res.Latency.ValueAtQuantile(50)) * time.Microsecond, errors: res.Errors}
-		return nil
-	}
-	args := []string{"-addr", cfg.Addr, "-c", fmt.Sprint(conns), "-d", cfg.Duration.String()}
-	if cfg.Line {
-		args = append(args, "-line")
-	}
-	run, err := runClient(ctx, w.target.Bin, "echobench", cfg.Duration+patience, "", args...)
-	if err != nil {
-		return err
-	}
-	if run.code != 0 {
-		return fmt.Errorf("echobench exited %d: %s", run.code, run.stderr)
-	}
-	w.bench, err = readBenchReport(run.stdout)
+	cfg := echobench.Config{Addr: w.server.addr, Conns: conns, Duration: time.Duration(s) * time.Second, Line: w.server.framing == tcpecho.FramingLine}
+	report, err := newPingPonger(w.target).pingPong(ctx, cfg)
+	w.procs.bench = report
 	return err
 }
 
-// benchReport is what echobench reported of a ping-pong run.
-type benchReport struct {
-	p50    time.Duration
-	errors int64
-}
-
-// readBenchReport reads the latency and errors lines of echobench's
-// report: "latency      p50 201ms  p99 ..." and "errors       0".
-func readBenchReport(out string) (*benchReport, error) {
-	r := &benchReport{errors: -1}
-	for _, line := range strings.Split(out, "\n") {
-		f := strings.Fields(line)
-		switch {
-		case len(f) >= 3 && f[0] == "latency" && f[1] == "p50":
-			d, err := time.ParseDuration(f[2])
-			if err != nil {
-				return nil, fmt.Errorf("echobench's latency line %q: %w", line, err)
-			}
-			r.p50 = d
-		case len(f) == 2 && f[0] == "errors":
-			n, err := strconv.ParseInt(f[1], 10, 64)
-			if err != nil {
-				return nil, fmt.Errorf("echobench's errors line %q: %w", line, err)
-			}
-			r.errors = n
-		}
-	}
-	if r.p50 == 0 || r.errors < 0 {
-		return nil, fmt.Errorf("echobench reported no latency or no errors line: %s", out)
-	}
-	return r, nil
-}
-
-// echobenchReportsMedianLatencyOfAtLeast is the step `^echobench reports a median latency of at least (\d+) milliseconds, and no errors$`.
-func echobenchReportsMedianLatencyOfAtLeast(ctx context.Context, ms int) error {
-	b := worldFrom(ctx).bench
+// echobenchReportsMedianOfAtLeast is the step `^echobench reports a median latency of at least (\d+) milliseconds, and no errors$`.
+func echobenchReportsMedianOfAtLeast(ctx context.Context, ms int) error {
+	b := processesOf(ctx).bench
 	if b == nil {
 		return fmt.Errorf("echobench has not run")
 	}
@@ -229,4 +174,20 @@ func echobenchReportsMedianLatencyOfAtLeast(ctx context.Context, ms int) error {
 		return fmt.Errorf("echobench reports a median latency of %v, less than %d ms", b.p50, ms)
 	}
 	return nil
+}
+
+// registerFaultsSteps registers the steps of this file: a faulty link: Toxiproxy for TCP, a relay for UDP.
+func registerFaultsSteps(sc *godog.ScenarioContext) {
+	sc.Step(`^the link to the server adds (\d+) milliseconds each way$`, linkAddsLatency)
+	sc.Step(`^the link to the server carries at most (\d+) KiB per second each way$`, linkCarriesAtMost)
+	sc.Step(`^the link to the server cuts the data into pieces of about (\d+) bytes?$`, linkCutsDataIntoPieces)
+	sc.Step(`^the link to the server resets every connection that sends something$`, linkResetsConnections)
+	sc.Step(`^the link to the server goes silent$`, linkGoesSilent)
+	sc.Step(`^the echo client reports a round trip of at least (\d+) milliseconds$`, echoClientReportsRoundTripOfAtLeast)
+	sc.Step(`^echobench runs ping-pong with (\d+) connections? for (\d+) seconds?$`, echobenchRunsPingPongThroughLink)
+	sc.Step(`^echobench reports a median latency of at least (\d+) milliseconds, and no errors$`, echobenchReportsMedianOfAtLeast)
+	sc.Step(`^the server saw a connection end because (the client closed it|it was reset|the server shut down|it was idle|it stopped reading)$`, serverSawAConnectionEndBecause)
+	sc.Step(`^the path to the UDP server drops (\d+) of every 10 datagrams each way, and sends every echo twice, out of order$`, udpPathMistreatsDatagrams)
+	sc.Step(`^the UDP echo client sends (\d+) numbered messages$`, udpEchoClientSendsNumberedMessages)
+	sc.Step(`^the UDP echo client gets each of them back, once, in order$`, udpEchoClientGetsEachBackOnceInOrder)
 }

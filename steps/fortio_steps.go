@@ -1,6 +1,8 @@
 package steps
 
 import (
+	"github.com/cucumber/godog"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,14 +12,14 @@ import (
 	"strconv"
 )
 
-// fortioMakesNCallsNBytesOverN is the step `^fortio makes (\d+) calls of (\d+) bytes over (TCP|UDP), (\d+) connections at (\d+) calls a second$`.
-func fortioMakesNCallsNBytesOverN(ctx context.Context, calls, size int, proto string, conns, qps int) error {
+// fortioMakesCalls is the step `^fortio makes (\d+) calls of (\d+) bytes over (TCP|UDP), (\d+) connections at (\d+) calls a second$`.
+func fortioMakesCalls(ctx context.Context, calls, size int, proto string, conns, qps int) error {
 	w := worldFrom(ctx)
 	var addr string
 	var err error
 	if proto == "TCP" {
 		err = w.startServer()
-		addr = "tcp://" + w.addr
+		addr = "tcp://" + w.server.addr
 	} else {
 		err = w.udp.startServer()
 		addr = "udp://" + w.udp.addr
@@ -39,13 +41,13 @@ func fortioMakesNCallsNBytesOverN(ctx context.Context, calls, size int, proto st
 		}
 		return err
 	}
-	w.fortio = &fortioRun{report: report, printed: printed}
+	w.procs.fortio = &fortioRun{report: report, printed: printed}
 	return nil
 }
 
-// fortioReportsNCallsAllOkGotBack is the step `^fortio reports (\d+) calls, all OK, and got back every byte it sent$`.
-func fortioReportsNCallsAllOkGotBack(ctx context.Context, calls int) error {
-	r := worldFrom(ctx).fortio
+// fortioReportsCallsAllOK is the step `^fortio reports (\d+) calls, all OK, and got back every byte it sent$`.
+func fortioReportsCallsAllOK(ctx context.Context, calls int) error {
+	r := processesOf(ctx).fortio
 	if r == nil {
 		return errNothing
 	}
@@ -76,4 +78,10 @@ func fortioReportsNCallsAllOkGotBack(ctx context.Context, calls int) error {
 type fortioRun struct {
 	report  string
 	printed []byte
+}
+
+// registerFortioSteps registers the steps of this file: fortio, a load tool.
+func registerFortioSteps(sc *godog.ScenarioContext) {
+	sc.Step(`^fortio makes (\d+) calls of (\d+) bytes over (TCP|UDP), (\d+) connections at (\d+) calls a second$`, fortioMakesCalls)
+	sc.Step(`^fortio reports (\d+) calls, all OK, and got back every byte it sent$`, fortioReportsCallsAllOK)
 }

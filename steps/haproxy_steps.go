@@ -1,6 +1,8 @@
 package steps
 
 import (
+	"github.com/cucumber/godog"
+
 	"context"
 	"errors"
 	"fmt"
@@ -20,7 +22,7 @@ type backend struct {
 // backendOf is svc as a server behind HAProxy.
 func backendOf(ctx context.Context, svc service, events *eventLog[event]) (backend, error) {
 	b := backend{addr: svc.address(), events: events}
-	if p := svc.process(); p != nil && worldFrom(ctx).ops.admin {
+	if p := svc.process(); p != nil && serverOf(ctx).ops.admin {
 		url, err := p.adminURL()
 		if err != nil {
 			return b, err
@@ -34,8 +36,8 @@ func backendOf(ctx context.Context, svc service, events *eventLog[event]) (backe
 func haproxySendsProxyHeader(ctx context.Context, version string) error {
 	w := worldFrom(ctx)
 	return w.configure(func() {
-		w.balancer.sendProxy = map[string]string{"v1": "send-proxy", "v2": "send-proxy-v2"}[version]
-		w.proxy = tcpecho.ProxyRequired
+		w.haproxy.balancer.sendProxy = map[string]string{"v1": "send-proxy", "v2": "send-proxy-v2"}[version]
+		w.server.proxy = tcpecho.ProxyRequired
 	})
 }
 
@@ -46,7 +48,7 @@ func haproxyChecksEachServerBySending(ctx context.Context, text string) error {
 		return err
 	}
 	w := worldFrom(ctx)
-	return w.configure(func() { w.balancer.check = msg })
+	return w.configure(func() { w.haproxy.balancer.check = msg })
 }
 
 // haproxyTerminatesTLS is the step `^HAProxy terminates TLS with a certificate from the test authority$`.
@@ -56,7 +58,7 @@ func haproxyTerminatesTLS(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return w.configure(func() { w.balancer.tlsPEM = combined })
+	return w.configure(func() { w.haproxy.balancer.tlsPEM = combined })
 }
 
 // haproxyBalancesRoundRobin is the step `^HAProxy balances round robin over (\d+) such servers?(?: and a server that answers every line with `+quoted+`)?$`.
@@ -67,23 +69,23 @@ func haproxyBalancesRoundRobin(ctx context.Context, n int, broken string) error 
 	if err := w.startServer(); err != nil {
 		return err
 	}
-	first, err := backendOf(ctx, w.svc, w.events)
+	first, err := backendOf(ctx, w.server.svc, w.server.events)
 	if err != nil {
 		return err
 	}
-	w.backends = []backend{first}
+	w.haproxy.backends = []backend{first}
 	for range n - 1 {
 		events := newEventLog(summary)
-		svc, err := startTCP(w.target, w.tcpConfig, events)
+		svc, err := startTCP(w.target, w.server.tcpConfig, events)
 		if err != nil {
 			return err
 		}
-		w.closers = append(w.closers, func() { svc.close() })
+		w.scratch.closers = append(w.scratch.closers, func() { svc.close() })
 		b, err := backendOf(ctx, svc, events)
 		if err != nil {
 			return err
 		}
-		w.backends = append(w.backends, b)
+		w.haproxy.backends = append(w.haproxy.backends, b)
 	}
 	if broken != "" {
 		reply, err := unquote(broken)
@@ -94,37 +96,37 @@ func haproxyBalancesRoundRobin(ctx context.Context, n int, broken string) error 
 		if err != nil {
 			return err
 		}
-		w.fakes = append(w.fakes, f)
-		w.backends = append(w.backends, backend{addr: f.addr()})
+		w.clients.fakes = append(w.clients.fakes, f)
+		w.haproxy.backends = append(w.haproxy.backends, backend{addr: f.addr()})
 	}
 	dir, err := w.tempDir()
 	if err != nil {
 		return err
 	}
-	servers := make([]haproxyServer, len(w.backends))
-	for i, b := range w.backends {
+	servers := make([]haproxyServer, len(w.haproxy.backends))
+	for i, b := range w.haproxy.backends {
 		servers[i] = haproxyServer{Addr: b.addr, Admin: b.admin}
 	}
-	h, err := startHAProxy(dir, w.balancer, servers)
+	h, err := startHAProxy(dir, w.haproxy.balancer, servers)
 	if errors.Is(err, errMissingTool) {
 		return skipScenario(ctx, "%v", err)
 	}
 	if err != nil {
 		return err
 	}
-	w.lb = h
-	w.closers = append(w.closers, h.stop)
-	w.addr = h.addr
+	w.haproxy.lb = h
+	w.scratch.closers = append(w.scratch.closers, h.stop)
+	w.server.addr = h.addr
 	return nil
 }
 
 // eachServerServedNOfClients is the step `^each of the (\d+) servers served (\d+) of the clients$`.
 func eachServerServedNOfClients(ctx context.Context, n, m int) error {
-	w := worldFrom(ctx)
-	if len(w.backends) != n {
-		return fmt.Errorf("%d servers are behind HAProxy, not %d", len(w.backends), n)
+	front := haproxyOf(ctx)
+	if len(front.backends) != n {
+		return fmt.Errorf("%d servers are behind HAProxy, not %d", len(front.backends), n)
 	}
-	for i, b := range w.backends {
+	for i, b := range front.backends {
 		_, err := b.events.waitFor(ctx, fmt.Sprintf("server %d to serve %d clients", i+1, m), func(events []event) bool {
 			return count(events, tcpecho.ConnOpened) == m
 		})
@@ -165,15 +167,15 @@ func (w *world) sawThroughBalancer(ctx context.Context, client string) error {
 	// others' waits.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	found := make(chan error, len(w.backends))
-	for _, b := range w.backends {
+	found := make(chan error, len(w.haproxy.backends))
+	for _, b := range w.haproxy.backends {
 		go func() {
 			_, err := b.events.waitFor(ctx, "a connection from "+client+" through HAProxy", seen)
 			found <- err
 		}()
 	}
 	var errs []error
-	for range w.backends {
+	for range w.haproxy.backends {
 		err := <-found
 		if err == nil {
 			return nil
@@ -185,13 +187,24 @@ func (w *world) sawThroughBalancer(ctx context.Context, client string) error {
 
 // haproxySeesServersUp is the step `^HAProxy sees (\d+) servers? up(?: and (\d+) down)?$`.
 func haproxySeesServersUp(ctx context.Context, up int, down string) error {
-	w := worldFrom(ctx)
-	if w.lb == nil {
+	front := haproxyOf(ctx)
+	if front.lb == nil {
 		return errNoBalancer
 	}
 	d := 0
 	if down != "" {
 		d, _ = strconv.Atoi(down)
 	}
-	return w.lb.waitForStates(ctx, up, d)
+	return front.lb.waitForStates(ctx, up, d)
+}
+
+// registerHAProxySteps registers the steps of this file: hAProxy in front of our servers.
+func registerHAProxySteps(sc *godog.ScenarioContext) {
+	sc.Step(`^HAProxy sends each server a PROXY (v1|v2) header$`, haproxySendsProxyHeader)
+	sc.Step(`^HAProxy checks each server by sending `+quoted+` and expecting it back$`, haproxyChecksEachServerBySending)
+	sc.Step(`^HAProxy terminates TLS with a certificate from the test authority$`, haproxyTerminatesTLS)
+	sc.Step(`^HAProxy balances round robin over (\d+) such servers?(?: and a server that answers every line with `+quoted+`)?$`, haproxyBalancesRoundRobin)
+	sc.Step(`^each of the (\d+) servers served (\d+) of the clients$`, eachServerServedNOfClients)
+	sc.Step(`^the servers saw `+clientList+` by their own addresses, through HAProxy$`, eachServerSawClientsOwnAddresses)
+	sc.Step(`^HAProxy sees (\d+) servers? up(?: and (\d+) down)?$`, haproxySeesServersUp)
 }

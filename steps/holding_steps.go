@@ -14,10 +14,10 @@ import (
 	"github.com/echospec/echo/impl/tcpecho"
 )
 
-// serverHoldsAtMostNKibForAll is the step `^the server holds at most (\d+) KiB for all clients together$`.
-func serverHoldsAtMostNKibForAll(ctx context.Context, kib int) error {
+// serverHoldsAtMostKiBForAll is the step `^the server holds at most (\d+) KiB for all clients together$`.
+func serverHoldsAtMostKiBForAll(ctx context.Context, kib int) error {
 	w := worldFrom(ctx)
-	return w.configure(func() { w.maxHeld = int64(kib) << 10 })
+	return w.configure(func() { w.server.maxHeld = int64(kib) << 10 })
 }
 
 // serverHasReceivedUnfinishedLines is the step `^the server has received
@@ -33,7 +33,7 @@ func serverHasReceivedUnfinishedLines(ctx context.Context, kib int, list string)
 		}
 	}
 	for _, name := range names(list) {
-		if err := w.serverHasRead(ctx, w.peers[name]); err != nil {
+		if err := w.serverHasRead(ctx, w.clients.peers[name]); err != nil {
 			return err
 		}
 	}
@@ -43,7 +43,7 @@ func serverHasReceivedUnfinishedLines(ctx context.Context, kib int, list string)
 // clientsEachSendNewline is the step `^`+clientList+` each send its newline$`.
 func clientsEachSendNewline(ctx context.Context, list string) error {
 	for _, name := range names(list) {
-		p := worldFrom(ctx).peers[name]
+		p := clientsOf(ctx).peers[name]
 		if p == nil || p.line == nil {
 			return fmt.Errorf("%s has sent no line to finish", name)
 		}
@@ -58,7 +58,7 @@ func clientsEachSendNewline(ctx context.Context, list string) error {
 // clientsEachReceiveTheirWholeLineBack is the step `^`+clientList+` each receive their whole line back$`.
 func clientsEachReceiveTheirWholeLineBack(ctx context.Context, list string) error {
 	for _, name := range names(list) {
-		p := worldFrom(ctx).peers[name]
+		p := clientsOf(ctx).peers[name]
 		got, err := p.receive(len(p.line))
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
@@ -70,12 +70,12 @@ func clientsEachReceiveTheirWholeLineBack(ctx context.Context, list string) erro
 	return nil
 }
 
-// serverEchoedNUnfinishedLinesBeforeNewlineCame is the step `^the server echoed (\d+) unfinished lines? before (?:its|their) newline came, to stay within the budget$`.
-func serverEchoedNUnfinishedLinesBeforeNewlineCame(ctx context.Context, n int) error {
+// serverEchoedUnfinishedLinesForBudget is the step `^the server echoed (\d+) unfinished lines? before (?:its|their) newline came, to stay within the budget$`.
+func serverEchoedUnfinishedLinesForBudget(ctx context.Context, n int) error {
 	w := worldFrom(ctx)
 	// A line that the budget made the server echo early shows as a
 	// message without a newline that is shorter than the longest line.
-	maxLine := w.maxLine
+	maxLine := w.server.maxLine
 	if maxLine == 0 {
 		maxLine = tcpecho.DefaultMaxLine
 	}
@@ -88,7 +88,7 @@ func serverEchoedNUnfinishedLinesBeforeNewlineCame(ctx context.Context, n int) e
 		}
 		return k
 	}
-	events, err := w.events.waitFor(ctx, fmt.Sprintf("%d lines echoed before their newline", n), func(events []event) bool { return early(events) >= n })
+	events, err := w.server.events.waitFor(ctx, fmt.Sprintf("%d lines echoed before their newline", n), func(events []event) bool { return early(events) >= n })
 	if err != nil {
 		return err
 	}
@@ -96,8 +96,8 @@ func serverEchoedNUnfinishedLinesBeforeNewlineCame(ctx context.Context, n int) e
 	return nil
 }
 
-// tcpserverFramingIsRunningWithOtherDefaultsNo is the step `^tcpserver -framing (stream|line|fixed) is running with its other defaults and no event stream$`.
-func tcpserverFramingIsRunningWithOtherDefaultsNo(ctx context.Context, framing string) error {
+// tcpserverRunsWithDefaultsAndNoEvents is the step `^tcpserver -framing (stream|line|fixed) is running with its other defaults and no event stream$`.
+func tcpserverRunsWithDefaultsAndNoEvents(ctx context.Context, framing string) error {
 	w := worldFrom(ctx)
 	if err := needBinaries(ctx); err != nil {
 		return err
@@ -110,15 +110,15 @@ func tcpserverFramingIsRunningWithOtherDefaultsNo(ctx context.Context, framing s
 	return nil
 }
 
-// nClientsEachSendNKibLineWithout is the step `^(\d+) clients each send (\d+) KiB of a line without its newline$`.
-func nClientsEachSendNKibLineWithout(ctx context.Context, n, kib int) error {
+// clientsEachSendUnfinishedLine is the step `^(\d+) clients each send (\d+) KiB of a line without its newline$`.
+func clientsEachSendUnfinishedLine(ctx context.Context, n, kib int) error {
 	w := worldFrom(ctx)
 	for i := range n {
 		p, err := w.sendUnfinishedLine(fmt.Sprintf("holding client %d", i+1), i, kib)
 		if err != nil {
 			return err
 		}
-		w.holders = append(w.holders, p)
+		w.clients.holders = append(w.clients.holders, p)
 	}
 	return nil
 }
@@ -145,9 +145,9 @@ func newClientIsServedWithin(ctx context.Context, s int, text string) error {
 	return nil
 }
 
-// eachThemSendsNewlineReceivesWholeLineBack is the step `^each of them sends its newline and receives its whole line back$`.
-func eachThemSendsNewlineReceivesWholeLineBack(ctx context.Context) error {
-	for i, p := range worldFrom(ctx).holders {
+// eachSendsNewlineAndReceivesWholeLine is the step `^each of them sends its newline and receives its whole line back$`.
+func eachSendsNewlineAndReceivesWholeLine(ctx context.Context) error {
+	for i, p := range clientsOf(ctx).holders {
 		p.line = append(p.line, '\n')
 		if err := p.send([]byte("\n")); err != nil {
 			return fmt.Errorf("holding client %d: %w", i+1, err)
@@ -163,17 +163,17 @@ func eachThemSendsNewlineReceivesWholeLineBack(ctx context.Context) error {
 	return nil
 }
 
-// serverAcceptsAtMostNConnectionsFromOne is the step `^the server accepts at most (\d+) connections from one address$`.
-func serverAcceptsAtMostNConnectionsFromOne(ctx context.Context, n int) error {
+// serverAcceptsAtMostConnectionsPerAddress is the step `^the server accepts at most (\d+) connections from one address$`.
+func serverAcceptsAtMostConnectionsPerAddress(ctx context.Context, n int) error {
 	w := worldFrom(ctx)
-	return w.configure(func() { w.maxPerIP = n })
+	return w.configure(func() { w.server.maxPerIP = n })
 }
 
-// clientsAreConnectedFromN is the step `^`+clientList+` are connected from (127\.\d+\.\d+\.\d+)$`.
-func clientsAreConnectedFromN(ctx context.Context, list, ip string) error {
+// clientsAreConnectedFrom is the step `^`+clientList+` are connected from (127\.\d+\.\d+\.\d+)$`.
+func clientsAreConnectedFrom(ctx context.Context, list, ip string) error {
 	w := worldFrom(ctx)
 	for _, name := range names(list) {
-		w.sources[name] = ip
+		w.clients.sources[name] = ip
 		if _, err := w.connected(ctx, name); err != nil {
 			return err
 		}
@@ -181,23 +181,23 @@ func clientsAreConnectedFromN(ctx context.Context, list, ip string) error {
 	return nil
 }
 
-// clientConnectsFromN is the step `^`+client+` connects from (127\.\d+\.\d+\.\d+)$`.
-func clientConnectsFromN(ctx context.Context, name, ip string) error {
+// clientConnectsFrom is the step `^`+client+` connects from (127\.\d+\.\d+\.\d+)$`.
+func clientConnectsFrom(ctx context.Context, name, ip string) error {
 	w := worldFrom(ctx)
-	w.sources[clientName(name)] = ip
+	w.clients.sources[clientName(name)] = ip
 	return connects(ctx, name)
 }
 
-// serverSawNConnectionsRejectedForTooMany is the step `^the server saw (\d+) connections? rejected for too many from one address$`.
-func serverSawNConnectionsRejectedForTooMany(ctx context.Context, n int) error {
-	_, err := worldFrom(ctx).events.waitFor(ctx, fmt.Sprintf("%d connections rejected for their address", n), func(events []event) bool {
+// serverSawConnectionsRejectedPerAddress is the step `^the server saw (\d+) connections? rejected for too many from one address$`.
+func serverSawConnectionsRejectedPerAddress(ctx context.Context, n int) error {
+	_, err := serverOf(ctx).events.waitFor(ctx, fmt.Sprintf("%d connections rejected for their address", n), func(events []event) bool {
 		return countFor(events, tcpecho.ConnRejected, tcpecho.ErrTooManyFromSource) == n
 	})
 	return err
 }
 
-// clientSendsLinesWithoutEndReadingEchoFor is the step `^`+client+` sends lines without end, reading the echo for (\d+) milliseconds, then stops reading$`.
-func clientSendsLinesWithoutEndReadingEchoFor(ctx context.Context, name string, ms int) error {
+// clientSendsLinesThenStopsReading is the step `^`+client+` sends lines without end, reading the echo for (\d+) milliseconds, then stops reading$`.
+func clientSendsLinesThenStopsReading(ctx context.Context, name string, ms int) error {
 	w := worldFrom(ctx)
 	// A small receive buffer, so that once the client stops reading,
 	// its kernel soon stops taking bytes for it too.
@@ -206,20 +206,20 @@ func clientSendsLinesWithoutEndReadingEchoFor(ctx context.Context, name string, 
 		return err
 	}
 	stopped, ended, done := p.stopReadingAfter(time.Duration(ms) * time.Millisecond)
-	w.closers = append(w.closers, func() { p.conn.Close(); <-done })
+	w.scratch.closers = append(w.scratch.closers, func() { p.conn.Close(); <-done })
 	p.lastRead, p.sendEnded = stopped, ended
 	return nil
 }
 
-// serverLetClientGoBecauseStoppedReadingN is the step `^the server let `+client+` go because it stopped reading, (\d+) to (\d+) milliseconds after its last read$`.
-func serverLetClientGoBecauseStoppedReadingN(ctx context.Context, name string, from, to int) error {
+// serverLetClientGoAfterItStoppedReading is the step `^the server let `+client+` go because it stopped reading, (\d+) to (\d+) milliseconds after its last read$`.
+func serverLetClientGoAfterItStoppedReading(ctx context.Context, name string, from, to int) error {
 	w := worldFrom(ctx)
-	p := w.peers[clientName(name)]
+	p := w.clients.peers[clientName(name)]
 	if p == nil || p.lastRead == nil {
 		return fmt.Errorf("client %s has not stopped reading", name)
 	}
 	local := p.local()
-	events, err := w.events.waitFor(ctx, clientName(name)+"'s connection to end", func(events []event) bool {
+	events, err := w.server.events.waitFor(ctx, clientName(name)+"'s connection to end", func(events []event) bool {
 		return closedEvent(events, local) != nil
 	})
 	if err != nil {
@@ -338,8 +338,28 @@ func connects(ctx context.Context, name string) error {
 	_, err := w.peer(clientName(name))
 	if errors.Is(err, syscall.ECONNRESET) {
 		// The server closed it so fast that the connect itself saw it.
-		w.resetOnConnect = append(w.resetOnConnect, clientName(name))
+		w.clients.resetOnConnect = append(w.clients.resetOnConnect, clientName(name))
 		return nil
 	}
 	return err
+}
+
+// registerHoldingSteps registers the steps of this file: what clients make the server hold, and from which addresses.
+func registerHoldingSteps(sc *godog.ScenarioContext) {
+	sc.Step(`^the server holds at most (\d+) KiB for all clients together$`, serverHoldsAtMostKiBForAll)
+	sc.Step(`^the server has received (\d+) KiB of a line without its newline from each of `+clientList+`$`, serverHasReceivedUnfinishedLines)
+	sc.Step(`^`+clientList+` each send its newline$`, clientsEachSendNewline)
+	sc.Step(`^`+clientList+` each receive their whole line back$`, clientsEachReceiveTheirWholeLineBack)
+	sc.Step(`^the server echoed (\d+) unfinished lines? before (?:its|their) newline came, to stay within the budget$`, serverEchoedUnfinishedLinesForBudget)
+	sc.Step(`^tcpserver -framing (stream|line|fixed) is running with its other defaults and no event stream$`, tcpserverRunsWithDefaultsAndNoEvents)
+	sc.Step(`^(\d+) clients each send (\d+) KiB of a line without its newline$`, clientsEachSendUnfinishedLine)
+	sc.Step(`^a new client is served within (\d+) seconds?: `+quoted+` comes back$`, newClientIsServedWithin)
+	sc.Step(`^each of them sends its newline and receives its whole line back$`, eachSendsNewlineAndReceivesWholeLine)
+	sc.Step(`^the server accepts at most (\d+) connections from one address$`, serverAcceptsAtMostConnectionsPerAddress)
+	sc.Step(`^`+clientList+` are connected from (127\.\d+\.\d+\.\d+)$`, clientsAreConnectedFrom)
+	sc.Step(`^`+client+` connects from (127\.\d+\.\d+\.\d+)$`, clientConnectsFrom)
+	sc.Step(`^the server saw (\d+) connections? rejected for too many from one address$`, serverSawConnectionsRejectedPerAddress)
+	sc.Step(`^`+client+` sends lines without end, reading the echo for (\d+) milliseconds, then stops reading$`, clientSendsLinesThenStopsReading)
+	sc.Step(`^the server let `+client+` go because it stopped reading, (\d+) to (\d+) milliseconds after its last read$`, serverLetClientGoAfterItStoppedReading)
+	sc.Step(`^`+client+` connects$`, connects)
 }

@@ -1,6 +1,8 @@
 package steps
 
 import (
+	"github.com/cucumber/godog"
+
 	"context"
 	"errors"
 	"net"
@@ -35,13 +37,13 @@ func toolPrintsExactlyText(ctx context.Context, tool, text string) error {
 	if err != nil {
 		return err
 	}
-	return worldFrom(ctx).tool.check(want)
+	return processesOf(ctx).tool.check(want)
 }
 
 // toolPrintsExactlyWhatItSent is the step `^(nc|socat) prints exactly what it sent$`.
 func toolPrintsExactlyWhatItSent(ctx context.Context, tool string) error {
 	w := worldFrom(ctx)
-	return w.tool.check(w.tool.sent)
+	return w.procs.tool.check(w.procs.tool.sent)
 }
 
 // socatEchoServerOver is the step `^socat's echo server over (TCP|UDP)$`.
@@ -49,7 +51,7 @@ func socatEchoServerOver(ctx context.Context, proto string) error {
 	w := worldFrom(ctx)
 	if proto == "TCP" {
 		s, addr, err := socatEcho("tcp")
-		return w.useThirdParty(ctx, s, err, func() { w.elsewhere = addr })
+		return w.useThirdParty(ctx, s, err, func() { w.clients.elsewhere = addr })
 	}
 	s, addr, err := socatEcho("udp")
 	return w.useThirdParty(ctx, s, err, func() { w.udp.elsewhere = addr })
@@ -63,14 +65,14 @@ func xinetdBuiltInEcho(ctx context.Context) error {
 		return err
 	}
 	s, addr, err := xinetdEcho(dir)
-	return w.useThirdParty(ctx, s, err, func() { w.elsewhere, w.udp.elsewhere = addr, addr })
+	return w.useThirdParty(ctx, s, err, func() { w.clients.elsewhere, w.udp.elsewhere = addr, addr })
 }
 
 // toolSends runs tool as a client of the scenario's server over proto, to
 // send data and print what comes back. A missing tool skips the scenario.
 func toolSends(ctx context.Context, tool, proto string, data []byte) error {
 	w := worldFrom(ctx)
-	start, addr := w.startServer, func() string { return w.addr }
+	start, addr := w.startServer, func() string { return w.server.addr }
 	if proto == "udp" {
 		start, addr = w.udp.startServer, func() string { return w.udp.addr }
 	}
@@ -95,7 +97,7 @@ func toolSends(ctx context.Context, tool, proto string, data []byte) error {
 	if errors.Is(err, errMissingTool) {
 		return skipScenario(ctx, "%v", err)
 	}
-	w.tool = &toolRun{name: tool, sent: data, printed: printed, err: err}
+	w.procs.tool = &toolRun{name: tool, sent: data, printed: printed, err: err}
 	return nil
 }
 
@@ -108,7 +110,18 @@ func (w *world) useThirdParty(ctx context.Context, s *thirdPartyServer, err erro
 	if err != nil {
 		return err
 	}
-	w.thirdParty = append(w.thirdParty, s)
+	w.procs.thirdParty = append(w.procs.thirdParty, s)
 	use()
 	return nil
+}
+
+// registerInteropSteps registers the steps of this file: tools that are not ours: nc, socat, xinetd.
+func registerInteropSteps(sc *godog.ScenarioContext) {
+	sc.Step(`^(nc|socat) sends `+quoted+` over TCP$`, toolSendsTextOverTCP)
+	sc.Step(`^(nc|socat) sends (\d+) (KiB|MiB) of random bytes over TCP$`, toolSendsRandomBytesOverTCP)
+	sc.Step(`^(nc|socat) sends the datagram `+quoted+` over UDP$`, toolSendsDatagramOverUDP)
+	sc.Step(`^(nc|socat|openssl s_client|ncat --ssl) prints exactly `+quoted+`$`, toolPrintsExactlyText)
+	sc.Step(`^(nc|socat) prints exactly what it sent$`, toolPrintsExactlyWhatItSent)
+	sc.Step(`^socat's echo server over (TCP|UDP)$`, socatEchoServerOver)
+	sc.Step(`^xinetd's built-in echo$`, xinetdBuiltInEcho)
 }

@@ -26,19 +26,19 @@ func names(list string) []string {
 	return out
 }
 
-// serverAcceptsAtMostNConnectionsAtOnce is the step `^the server accepts at most (\d+) connections at once$`.
-func serverAcceptsAtMostNConnectionsAtOnce(ctx context.Context, n int) error {
+// serverAcceptsAtMostConnections is the step `^the server accepts at most (\d+) connections at once$`.
+func serverAcceptsAtMostConnections(ctx context.Context, n int) error {
 	w := worldFrom(ctx)
-	return w.configure(func() { w.maxConns = n })
+	return w.configure(func() { w.server.maxConns = n })
 }
 
-// serverClosesConnectionsIdleForNMilliseconds is the step `^the server closes connections idle for (\d+) milliseconds$`.
-func serverClosesConnectionsIdleForNMilliseconds(ctx context.Context, ms int) error {
+// serverClosesIdleConnections is the step `^the server closes connections idle for (\d+) milliseconds$`.
+func serverClosesIdleConnections(ctx context.Context, ms int) error {
 	return configureMilliseconds(ctx, ms, func(c *tcpConfig) *time.Duration { return &c.idleTimeout })
 }
 
-// serverGivesUpOnClientThatReadsNone is the step `^the server gives up on a client that reads none of its echo for (\d+) milliseconds$`.
-func serverGivesUpOnClientThatReadsNone(ctx context.Context, ms int) error {
+// serverGivesUpOnClientThatStopsReading is the step `^the server gives up on a client that reads none of its echo for (\d+) milliseconds$`.
+func serverGivesUpOnClientThatStopsReading(ctx context.Context, ms int) error {
 	return configureMilliseconds(ctx, ms, func(c *tcpConfig) *time.Duration { return &c.writeTimeout })
 }
 
@@ -55,7 +55,7 @@ func clientsAreConnected(ctx context.Context, list string) error {
 // clientFindsConnectionClosedByServer is the step `^`+client+` finds its connection closed by the server$`.
 func clientFindsConnectionClosedByServer(ctx context.Context, name string) error {
 	w := worldFrom(ctx)
-	if slices.Contains(w.resetOnConnect, clientName(name)) {
+	if slices.Contains(w.clients.resetOnConnect, clientName(name)) {
 		return nil
 	}
 	p, err := w.peer(clientName(name))
@@ -73,9 +73,9 @@ func clientFindsConnectionClosedByServer(ctx context.Context, name string) error
 	return fmt.Errorf("client %s's connection was not closed: %w", name, err)
 }
 
-// serverSawNConnectionsRejectedForBeingOver is the step `^the server saw (\d+) connections? rejected for being over the limit$`.
-func serverSawNConnectionsRejectedForBeingOver(ctx context.Context, n int) error {
-	_, err := worldFrom(ctx).events.waitFor(ctx, fmt.Sprintf("%d connections rejected", n), func(events []event) bool {
+// serverSawConnectionsRejectedOverLimit is the step `^the server saw (\d+) connections? rejected for being over the limit$`.
+func serverSawConnectionsRejectedOverLimit(ctx context.Context, n int) error {
+	_, err := serverOf(ctx).events.waitFor(ctx, fmt.Sprintf("%d connections rejected", n), func(events []event) bool {
 		return count(events, tcpecho.ConnRejected) == n
 	})
 	return err
@@ -95,15 +95,15 @@ func clientsAreStillServed(ctx context.Context, list string) error {
 	return nil
 }
 
-// serverClosedClientConnectionAfterAtLeastN is the step `^the server closed `+client+`'s connection after at least (\d+) milliseconds, because it was idle$`.
-func serverClosedClientConnectionAfterAtLeastN(ctx context.Context, name string, ms int) error {
+// serverClosedIdleClientAfterAtLeast is the step `^the server closed `+client+`'s connection after at least (\d+) milliseconds, because it was idle$`.
+func serverClosedIdleClientAfterAtLeast(ctx context.Context, name string, ms int) error {
 	w := worldFrom(ctx)
 	p, err := w.peer(clientName(name))
 	if err != nil {
 		return err
 	}
 	local := p.local()
-	events, err := w.events.waitFor(ctx, clientName(name)+"'s connection to end", func(events []event) bool {
+	events, err := w.server.events.waitFor(ctx, clientName(name)+"'s connection to end", func(events []event) bool {
 		return closedReason(events, local) != nil
 	})
 	if err != nil {
@@ -127,8 +127,8 @@ func clientConnectionIsStillOpen(ctx context.Context, name string) error {
 	return p.exchange([]byte("still open?\n"))
 }
 
-// clientWhichNeverReadsSendsNMib is the step `^`+client+`, which never reads, sends (\d+) MiB$`.
-func clientWhichNeverReadsSendsNMib(ctx context.Context, name string, mib int) error {
+// clientThatNeverReadsSends is the step `^`+client+`, which never reads, sends (\d+) MiB$`.
+func clientThatNeverReadsSends(ctx context.Context, name string, mib int) error {
 	p, err := worldFrom(ctx).peerWith(clientName(name), smallReceiveBuffer)
 	if err != nil {
 		return err
@@ -137,27 +137,27 @@ func clientWhichNeverReadsSendsNMib(ctx context.Context, name string, mib int) e
 	return nil
 }
 
-// serverHasReadNMibFromClient is the step `^the server has read (\d+) MiB from `+client+`$`.
-func serverHasReadNMibFromClient(ctx context.Context, mib int, name string) error {
+// serverHasReadMiBFromClient is the step `^the server has read (\d+) MiB from `+client+`$`.
+func serverHasReadMiBFromClient(ctx context.Context, mib int, name string) error {
 	w := worldFrom(ctx)
 	local, err := w.clientAddr(name)
 	if err != nil {
 		return err
 	}
-	_, err = w.events.waitFor(ctx, fmt.Sprintf("the server to read %d MiB from client %s", mib, name), func(events []event) bool {
+	_, err = w.server.events.waitFor(ctx, fmt.Sprintf("the server to read %d MiB from client %s", mib, name), func(events []event) bool {
 		return bytesRead(events, local) >= mib<<20
 	})
 	return err
 }
 
-// serverTookInLessThanNMibN is the step `^the server took in less than (\d+) MiB of the (\d+) MiB `+client+` sent$`.
-func serverTookInLessThanNMibN(ctx context.Context, most, sent int, name string) error {
+// serverTookInLessThan is the step `^the server took in less than (\d+) MiB of the (\d+) MiB `+client+` sent$`.
+func serverTookInLessThan(ctx context.Context, most, sent int, name string) error {
 	w := worldFrom(ctx)
 	p, err := w.peer(clientName(name))
 	if err != nil {
 		return err
 	}
-	got := bytesRead(w.events.snapshot(), p.local())
+	got := bytesRead(w.server.events.snapshot(), p.local())
 	assert.Less(godog.T(ctx), got, most<<20, "bytes the server read from client %s", name)
 	if p.flood != nil {
 		<-p.flood.done
@@ -166,8 +166,8 @@ func serverTookInLessThanNMibN(ctx context.Context, most, sent int, name string)
 	return nil
 }
 
-// clientSendsNMibRandomBytesReadingEcho is the step `^`+client+` sends (\d+) MiB of random bytes, reading the echo slowly, and finishes sending$`.
-func clientSendsNMibRandomBytesReadingEcho(ctx context.Context, name string, mib int) error {
+// clientSendsRandomBytesReadingSlowly is the step `^`+client+` sends (\d+) MiB of random bytes, reading the echo slowly, and finishes sending$`.
+func clientSendsRandomBytesReadingSlowly(ctx context.Context, name string, mib int) error {
 	p, err := worldFrom(ctx).peer(clientName(name))
 	if err != nil {
 		return err
@@ -175,8 +175,8 @@ func clientSendsNMibRandomBytesReadingEcho(ctx context.Context, name string, mib
 	return p.startSlowStream(randomBytes(mib << 20))
 }
 
-// tcpserverPeakResidentMemoryStayedUnderNMib is the step `^tcpserver's peak resident memory stayed under (\d+) MiB$`.
-func tcpserverPeakResidentMemoryStayedUnderNMib(ctx context.Context, mib int) error {
+// tcpserverPeakMemoryStayedUnder is the step `^tcpserver's peak resident memory stayed under (\d+) MiB$`.
+func tcpserverPeakMemoryStayedUnder(ctx context.Context, mib int) error {
 	w := worldFrom(ctx)
 	p := w.process()
 	if p == nil {
@@ -212,5 +212,23 @@ func smallReceiveBuffer(fd uintptr) error {
 // milliseconds, before it starts.
 func configureMilliseconds(ctx context.Context, ms int, field func(*tcpConfig) *time.Duration) error {
 	w := worldFrom(ctx)
-	return w.configure(func() { *field(&w.tcpConfig) = time.Duration(ms) * time.Millisecond })
+	return w.configure(func() { *field(&w.server.tcpConfig) = time.Duration(ms) * time.Millisecond })
+}
+
+// registerLimitsSteps registers the steps of this file: limits: too many connections, idle clients, clients that stop reading.
+func registerLimitsSteps(sc *godog.ScenarioContext) {
+	sc.Step(`^the server accepts at most (\d+) connections at once$`, serverAcceptsAtMostConnections)
+	sc.Step(`^the server closes connections idle for (\d+) milliseconds$`, serverClosesIdleConnections)
+	sc.Step(`^the server gives up on a client that reads none of its echo for (\d+) milliseconds$`, serverGivesUpOnClientThatStopsReading)
+	sc.Step(`^`+clientList+` are connected$`, clientsAreConnected)
+	sc.Step(`^`+client+` finds its connection closed by the server$`, clientFindsConnectionClosedByServer)
+	sc.Step(`^the server saw (\d+) connections? rejected for being over the limit$`, serverSawConnectionsRejectedOverLimit)
+	sc.Step(`^`+clientList+` are still served$`, clientsAreStillServed)
+	sc.Step(`^the server closed `+client+`'s connection after at least (\d+) milliseconds, because it was idle$`, serverClosedIdleClientAfterAtLeast)
+	sc.Step(`^`+client+`'s connection is still open$`, clientConnectionIsStillOpen)
+	sc.Step(`^`+client+`, which never reads, sends (\d+) MiB$`, clientThatNeverReadsSends)
+	sc.Step(`^the server has read (\d+) MiB from `+client+`$`, serverHasReadMiBFromClient)
+	sc.Step(`^the server took in less than (\d+) MiB of the (\d+) MiB `+client+` sent$`, serverTookInLessThan)
+	sc.Step(`^`+client+` sends (\d+) MiB of random bytes, reading the echo slowly, and finishes sending$`, clientSendsRandomBytesReadingSlowly)
+	sc.Step(`^tcpserver's peak resident memory stayed under (\d+) MiB$`, tcpserverPeakMemoryStayedUnder)
 }

@@ -26,13 +26,13 @@ import (
 // tcpserverRunsWithAdmin is the step `^tcpserver -framing (stream|line|fixed) is running with an admin endpoint(?: and -drain-delay (\d+)s)?$`.
 func tcpserverRunsWithAdmin(ctx context.Context, framing, drain string) error {
 	w := worldFrom(ctx)
-	w.ops.admin = true
+	w.server.ops.admin = true
 	if drain != "" {
 		seconds, err := strconv.Atoi(drain)
 		if err != nil {
 			return err
 		}
-		w.ops.drainDelay = time.Duration(seconds) * time.Second
+		w.server.ops.drainDelay = time.Duration(seconds) * time.Second
 	}
 	return tcpserverFramingIsRunning(ctx, framing)
 }
@@ -50,15 +50,15 @@ func serverDrainsWhenStopped(ctx context.Context, framing string, seconds int) e
 	}
 	w := worldFrom(ctx)
 	return w.configure(func() {
-		w.framing.UnmarshalText([]byte(framing))
-		w.ops = opsConfig{admin: true, drainDelay: time.Duration(seconds) * time.Second}
+		w.server.framing.UnmarshalText([]byte(framing))
+		w.server.ops = opsConfig{admin: true, drainDelay: time.Duration(seconds) * time.Second}
 	})
 }
 
 // haproxyChecksReadiness is the step `^HAProxy checks each server's /readyz on its admin endpoint$`.
 func haproxyChecksReadiness(ctx context.Context) error {
 	w := worldFrom(ctx)
-	return w.configure(func() { w.balancer.readyz = true })
+	return w.configure(func() { w.haproxy.balancer.readyz = true })
 }
 
 // adminURL is the admin endpoint of the scenario's server process, TCP's
@@ -80,7 +80,7 @@ func clientSendsNLines(ctx context.Context, n int) error {
 	for i := range lines {
 		lines[i] = fmt.Sprintf("line %d\n", i)
 	}
-	return exchangeLines(worldFrom(ctx).addr, lines...)
+	return exchangeLines(serverOf(ctx).addr, lines...)
 }
 
 // clientSendsNDatagrams is the step `^a client sends (\d+) datagrams and receives each back$`.
@@ -159,7 +159,7 @@ func serverIsSentSignal(ctx context.Context, name, sig string) error {
 	if p == nil {
 		return fmt.Errorf("%s is not running", name)
 	}
-	w.signalled = time.Now()
+	w.procs.signalled = time.Now()
 	return p.signal(signals[sig])
 }
 
@@ -178,11 +178,11 @@ func readyzAnswersWithin(ctx context.Context, status, ms int) error {
 		if got == status {
 			break
 		}
-		if time.Since(w.signalled) > patience {
+		if time.Since(w.procs.signalled) > patience {
 			return fmt.Errorf("/readyz still answers %d %s after the signal", got, patience)
 		}
 	}
-	after := time.Since(w.signalled)
+	after := time.Since(w.procs.signalled)
 	assert.LessOrEqual(godog.T(ctx), after, time.Duration(ms)*time.Millisecond, "/readyz answered %d only %v after the signal", status, after)
 	return nil
 }
@@ -191,11 +191,11 @@ func readyzAnswersWithin(ctx context.Context, status, ms int) error {
 // one every 100 ms, until 200 ms before then.
 func newClientsServedUntil(ctx context.Context, seconds int) error {
 	w := worldFrom(ctx)
-	end := w.signalled.Add(time.Duration(seconds)*time.Second - 200*time.Millisecond)
+	end := w.procs.signalled.Add(time.Duration(seconds)*time.Second - 200*time.Millisecond)
 	served := 0
 	for time.Now().Before(end) {
 		if err := clientSendsNLines(ctx, 1); err != nil {
-			return fmt.Errorf("a new client %v after the signal: %w", time.Since(w.signalled).Round(time.Millisecond), err)
+			return fmt.Errorf("a new client %v after the signal: %w", time.Since(w.procs.signalled).Round(time.Millisecond), err)
 		}
 		served++
 		pace(ctx, 100*time.Millisecond)
@@ -217,8 +217,8 @@ func exitsNoSoonerThan(ctx context.Context, code, seconds int) error {
 	if err != nil {
 		return err
 	}
-	after := time.Since(w.signalled)
-	w.exited = &exited{name: p.name, code: got, stderr: p.stderr.String(), after: after}
+	after := time.Since(w.procs.signalled)
+	w.procs.exited = &exited{name: p.name, code: got, stderr: p.stderr.String(), after: after}
 	assert.Equal(godog.T(ctx), code, got, "%s's exit status; it wrote:\n%s", p.name, p.stderr)
 	assert.GreaterOrEqual(godog.T(ctx), after, time.Duration(seconds)*time.Second, "it exited %v after the signal", after)
 	return nil
@@ -239,9 +239,9 @@ type steadyClients struct {
 func clientsKeepConnecting(ctx context.Context) error {
 	w := worldFrom(ctx)
 	s := &steadyClients{stop: make(chan struct{}), done: make(chan struct{})}
-	w.steady = s
-	w.closers = append(w.closers, s.end)
-	go s.run(w.addr)
+	w.clients.steady = s
+	w.scratch.closers = append(w.scratch.closers, s.end)
+	go s.run(w.server.addr)
 	return nil
 }
 
@@ -310,7 +310,7 @@ func exchangeLines(addr string, lines ...string) error {
 
 // everyClientServed is the step `^every client through HAProxy was served, none refused$`.
 func everyClientServed(ctx context.Context) error {
-	s := worldFrom(ctx).steady
+	s := clientsOf(ctx).steady
 	if s == nil {
 		return errors.New("no clients kept connecting in this scenario")
 	}
@@ -319,7 +319,7 @@ func everyClientServed(ctx context.Context) error {
 	defer s.mu.Unlock()
 	if len(s.failed) > 0 {
 		var account string
-		if lb := worldFrom(ctx).lb; lb != nil {
+		if lb := haproxyOf(ctx).lb; lb != nil {
 			account = "; HAProxy saw the servers so:\n" + lb.account()
 		}
 		return fmt.Errorf("%d of %d clients failed, the first: %w%s", len(s.failed), len(s.failed)+s.served, s.failed[0], account)
@@ -363,8 +363,8 @@ func startedBySocketActivation(ctx context.Context, name string) error {
 		cmd.Wait()
 		close(exited)
 	}()
-	w.activated = &activatedServer{name: name, addr: addr, cmd: cmd, out: out, exited: exited}
-	w.closers = append(w.closers, w.activated.stop)
+	w.procs.activated = &activatedServer{name: name, addr: addr, cmd: cmd, out: out, exited: exited}
+	w.scratch.closers = append(w.scratch.closers, w.procs.activated.stop)
 	// It listens before it starts the server, which it does at the first
 	// client.
 	if _, err := out.WaitContaining(ctx, "Listening on "+addr); err != nil {
@@ -386,7 +386,7 @@ func (a *activatedServer) stop() { endProcess(a.cmd.Process, syscall.SIGTERM, a.
 
 // servedThroughPassedSocket is the step `^a client is served through that socket: `+quoted+` comes back$`.
 func servedThroughPassedSocket(ctx context.Context, text string) error {
-	a := worldFrom(ctx).activated
+	a := processesOf(ctx).activated
 	if a == nil {
 		return errors.New("no server was started by systemd-socket-activate")
 	}
@@ -453,4 +453,24 @@ func waitUntil(ctx context.Context, limit time.Duration, check func() (bool, err
 		}
 		pace(ctx, 10*time.Millisecond)
 	}
+}
+
+// registerOpsSteps registers the steps of this file: running it for real: metrics, readiness, drain, socket activation.
+func registerOpsSteps(sc *godog.ScenarioContext) {
+	sc.Step(`^tcpserver -framing (stream|line|fixed) is running with an admin endpoint(?: and -drain-delay (\d+)s)?$`, tcpserverRunsWithAdmin)
+	sc.Step(`^udpserver is running with an admin endpoint$`, udpserverRunsWithAdmin)
+	sc.Step(`^a (stream|line) echo server that drains for (\d+) seconds? when stopped$`, serverDrainsWhenStopped)
+	sc.Step(`^HAProxy checks each server's /readyz on its admin endpoint$`, haproxyChecksReadiness)
+	sc.Step(`^a client sends (\d+) lines and receives each back$`, clientSendsNLines)
+	sc.Step(`^a client sends (\d+) datagrams and receives each back$`, clientSendsNDatagrams)
+	sc.Step(`^the admin endpoint's metrics pass promtool's check$`, metricsPassPromtool)
+	sc.Step(`^the metric (\S+) is (\d+)$`, metricIs)
+	sc.Step(`^(tcpserver|udpserver) is sent (SIGTERM|SIGINT|SIGHUP)$`, serverIsSentSignal)
+	sc.Step(`^its /readyz answers (\d+) within (\d+) milliseconds$`, readyzAnswersWithin)
+	sc.Step(`^new clients are still served until (\d+) seconds? after the signal$`, newClientsServedUntil)
+	sc.Step(`^it exits with status (\d+), no sooner than (\d+) seconds? after the signal$`, exitsNoSoonerThan)
+	sc.Step(`^clients keep connecting through HAProxy, one line each$`, clientsKeepConnecting)
+	sc.Step(`^every client through HAProxy was served, none refused$`, everyClientServed)
+	sc.Step(`^(tcpserver|udpserver) is started by systemd-socket-activate on a free port$`, startedBySocketActivation)
+	sc.Step(`^a client is served through that socket: `+quoted+` comes back$`, servedThroughPassedSocket)
 }

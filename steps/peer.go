@@ -39,14 +39,14 @@ func (w *world) peer(name string) (*peer, error) {
 // peerWith is peer with a function that sets up the client's socket
 // before it connects, such as its buffer sizes.
 func (w *world) peerWith(name string, setup func(fd uintptr) error) (*peer, error) {
-	if p, ok := w.peers[name]; ok {
+	if p, ok := w.clients.peers[name]; ok {
 		return p, nil
 	}
 	if err := w.startServer(); err != nil {
 		return nil, err
 	}
 	d := net.Dialer{Timeout: patience}
-	if ip, ok := w.sources[name]; ok {
+	if ip, ok := w.clients.sources[name]; ok {
 		d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(ip)}
 	}
 	if setup != nil {
@@ -61,12 +61,12 @@ func (w *world) peerWith(name string, setup func(fd uintptr) error) (*peer, erro
 	// Before the dial, not after: the server may accept, and start timing
 	// the connection, before Dial returns.
 	dialed := time.Now()
-	c, err := d.Dial("tcp", w.addr)
+	c, err := d.Dial("tcp", w.server.addr)
 	if err != nil {
 		return nil, fmt.Errorf("%s cannot connect to the echo server: %w", name, err)
 	}
 	p := &peer{conn: c.(*net.TCPConn), connected: dialed}
-	w.peers[name] = p
+	w.clients.peers[name] = p
 	return p, nil
 }
 
@@ -89,7 +89,7 @@ func (w *world) connected(ctx context.Context, name string) (*peer, error) {
 		return nil, err
 	}
 	local := p.local()
-	_, err = w.events.waitFor(ctx, name+"'s connection to be accepted", func(events []event) bool {
+	_, err = w.server.events.waitFor(ctx, name+"'s connection to be accepted", func(events []event) bool {
 		for _, e := range events {
 			if e.kind == tcpecho.ConnOpened && e.remote == local {
 				return true
@@ -115,7 +115,7 @@ func (p *peer) send(b []byte) error {
 // serverHasRead waits until the server has read everything p has sent.
 func (w *world) serverHasRead(ctx context.Context, p *peer) error {
 	local, want := p.local(), p.sent
-	_, err := w.events.waitFor(ctx, fmt.Sprintf("the server to read %d bytes from %s", want, local), func(events []event) bool {
+	_, err := w.server.events.waitFor(ctx, fmt.Sprintf("the server to read %d bytes from %s", want, local), func(events []event) bool {
 		n := 0
 		for _, e := range events {
 			if e.kind == tcpecho.DataRead && e.remote == local {

@@ -42,7 +42,7 @@ func tcpserverFramingIsRunning(ctx context.Context, framing string) error {
 	if err := needBinaries(ctx); err != nil {
 		return err
 	}
-	if err := w.framing.UnmarshalText([]byte(framing)); err != nil {
+	if err := w.server.framing.UnmarshalText([]byte(framing)); err != nil {
 		return err
 	}
 	return w.startServer()
@@ -71,13 +71,13 @@ func addressThatIsTaken(ctx context.Context) error {
 		l.Close()
 		return err
 	}
-	w.taken, w.closers = addr, append(w.closers, func() { l.Close(); pc.Close() })
+	w.procs.taken, w.scratch.closers = addr, append(w.scratch.closers, func() { l.Close(); pc.Close() })
 	return nil
 }
 
 // serverProcessIsStartedOnThatAddress is the step `^(tcpserver|udpserver) is started on that address$`.
 func serverProcessIsStartedOnThatAddress(ctx context.Context, name string) error {
-	return startBinary(ctx, name, "-listen", worldFrom(ctx).taken)
+	return startBinary(ctx, name, "-listen", processesOf(ctx).taken)
 }
 
 // binaryIsStartedWith is the step `^(tcpserver|udpserver|tcpclient|udpclient) is started with "([^"]*)"$`.
@@ -87,7 +87,7 @@ func binaryIsStartedWith(ctx context.Context, name, args string) error {
 
 // binaryExitsWithStatus is the step `^it exits with status (\d+)$`.
 func binaryExitsWithStatus(ctx context.Context, code int) error {
-	e := worldFrom(ctx).exited
+	e := processesOf(ctx).exited
 	if e == nil {
 		return errors.New("no binary has exited in this scenario")
 	}
@@ -98,20 +98,20 @@ func binaryExitsWithStatus(ctx context.Context, code int) error {
 // binaryOnlyOutputIsLine is the step `^its only output is the line "([^"]*)"$`.
 func binaryOnlyOutputIsLine(ctx context.Context, line string) error {
 	w := worldFrom(ctx)
-	require.NotNil(godog.T(ctx), w.exited)
-	want := strings.ReplaceAll(line, "THAT ADDRESS", w.taken) + "\n"
-	assert.Equal(godog.T(ctx), want, w.exited.stderr)
+	require.NotNil(godog.T(ctx), w.procs.exited)
+	want := strings.ReplaceAll(line, "THAT ADDRESS", w.procs.taken) + "\n"
+	assert.Equal(godog.T(ctx), want, w.procs.exited.stderr)
 	return nil
 }
 
 // binaryFirstLineIsThenUsage is the step `^its first line is "(.*)", then its usage$`.
 func binaryFirstLineIsThenUsage(ctx context.Context, line string) error {
 	w := worldFrom(ctx)
-	require.NotNil(godog.T(ctx), w.exited)
-	lines := strings.Split(w.exited.stderr, "\n")
-	require.GreaterOrEqual(godog.T(ctx), len(lines), 2, "what %s wrote: %q", w.exited.name, w.exited.stderr)
+	require.NotNil(godog.T(ctx), w.procs.exited)
+	lines := strings.Split(w.procs.exited.stderr, "\n")
+	require.GreaterOrEqual(godog.T(ctx), len(lines), 2, "what %s wrote: %q", w.procs.exited.name, w.procs.exited.stderr)
 	assert.Equal(godog.T(ctx), line, lines[0])
-	assert.True(godog.T(ctx), strings.HasPrefix(lines[1], "usage: "+w.exited.name+" "), "the usage after the problem: %q", lines[1])
+	assert.True(godog.T(ctx), strings.HasPrefix(lines[1], "usage: "+w.procs.exited.name+" "), "the usage after the problem: %q", lines[1])
 	return nil
 }
 
@@ -126,6 +126,19 @@ func startBinary(ctx context.Context, name string, args ...string) error {
 	if err != nil {
 		return err
 	}
-	w.exited = &exited{name: name, code: run.code, stderr: run.stderr}
+	w.procs.exited = &exited{name: name, code: run.code, stderr: run.stderr}
 	return nil
+}
+
+// registerProcessSteps registers the steps of this file: what only a process has: signals, exit statuses, its output.
+func registerProcessSteps(sc *godog.ScenarioContext) {
+	sc.Step(`^(tcpserver|udpserver) is running$`, serverProcessIsRunning)
+	sc.Step(`^tcpserver -framing (stream|line|fixed) is running$`, tcpserverFramingIsRunning)
+	sc.Step(`^(tcpserver|udpserver) gets (SIGTERM|SIGINT|SIGHUP)$`, serverProcessGetsSignal)
+	sc.Step(`^an address that is taken$`, addressThatIsTaken)
+	sc.Step(`^(tcpserver|udpserver) is started on that address$`, serverProcessIsStartedOnThatAddress)
+	sc.Step(`^(tcpserver|udpserver|tcpclient|udpclient) is started with "([^"]*)"$`, binaryIsStartedWith)
+	sc.Step(`^it exits with status (\d+)$`, binaryExitsWithStatus)
+	sc.Step(`^its only output is the line "([^"]*)"$`, binaryOnlyOutputIsLine)
+	sc.Step(`^its first line is "(.*)", then its usage$`, binaryFirstLineIsThenUsage)
 }

@@ -1,14 +1,16 @@
 package steps
 
 import (
+	"github.com/cucumber/godog"
+
 	"bytes"
 	"context"
 	"fmt"
 	"time"
 )
 
-// clientSendsTextKeepsSideOpen is the step `^`+client+` sends `+quoted+` and keeps its side open$`.
-func clientSendsTextKeepsSideOpen(ctx context.Context, name, text string) error {
+// clientSendsTextKeepingSideOpen is the step `^`+client+` sends `+quoted+` and keeps its side open$`.
+func clientSendsTextKeepingSideOpen(ctx context.Context, name, text string) error {
 	b, err := unquote(text)
 	if err != nil {
 		return err
@@ -19,8 +21,8 @@ func clientSendsTextKeepsSideOpen(ctx context.Context, name, text string) error 
 	return sendAndKeepOpen(ctx, clientName(name), b)
 }
 
-// clientSendsNRandomBytesWithNoLine is the step `^`+client+` sends (\d+) (KiB|MiB) of random bytes with no line end and keeps its side open$`.
-func clientSendsNRandomBytesWithNoLine(ctx context.Context, name string, n int, unit string) error {
+// clientSendsRandomBytesKeepingSideOpen is the step `^`+client+` sends (\d+) (KiB|MiB) of random bytes with no line end and keeps its side open$`.
+func clientSendsRandomBytesKeepingSideOpen(ctx context.Context, name string, n int, unit string) error {
 	b := randomBytes(n * units[unit])
 	for i := range b {
 		if b[i] == '\n' {
@@ -40,4 +42,11 @@ func clientReceivesSameBytesBackWithin(ctx context.Context, name string, s int) 
 		return errNothing
 	}
 	return p.prompt.within(time.Duration(s) * time.Second)
+}
+
+// registerPromptSteps registers the steps of this file: echoes that must not wait for a line end.
+func registerPromptSteps(sc *godog.ScenarioContext) {
+	sc.Step(`^`+client+` sends `+quoted+` and keeps its side open$`, clientSendsTextKeepingSideOpen)
+	sc.Step(`^`+client+` sends (\d+) (KiB|MiB) of random bytes with no line end and keeps its side open$`, clientSendsRandomBytesKeepingSideOpen)
+	sc.Step(`^`+client+` receives the same bytes back within (\d+) seconds?$`, clientReceivesSameBytesBackWithin)
 }

@@ -1,6 +1,8 @@
 package steps
 
 import (
+	"github.com/cucumber/godog"
+
 	"context"
 	"fmt"
 	"net"
@@ -26,7 +28,7 @@ func serverReadsProxyHeaders(ctx context.Context, which, from string) error {
 		}
 		prefixes = []netip.Prefix{p}
 	}
-	return w.configure(func() { w.proxy, w.proxyFrom = mode, prefixes })
+	return w.configure(func() { w.server.proxy, w.server.proxyFrom = mode, prefixes })
 }
 
 // clientComesThroughBalancerNamingIt is the step `^`+client+` comes through a balancer that names it (\S+) in a PROXY (v1|v2) header$`.
@@ -56,7 +58,7 @@ func clientComesThroughBalancerNamingIt(ctx context.Context, name, as, version s
 	// and served or refused it: each connection's header is read on its
 	// own goroutine, so without this wait a later client could be taken
 	// first.
-	_, err = w.events.waitFor(ctx, fmt.Sprintf("the server to take %s's PROXY header", name), func(events []event) bool {
+	_, err = w.server.events.waitFor(ctx, fmt.Sprintf("the server to take %s's PROXY header", name), func(events []event) bool {
 		for _, e := range events {
 			// A header refused outright leaves the connection named by
 			// its own address.
@@ -86,7 +88,7 @@ func serverSawClientAsThroughBalancer(ctx context.Context, name, as string) erro
 	if err != nil {
 		return err
 	}
-	_, err = w.events.waitFor(ctx, fmt.Sprintf("%s's connection as %s through %s", name, as, balancer), func(events []event) bool {
+	_, err = w.server.events.waitFor(ctx, fmt.Sprintf("%s's connection as %s through %s", name, as, balancer), func(events []event) bool {
 		for _, e := range events {
 			if e.kind == tcpecho.ConnOpened && e.remote == as && e.proxy == balancer {
 				return true
@@ -104,7 +106,7 @@ func serverSawClientByOwnAddress(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	_, err = w.events.waitFor(ctx, name+"'s connection by its own address", func(events []event) bool {
+	_, err = w.server.events.waitFor(ctx, name+"'s connection by its own address", func(events []event) bool {
 		for _, e := range events {
 			if e.kind == tcpecho.ConnOpened && e.remote == local && e.proxy == "" {
 				return true
@@ -118,9 +120,19 @@ func serverSawClientByOwnAddress(ctx context.Context, name string) error {
 // echoClientSendsProxyHeaderFirst is the step `^the echo client sends a PROXY (v1|v2) header first$`.
 func echoClientSendsProxyHeaderFirst(ctx context.Context, version string) error {
 	w := worldFrom(ctx)
-	w.echo.dialer.ProxyHeader = 1
+	w.clients.echo.dialer.ProxyHeader = 1
 	if version == "v2" {
-		w.echo.dialer.ProxyHeader = 2
+		w.clients.echo.dialer.ProxyHeader = 2
 	}
 	return nil
+}
+
+// registerProxySteps registers the steps of this file: the PROXY protocol: clients behind a balancer.
+func registerProxySteps(sc *godog.ScenarioContext) {
+	sc.Step(`^the server reads a PROXY header (from every connection|where one comes)(?:, only from (\S+))?$`, serverReadsProxyHeaders)
+	sc.Step(`^`+client+` comes through a balancer that names it (\S+) in a PROXY (v1|v2) header$`, clientComesThroughBalancerNamingIt)
+	sc.Step(`^`+client+` sends a PROXY header that is not one$`, clientSendsBrokenProxyHeader)
+	sc.Step(`^the server saw `+client+` as (\S+), through the balancer$`, serverSawClientAsThroughBalancer)
+	sc.Step(`^the server saw `+client+` by its own address, with no balancer$`, serverSawClientByOwnAddress)
+	sc.Step(`^the echo client sends a PROXY (v1|v2) header first$`, echoClientSendsProxyHeaderFirst)
 }

@@ -14,16 +14,16 @@ import (
 	"github.com/echospec/echo/impl/tcpecho"
 )
 
-// serverBufferHoldsNBytes is the step `^the server's buffer holds (\d+) bytes?$`.
-func serverBufferHoldsNBytes(ctx context.Context, n int) error {
+// serverBufferHolds is the step `^the server's buffer holds (\d+) bytes?$`.
+func serverBufferHolds(ctx context.Context, n int) error {
 	w := worldFrom(ctx)
-	return w.configure(func() { w.size = n })
+	return w.configure(func() { w.server.size = n })
 }
 
-// serverLongestLineIsNBytes is the step `^the server's longest line is (\d+) bytes$`.
-func serverLongestLineIsNBytes(ctx context.Context, n int) error {
+// serverLongestLineIs is the step `^the server's longest line is (\d+) bytes$`.
+func serverLongestLineIs(ctx context.Context, n int) error {
 	w := worldFrom(ctx)
-	return w.configure(func() { w.maxLine = n })
+	return w.configure(func() { w.server.maxLine = n })
 }
 
 // clientIsConnected is the step `^`+client+` is connected$`.
@@ -77,8 +77,8 @@ func clientResetsConnection(ctx context.Context, name string) error {
 	return p.reset()
 }
 
-// clientSeesEndStreamNothingBefore is the step `^`+client+` sees the end of the stream, nothing before it$`.
-func clientSeesEndStreamNothingBefore(ctx context.Context, name string) error {
+// clientSeesOnlyEndOfStream is the step `^`+client+` sees the end of the stream, nothing before it$`.
+func clientSeesOnlyEndOfStream(ctx context.Context, name string) error {
 	return receivesThenEnd(ctx, name, "")
 }
 
@@ -93,13 +93,13 @@ func clientSendsTextReceivesBack(ctx context.Context, name, text string) error {
 
 // serverSawNConnections is the step `^the server saw (\d+) connections$`.
 func serverSawNConnections(ctx context.Context, n int) error {
-	_, err := worldFrom(ctx).events.waitFor(ctx, fmt.Sprintf("%d connections", n), func(events []event) bool {
+	_, err := serverOf(ctx).events.waitFor(ctx, fmt.Sprintf("%d connections", n), func(events []event) bool {
 		return count(events, tcpecho.ConnOpened) >= n
 	})
 	if err != nil {
 		return err
 	}
-	events := worldFrom(ctx).events.snapshot()
+	events := serverOf(ctx).events.snapshot()
 	assert.Equal(godog.T(ctx), n, count(events, tcpecho.ConnOpened), "connections the server accepted")
 	return nil
 }
@@ -107,7 +107,7 @@ func serverSawNConnections(ctx context.Context, n int) error {
 func useFraming(ctx context.Context, name string) error {
 	w := worldFrom(ctx)
 	return w.configure(func() {
-		w.framing = map[string]tcpecho.Framing{"stream": tcpecho.FramingStream, "line": tcpecho.FramingLine, "fixed-buffer": tcpecho.FramingFixed}[name]
+		w.server.framing = map[string]tcpecho.Framing{"stream": tcpecho.FramingStream, "line": tcpecho.FramingLine, "fixed-buffer": tcpecho.FramingFixed}[name]
 	})
 }
 
@@ -214,7 +214,7 @@ func receivesThatLine(ctx context.Context, name string) error {
 // allMessages waits until the server has taken want bytes as messages and
 // returns the messages.
 func allMessages(ctx context.Context, want int) ([][]byte, error) {
-	events, err := worldFrom(ctx).events.waitFor(ctx, fmt.Sprintf("messages of %d bytes in all", want), func(events []event) bool {
+	events, err := serverOf(ctx).events.waitFor(ctx, fmt.Sprintf("messages of %d bytes in all", want), func(events []event) bool {
 		return len(bytes.Join(messages(events, ""), nil)) >= want
 	})
 	return messages(events, ""), err
@@ -267,7 +267,7 @@ func sawNoMessageLargerThan(ctx context.Context, size int) error {
 // been taken as messages, and returns those messages.
 func messagesOfAllSent(ctx context.Context) ([][]byte, error) {
 	total := 0
-	for _, p := range worldFrom(ctx).peers {
+	for _, p := range clientsOf(ctx).peers {
 		total += p.sent
 	}
 	return allMessages(ctx, total)
@@ -309,7 +309,7 @@ func sawConnectionEnd(ctx context.Context, name, because string) error {
 	if err != nil {
 		return err
 	}
-	events, err := w.events.waitFor(ctx, name+"'s connection to end", func(events []event) bool {
+	events, err := w.server.events.waitFor(ctx, name+"'s connection to end", func(events []event) bool {
 		return closedReason(events, local) != nil
 	})
 	if err != nil {
@@ -355,4 +355,32 @@ func clientsAreEachServed(ctx context.Context, list, text string) error {
 		}
 	}
 	return nil
+}
+
+// registerServerSteps registers the steps of this file: the TCP echo server and raw clients of it.
+func registerServerSteps(sc *godog.ScenarioContext) {
+	sc.Step(`^a (stream|fixed-buffer|line) echo server$`, useFraming)
+	sc.Step(`^the server's buffer holds (\d+) bytes?$`, serverBufferHolds)
+	sc.Step(`^the server's longest line is (\d+) bytes$`, serverLongestLineIs)
+	sc.Step(`^`+client+` is connected$`, clientIsConnected)
+	sc.Step(`^`+client+` sends `+quoted+`$`, clientSendsText)
+	sc.Step(`^the server has received `+quoted+` from `+client+`$`, serverHasReceivedFrom)
+	sc.Step(`^`+client+` sends `+quotedList+`, each arriving on its own$`, sendPieces)
+	sc.Step(`^`+client+` sends a line of (\d+) bytes and its newline$`, sendLongLine)
+	sc.Step(`^`+client+` finishes sending$`, clientFinishesSending)
+	sc.Step(`^`+client+` disconnects$`, clientDisconnects)
+	sc.Step(`^`+client+` resets its connection$`, clientResetsConnection)
+	sc.Step(`^`+client+` receives `+quoted+`$`, receives)
+	sc.Step(`^`+client+` receives `+quoted+` and then the end of the stream$`, receivesThenEnd)
+	sc.Step(`^`+client+` receives that line back$`, receivesThatLine)
+	sc.Step(`^`+client+` sees the end of the stream, nothing before it$`, clientSeesOnlyEndOfStream)
+	sc.Step(`^`+client+` sends `+quoted+` and receives it back$`, clientSendsTextReceivesBack)
+	sc.Step(`^`+client+` is (?:still )?served: `+quoted+` comes back$`, clientSendsTextReceivesBack)
+	sc.Step(`^`+clientList+` are each served: `+quoted+` comes back$`, clientsAreEachServed)
+	sc.Step(`^the server saw the messages? `+quotedList+`$`, sawMessages)
+	sc.Step(`^the server saw (\d+) messages? of at most (\d+) bytes$`, sawMessagesOfAtMost)
+	sc.Step(`^the server saw messages of `+numberList+` bytes$`, sawMessageSizes)
+	sc.Step(`^the server saw no message larger than (\d+) bytes$`, sawNoMessageLargerThan)
+	sc.Step(`^the server saw `+client+`'s connection end because (the client closed it|it was reset|the server shut down|it was idle|it stopped reading)$`, sawConnectionEnd)
+	sc.Step(`^the server saw (\d+) connections$`, serverSawNConnections)
 }

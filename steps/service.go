@@ -60,38 +60,37 @@ const processGrace = 5 * time.Second
 
 // startTCP starts the scenario's TCP echo service as the run's mode says.
 func startTCP(t Target, cfg tcpConfig, events *eventLog[event]) (service, error) {
-	switch t.Mode {
-	case Conformance:
-		if t.TCP == "" {
-			return nil, errNoTCP
-		}
-		return remoteService(t.TCP), nil
-	case Process:
-		p, err := startServerProcess(t.Bin, "tcpserver", cfg.flags(), tcpEvents(events))
-		if err != nil {
-			return nil, err
-		}
-		return &processService{p: p}, nil
-	}
-	return startTCPLibrary(cfg.server(tcpObserver(events)))
+	return startAsTheModeSays(t, t.TCP, errNoTCP, "tcpserver", cfg.flags(), tcpEvents(events), func() (service, error) {
+		return startTCPLibrary(cfg.server(tcpObserver(events)))
+	})
 }
 
 // startUDP starts the scenario's UDP echo service as the run's mode says.
 func startUDP(t Target, cfg udpConfig, events *eventLog[udpEvent]) (service, error) {
+	return startAsTheModeSays(t, t.UDP, errNoUDP, "udpserver", cfg.flags(), udpEvents(events), func() (service, error) {
+		return startUDPLibrary(cfg.server(udpecho.ObserverFunc(func(e udpecho.Event) { events.add(udpEventOf(e)) })))
+	})
+}
+
+// startAsTheModeSays is the one place a service is chosen by the run's
+// mode: in conformance, the address given (none: noAddr); in process
+// mode, the binary with flags, its event lines going to onEvent; in
+// library mode, what library starts.
+func startAsTheModeSays(t Target, given string, noAddr error, binary string, flags []string, onEvent func([]byte), library func() (service, error)) (service, error) {
 	switch t.Mode {
 	case Conformance:
-		if t.UDP == "" {
-			return nil, errNoUDP
+		if given == "" {
+			return nil, noAddr
 		}
-		return remoteService(t.UDP), nil
+		return remoteService(given), nil
 	case Process:
-		p, err := startServerProcess(t.Bin, "udpserver", cfg.flags(), udpEvents(events))
+		p, err := startServerProcess(t.Bin, binary, flags, onEvent)
 		if err != nil {
 			return nil, err
 		}
 		return &processService{p: p}, nil
 	}
-	return startUDPLibrary(cfg.server(udpecho.ObserverFunc(func(e udpecho.Event) { events.add(udpEventOf(e)) })))
+	return library()
 }
 
 // tcpLibrary is tcpecho.Server run in this process, on a listener whose

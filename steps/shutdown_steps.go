@@ -19,21 +19,21 @@ func serverShutsDown(ctx context.Context) error {
 	return shutDown(ctx, patience)
 }
 
-// serverShutsDownGivingBusyConnectionsNSeconds is the step `^the server shuts down, giving busy connections (\d+) seconds$`.
-func serverShutsDownGivingBusyConnectionsNSeconds(ctx context.Context, s int) error {
+// serverShutsDownWithGrace is the step `^the server shuts down, giving busy connections (\d+) seconds$`.
+func serverShutsDownWithGrace(ctx context.Context, s int) error {
 	return shutDown(ctx, time.Duration(s)*time.Second)
 }
 
 // shutdownFinishedWithoutNeedingThatTime is the step `^the shutdown finished without needing that time$`.
 func shutdownFinishedWithoutNeedingThatTime(ctx context.Context) error {
 	w := worldFrom(ctx)
-	require.NoError(godog.T(ctx), w.shutdown.err, "shutdown with a grace period of %v", w.shutdown.grace)
+	require.NoError(godog.T(ctx), w.server.shutdown.err, "shutdown with a grace period of %v", w.server.shutdown.grace)
 	return nil
 }
 
-// serverSawNConnectionsEndBecauseServerShut is the step `^the server saw (\d+) connections end because the server shut down$`.
-func serverSawNConnectionsEndBecauseServerShut(ctx context.Context, n int) error {
-	_, err := worldFrom(ctx).events.waitFor(ctx, fmt.Sprintf("%d connections to end because of the shutdown", n), func(events []event) bool {
+// serverSawConnectionsEndByShutdown is the step `^the server saw (\d+) connections end because the server shut down$`.
+func serverSawConnectionsEndByShutdown(ctx context.Context, n int) error {
+	_, err := serverOf(ctx).events.waitFor(ctx, fmt.Sprintf("%d connections to end because of the shutdown", n), func(events []event) bool {
 		return countFor(events, tcpecho.ConnClosed, tcpecho.ErrServerClosed) == n
 	})
 	return err
@@ -42,10 +42,10 @@ func serverSawNConnectionsEndBecauseServerShut(ctx context.Context, n int) error
 // newClientCannotConnect is the step `^a new client cannot connect$`.
 func newClientCannotConnect(ctx context.Context) error {
 	w := worldFrom(ctx)
-	c, err := net.DialTimeout("tcp", w.addr, patience)
+	c, err := net.DialTimeout("tcp", w.server.addr, patience)
 	if err == nil {
 		c.Close()
-		return fmt.Errorf("a new client connected to %s after the shutdown", w.addr)
+		return fmt.Errorf("a new client connected to %s after the shutdown", w.server.addr)
 	}
 	assert.ErrorIs(godog.T(ctx), err, syscall.ECONNREFUSED)
 	return nil
@@ -58,8 +58,17 @@ func shutDown(ctx context.Context, grace time.Duration) error {
 	if err := w.startServer(); err != nil {
 		return err
 	}
-	w.shutdown.grace = grace
-	verdict, err := w.svc.stopGracefully(ctx, grace)
-	w.shutdown.err = verdict
+	w.server.shutdown.grace = grace
+	verdict, err := w.server.svc.stopGracefully(ctx, grace)
+	w.server.shutdown.err = verdict
 	return err
+}
+
+// registerShutdownSteps registers the steps of this file: graceful shutdown.
+func registerShutdownSteps(sc *godog.ScenarioContext) {
+	sc.Step(`^the server shuts down$`, serverShutsDown)
+	sc.Step(`^the server shuts down, giving busy connections (\d+) seconds$`, serverShutsDownWithGrace)
+	sc.Step(`^the shutdown finished without needing that time$`, shutdownFinishedWithoutNeedingThatTime)
+	sc.Step(`^the server saw (\d+) connections end because the server shut down$`, serverSawConnectionsEndByShutdown)
+	sc.Step(`^a new client cannot connect$`, newClientCannotConnect)
 }

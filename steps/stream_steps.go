@@ -25,8 +25,8 @@ func echoServiceOver(ctx context.Context, proto string) error {
 	return err
 }
 
-// clientSendsTextFinishesSending is the step `^`+client+` sends `+quoted+` and finishes sending$`.
-func clientSendsTextFinishesSending(ctx context.Context, name, text string) error {
+// clientSendsTextAndFinishes is the step `^`+client+` sends `+quoted+` and finishes sending$`.
+func clientSendsTextAndFinishes(ctx context.Context, name, text string) error {
 	b, err := unquote(text)
 	if err != nil {
 		return err
@@ -34,8 +34,8 @@ func clientSendsTextFinishesSending(ctx context.Context, name, text string) erro
 	return streamFrom(ctx, clientName(name), b, 0)
 }
 
-// clientSendsEveryByteValueFrom0255 is the step `^`+client+` sends every byte value from 0 to 255, (\d+) times over, and finishes sending$`.
-func clientSendsEveryByteValueFrom0255(ctx context.Context, name string, times int) error {
+// clientSendsEveryByteValue is the step `^`+client+` sends every byte value from 0 to 255, (\d+) times over, and finishes sending$`.
+func clientSendsEveryByteValue(ctx context.Context, name string, times int) error {
 	every := make([]byte, 256)
 	for i := range every {
 		every[i] = byte(i)
@@ -43,8 +43,8 @@ func clientSendsEveryByteValueFrom0255(ctx context.Context, name string, times i
 	return streamFrom(ctx, clientName(name), bytes.Repeat(every, times), 0)
 }
 
-// clientSendsNRandomBytesInWrites1 is the step `^`+client+` sends (\d+) (KiB|MiB) of random bytes(?: in writes of 1 to (\d+) bytes)? and finishes sending$`.
-func clientSendsNRandomBytesInWrites1(ctx context.Context, name string, n int, unit string, pieces string) error {
+// clientSendsRandomBytesAndFinishes is the step `^`+client+` sends (\d+) (KiB|MiB) of random bytes(?: in writes of 1 to (\d+) bytes)? and finishes sending$`.
+func clientSendsRandomBytesAndFinishes(ctx context.Context, name string, n int, unit string, pieces string) error {
 	maxWrite := 0
 	if pieces != "" {
 		fmt.Sscan(pieces, &maxWrite)
@@ -52,8 +52,8 @@ func clientSendsNRandomBytesInWrites1(ctx context.Context, name string, n int, u
 	return streamFrom(ctx, clientName(name), randomBytes(n*units[unit]), maxWrite)
 }
 
-// clientReceivesExactlyWhatSentThenEndStream is the step `^`+client+` receives exactly what it sent and then the end of the stream$`.
-func clientReceivesExactlyWhatSentThenEndStream(ctx context.Context, name string) error {
+// clientReceivesWhatItSentThenEnd is the step `^`+client+` receives exactly what it sent and then the end of the stream$`.
+func clientReceivesWhatItSentThenEnd(ctx context.Context, name string) error {
 	p, err := worldFrom(ctx).peer(clientName(name))
 	if err != nil {
 		return err
@@ -61,8 +61,8 @@ func clientReceivesExactlyWhatSentThenEndStream(ctx context.Context, name string
 	return p.stream.check()
 }
 
-// nClientsEachSendNTheirOwnRandom is the step `^(\d+) clients each send (\d+) (KiB|MiB) of their own random bytes at the same time and finish sending$`.
-func nClientsEachSendNTheirOwnRandom(ctx context.Context, n, size int, unit string) error {
+// clientsEachSendTheirOwnRandomBytes is the step `^(\d+) clients each send (\d+) (KiB|MiB) of their own random bytes at the same time and finish sending$`.
+func clientsEachSendTheirOwnRandomBytes(ctx context.Context, n, size int, unit string) error {
 	w := worldFrom(ctx)
 	var wg sync.WaitGroup
 	errs := make([]error, n)
@@ -81,11 +81,11 @@ func nClientsEachSendNTheirOwnRandom(ctx context.Context, n, size int, unit stri
 	return errors.Join(errs...)
 }
 
-// everyClientReceivesExactlyWhatSentThenEnd is the step `^every client receives exactly what it sent and then the end of the stream$`.
-func everyClientReceivesExactlyWhatSentThenEnd(ctx context.Context) error {
+// everyClientReceivesWhatItSentThenEnd is the step `^every client receives exactly what it sent and then the end of the stream$`.
+func everyClientReceivesWhatItSentThenEnd(ctx context.Context) error {
 	w := worldFrom(ctx)
 	t := godog.T(ctx)
-	for name, p := range w.peers {
+	for name, p := range w.clients.peers {
 		if p.stream != nil {
 			assert.NoError(t, p.stream.check(), name)
 		}
@@ -109,4 +109,15 @@ func streamFrom(ctx context.Context, name string, data []byte, maxWrite int) err
 		return err
 	}
 	return p.startStream(data, maxWrite)
+}
+
+// registerStreamSteps registers the steps of this file: rFC 862's streams, against any echo service.
+func registerStreamSteps(sc *godog.ScenarioContext) {
+	sc.Step(`^an echo service over (TCP|UDP)$`, echoServiceOver)
+	sc.Step(`^`+client+` sends `+quoted+` and finishes sending$`, clientSendsTextAndFinishes)
+	sc.Step(`^`+client+` sends every byte value from 0 to 255, (\d+) times over, and finishes sending$`, clientSendsEveryByteValue)
+	sc.Step(`^`+client+` sends (\d+) (KiB|MiB) of random bytes(?: in writes of 1 to (\d+) bytes)? and finishes sending$`, clientSendsRandomBytesAndFinishes)
+	sc.Step(`^`+client+` receives exactly what it sent and then the end of the stream$`, clientReceivesWhatItSentThenEnd)
+	sc.Step(`^(\d+) clients each send (\d+) (KiB|MiB) of their own random bytes at the same time and finish sending$`, clientsEachSendTheirOwnRandomBytes)
+	sc.Step(`^every client receives exactly what it sent and then the end of the stream$`, everyClientReceivesWhatItSentThenEnd)
 }

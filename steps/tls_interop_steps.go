@@ -1,6 +1,8 @@
 package steps
 
 import (
+	"github.com/cucumber/godog"
+
 	"context"
 	"errors"
 	"fmt"
@@ -91,15 +93,15 @@ func tlsToolSendsOverTLS(ctx context.Context, tool, text string) error {
 	if err := w.startServer(); err != nil {
 		return err
 	}
-	if w.authority == nil {
+	if w.scratch.authority == nil {
 		return errors.New("the server does not speak TLS")
 	}
-	name, args := tlsToolArgs(tool, w.addr, w.authority.CertFile)
+	name, args := tlsToolArgs(tool, w.server.addr, w.scratch.authority.CertFile)
 	printed, err := echoThrough(ctx, name, data, args...)
 	if errors.Is(err, errMissingTool) {
 		return skipScenario(ctx, "%v", err)
 	}
-	w.tool = &toolRun{name: tool, sent: data, printed: printed, err: err}
+	w.procs.tool = &toolRun{name: tool, sent: data, printed: printed, err: err}
 	return nil
 }
 
@@ -112,7 +114,7 @@ func socatsTLSEchoServer(ctx context.Context) error {
 	}
 	s, addr, err := startThirdPartyServer("socat", "listening on AF=2 ", "-d", "-d",
 		"OPENSSL-LISTEN:0,bind=127.0.0.1,fork,reuseaddr,verify=0,cert="+combined, "EXEC:cat")
-	return w.useThirdParty(ctx, s, err, func() { w.elsewhere = strings.TrimSpace(addr) })
+	return w.useThirdParty(ctx, s, err, func() { w.clients.elsewhere = strings.TrimSpace(addr) })
 }
 
 // serverPEM makes a server certificate from the test authority and writes
@@ -137,4 +139,10 @@ func (w *world) serverPEM(name string) (string, error) {
 	}
 	combined := filepath.Join(filepath.Dir(files.Cert), name)
 	return combined, os.WriteFile(combined, pem, 0o600)
+}
+
+// registerTLSInteropSteps registers the steps of this file: tLS tools and servers that are not ours: openssl, ncat, socat.
+func registerTLSInteropSteps(sc *godog.ScenarioContext) {
+	sc.Step(`^(openssl s_client|ncat --ssl) sends `+quoted+` over TLS$`, tlsToolSendsOverTLS)
+	sc.Step(`^socat's TLS echo server, with a certificate from the test authority$`, socatsTLSEchoServer)
 }

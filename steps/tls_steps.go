@@ -1,6 +1,8 @@
 package steps
 
 import (
+	"github.com/cucumber/godog"
+
 	"context"
 	"crypto/tls"
 	"errors"
@@ -15,15 +17,15 @@ import (
 // testAuthority returns the scenario's certificate authority, made at
 // first use: certificates are made by the tests, never committed.
 func (w *world) testAuthority() (*testcert.Authority, error) {
-	if w.authority != nil {
-		return w.authority, nil
+	if w.scratch.authority != nil {
+		return w.scratch.authority, nil
 	}
 	dir, err := w.tempDir()
 	if err != nil {
 		return nil, err
 	}
-	w.authority, err = testcert.NewAuthority(dir, "echospec test CA")
-	return w.authority, err
+	w.scratch.authority, err = testcert.NewAuthority(dir, "echospec test CA")
+	return w.scratch.authority, err
 }
 
 // tlsServer makes the server's certificate from the test authority.
@@ -46,7 +48,7 @@ func serverSpeaksTLS(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return w.configure(func() { w.tls = st })
+	return w.configure(func() { w.server.tls = st })
 }
 
 // serverRequiresClientCertificates is the step `^the server speaks TLS and requires client certificates from the test authority$`.
@@ -56,9 +58,9 @@ func serverRequiresClientCertificates(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	st.clientCA = w.authority.CertFile
-	st.config.ClientAuth, st.config.ClientCAs = tls.RequireAndVerifyClientCert, w.authority.Pool
-	return w.configure(func() { w.tls = st })
+	st.clientCA = w.scratch.authority.CertFile
+	st.config.ClientAuth, st.config.ClientCAs = tls.RequireAndVerifyClientCert, w.scratch.authority.Pool
+	return w.configure(func() { w.server.tls = st })
 }
 
 // serverGivesUpOnHandshakeAfter is the step `^the server gives up on a connection's handshake after (\d+) milliseconds$`.
@@ -73,7 +75,7 @@ func echoClientSpeaksTLSTrustingTestAuthority(ctx context.Context, name string) 
 	if err != nil {
 		return err
 	}
-	return w.echo.speakTLS(name, ca)
+	return w.clients.echo.speakTLS(name, ca)
 }
 
 // echoClientSpeaksTLSTrustingAnotherAuthority is the step `^the echo client speaks TLS to "([^"]*)", trusting another authority$`.
@@ -87,7 +89,7 @@ func echoClientSpeaksTLSTrustingAnotherAuthority(ctx context.Context, name strin
 	if err != nil {
 		return err
 	}
-	return w.echo.speakTLS(name, other)
+	return w.clients.echo.speakTLS(name, other)
 }
 
 // speakTLS makes the echo client talk TLS to name, trusting ca, in either
@@ -101,7 +103,7 @@ func (e *echoClient) speakTLS(name string, ca *testcert.Authority) error {
 // echoClientPresentsCertificateFor is the step `^the echo client presents a certificate for "([^"]*)" from the test authority$`.
 func echoClientPresentsCertificateFor(ctx context.Context, cn string) error {
 	w := worldFrom(ctx)
-	if w.echo.dialer.TLSConfig == nil {
+	if w.clients.echo.dialer.TLSConfig == nil {
 		return errors.New("the echo client must speak TLS before it presents a certificate")
 	}
 	ca, err := w.testAuthority()
@@ -112,14 +114,14 @@ func echoClientPresentsCertificateFor(ctx context.Context, cn string) error {
 	if err != nil {
 		return err
 	}
-	w.echo.dialer.TLSConfig.Certificates = []tls.Certificate{cert}
-	w.echo.tlsFlags = append(w.echo.tlsFlags, "-tls-cert", files.Cert, "-tls-key", files.Key)
+	w.clients.echo.dialer.TLSConfig.Certificates = []tls.Certificate{cert}
+	w.clients.echo.tlsFlags = append(w.clients.echo.tlsFlags, "-tls-cert", files.Cert, "-tls-key", files.Key)
 	return nil
 }
 
 // serverSawTLSConnectionFor is the step `^the server saw a (TLS 1\.[23]) connection for "([^"]*)"$`.
 func serverSawTLSConnectionFor(ctx context.Context, version, name string) error {
-	_, err := worldFrom(ctx).events.waitFor(ctx, fmt.Sprintf("a %s connection for %q", version, name), func(events []event) bool {
+	_, err := serverOf(ctx).events.waitFor(ctx, fmt.Sprintf("a %s connection for %q", version, name), func(events []event) bool {
 		for _, e := range events {
 			if e.kind == tcpecho.ConnOpened && e.tls != nil && e.tls.Version == version && e.tls.ServerName == name && e.tls.CipherSuite != "" {
 				return true
@@ -132,7 +134,7 @@ func serverSawTLSConnectionFor(ctx context.Context, version, name string) error 
 
 // serverSawClientCertificateOf is the step `^the server saw the client certificate of "([^"]*)"$`.
 func serverSawClientCertificateOf(ctx context.Context, cn string) error {
-	_, err := worldFrom(ctx).events.waitFor(ctx, "a client certificate for "+cn, func(events []event) bool {
+	_, err := serverOf(ctx).events.waitFor(ctx, "a client certificate for "+cn, func(events []event) bool {
 		for _, e := range events {
 			if e.kind == tcpecho.ConnOpened && e.tls != nil && strings.Contains(e.tls.Client, "CN="+cn) {
 				return true
@@ -162,7 +164,7 @@ func serverRefusedConnectionBecause(ctx context.Context, what string) error {
 // remote (any, if empty) for what failed in its preamble.
 func (w *world) refusedBecause(ctx context.Context, remote, what string) error {
 	want := serverReasons[what]
-	events, err := w.events.waitFor(ctx, "a connection refused", func(events []event) bool {
+	events, err := w.server.events.waitFor(ctx, "a connection refused", func(events []event) bool {
 		return reasonOf(events, tcpecho.ConnRejected, remote) != nil
 	})
 	if err != nil {
@@ -172,4 +174,18 @@ func (w *world) refusedBecause(ctx context.Context, remote, what string) error {
 		return fmt.Errorf("the server refused the connection because %w, not because of its %s", got, what)
 	}
 	return nil
+}
+
+// registerTLSSteps registers the steps of this file: tLS: certificates from a test authority, what the server saw.
+func registerTLSSteps(sc *godog.ScenarioContext) {
+	sc.Step(`^the server speaks TLS with a certificate from the test authority$`, serverSpeaksTLS)
+	sc.Step(`^the server speaks TLS and requires client certificates from the test authority$`, serverRequiresClientCertificates)
+	sc.Step(`^the server gives up on a connection's handshake after (\d+) milliseconds$`, serverGivesUpOnHandshakeAfter)
+	sc.Step(`^the echo client speaks TLS to "([^"]*)", trusting the test authority$`, echoClientSpeaksTLSTrustingTestAuthority)
+	sc.Step(`^the echo client speaks TLS to "([^"]*)", trusting another authority$`, echoClientSpeaksTLSTrustingAnotherAuthority)
+	sc.Step(`^the echo client presents a certificate for "([^"]*)" from the test authority$`, echoClientPresentsCertificateFor)
+	sc.Step(`^the server saw a (TLS 1\.[23]) connection for "([^"]*)"$`, serverSawTLSConnectionFor)
+	sc.Step(`^the server saw the client certificate of "([^"]*)"$`, serverSawClientCertificateOf)
+	sc.Step(`^the server refused `+client+`'s connection because of its (TLS handshake|PROXY header)$`, serverRefusedClientBecause)
+	sc.Step(`^the server refused a connection because of its (TLS handshake|PROXY header)$`, serverRefusedConnectionBecause)
 }

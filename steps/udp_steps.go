@@ -44,8 +44,8 @@ func clientSendsEmptyDatagram(ctx context.Context, name string) error {
 	return sendDatagram(ctx, clientName(name), []byte{})
 }
 
-// clientSendsDatagramNBytes is the step `^`+client+` sends a datagram of (\d+) bytes$`.
-func clientSendsDatagramNBytes(ctx context.Context, name string, n int) error {
+// clientSendsDatagramOfSize is the step `^`+client+` sends a datagram of (\d+) bytes$`.
+func clientSendsDatagramOfSize(ctx context.Context, name string, n int) error {
 	return sendDatagram(ctx, clientName(name), patterned(n))
 }
 
@@ -86,8 +86,8 @@ func clientReceivesThatDatagramBack(ctx context.Context, name string) error {
 	return receivesDatagrams(ctx, clientName(name), [][]byte{p.sent})
 }
 
-// clientOnPortNSendsDatagramText is the step `^a client on port (\d+) sends the datagram `+quoted+`$`.
-func clientOnPortNSendsDatagramText(ctx context.Context, port int, text string) error {
+// clientOnPortSendsDatagram is the step `^a client on port (\d+) sends the datagram `+quoted+`$`.
+func clientOnPortSendsDatagram(ctx context.Context, port int, text string) error {
 	b, err := unquote(text)
 	if err != nil {
 		return err
@@ -103,8 +103,8 @@ func clientOnPortNSendsDatagramText(ctx context.Context, port int, text string) 
 	return p.send(u.addr, b)
 }
 
-// serverRefusesDatagramFromPortNBecause is the step `^the server refuses the datagram from port (\d+) because (it is a service port|it is the NFS port)$`.
-func serverRefusesDatagramFromPortNBecause(ctx context.Context, port int, because string) error {
+// serverRefusesDatagramFromPort is the step `^the server refuses the datagram from port (\d+) because (it is a service port|it is the NFS port)$`.
+func serverRefusesDatagramFromPort(ctx context.Context, port int, because string) error {
 	want := map[string]error{"it is a service port": udpecho.ErrServicePort, "it is the NFS port": udpecho.ErrNFSPort}[because]
 	events, err := worldFrom(ctx).udp.events.waitFor(ctx, fmt.Sprintf("the datagram from port %d to be refused", port), func(events []udpEvent) bool {
 		return refusedFrom(events, port) != nil
@@ -116,8 +116,8 @@ func serverRefusesDatagramFromPortNBecause(ctx context.Context, port int, becaus
 	return nil
 }
 
-// clientOnOrdinaryPortStillGetsTextBack is the step `^a client on an ordinary port still gets `+quoted+` back$`.
-func clientOnOrdinaryPortStillGetsTextBack(ctx context.Context, text string) error {
+// clientOnOrdinaryPortStillServed is the step `^a client on an ordinary port still gets `+quoted+` back$`.
+func clientOnOrdinaryPortStillServed(ctx context.Context, text string) error {
 	b, err := unquote(text)
 	if err != nil {
 		return err
@@ -128,8 +128,8 @@ func clientOnOrdinaryPortStillGetsTextBack(ctx context.Context, text string) err
 	return receivesDatagrams(ctx, "a client on an ordinary port", [][]byte{b})
 }
 
-// clientOnPortNReceivesDatagramText is the step `^the client on port (\d+) receives the datagram `+quoted+`$`.
-func clientOnPortNReceivesDatagramText(ctx context.Context, port int, text string) error {
+// clientOnPortReceivesDatagram is the step `^the client on port (\d+) receives the datagram `+quoted+`$`.
+func clientOnPortReceivesDatagram(ctx context.Context, port int, text string) error {
 	want, err := unquote(text)
 	if err != nil {
 		return err
@@ -145,8 +145,8 @@ func clientOnPortNReceivesDatagramText(ctx context.Context, port int, text strin
 	return nil
 }
 
-// clientOnPortNReceivedNothing is the step `^the client on port (\d+) received nothing$`.
-func clientOnPortNReceivedNothing(ctx context.Context, port int) error {
+// clientOnPortReceivedNothing is the step `^the client on port (\d+) received nothing$`.
+func clientOnPortReceivedNothing(ctx context.Context, port int) error {
 	// The server answers datagrams in order, so once a later datagram's
 	// echo is back, any answer to this client would be waiting already.
 	p, err := worldFrom(ctx).udp.peerOnPort(port)
@@ -210,8 +210,8 @@ func refusedFrom(events []udpEvent, port int) *udpEvent {
 	return nil
 }
 
-// udpEchoClientWaitsNMillisecondsForEach is the step `^the UDP echo client waits (\d+) milliseconds for each echo and retries (\d+) times?$`.
-func udpEchoClientWaitsNMillisecondsForEach(ctx context.Context, ms, retries int) error {
+// udpEchoClientWaitsAndRetries is the step `^the UDP echo client waits (\d+) milliseconds for each echo and retries (\d+) times?$`.
+func udpEchoClientWaitsAndRetries(ctx context.Context, ms, retries int) error {
 	u := worldFrom(ctx).udp
 	u.dialer.Timeout, u.dialer.Retries = time.Duration(ms)*time.Millisecond, retries
 	return nil
@@ -261,8 +261,8 @@ func udpEchoClientSendsText(ctx context.Context, text string) error {
 	return nil
 }
 
-// udpEchoClientTookAtLeastNMilliseconds is the step `^the UDP echo client took at least (\d+) milliseconds$`.
-func udpEchoClientTookAtLeastNMilliseconds(ctx context.Context, ms int) error {
+// udpEchoClientTookAtLeast is the step `^the UDP echo client took at least (\d+) milliseconds$`.
+func udpEchoClientTookAtLeast(ctx context.Context, ms int) error {
 	u := worldFrom(ctx).udp
 	assert.GreaterOrEqual(godog.T(ctx), u.took, time.Duration(ms)*time.Millisecond, "how long the UDP echo client tried")
 	return nil
@@ -281,8 +281,8 @@ func udpEchoClientGetsTextBack(ctx context.Context, text string) error {
 	return nil
 }
 
-// udpEchoClientReportsNoEchoAfterN is the step `^the UDP echo client reports no echo after (\d+) attempts(?: because (nothing came in time|the host refused))?$`.
-func udpEchoClientReportsNoEchoAfterN(ctx context.Context, attempts int, because string) error {
+// udpEchoClientReportsNoEcho is the step `^the UDP echo client reports no echo after (\d+) attempts(?: because (nothing came in time|the host refused))?$`.
+func udpEchoClientReportsNoEcho(ctx context.Context, attempts int, because string) error {
 	u := worldFrom(ctx).udp
 	t := godog.T(ctx)
 	if u.err == nil {
@@ -296,8 +296,8 @@ func udpEchoClientReportsNoEchoAfterN(ctx context.Context, attempts int, because
 	return nil
 }
 
-// silentServerReceivedTextNTimes is the step `^the silent server received `+quoted+` (\d+) times$`.
-func silentServerReceivedTextNTimes(ctx context.Context, text string, n int) error {
+// silentServerReceivedTimes is the step `^the silent server received `+quoted+` (\d+) times$`.
+func silentServerReceivedTimes(ctx context.Context, text string, n int) error {
 	want, err := unquote(text)
 	if err != nil {
 		return err
@@ -324,8 +324,8 @@ func everyUdpEchoClientGetsOwnMessagesBack(ctx context.Context) error {
 	return nil
 }
 
-// serverSawDatagramsFromNDifferentPorts is the step `^the server saw datagrams from (\d+) different ports$`.
-func serverSawDatagramsFromNDifferentPorts(ctx context.Context, n int) error {
+// serverSawDatagramsFromPorts is the step `^the server saw datagrams from (\d+) different ports$`.
+func serverSawDatagramsFromPorts(ctx context.Context, n int) error {
 	events, err := worldFrom(ctx).udp.events.waitFor(ctx, fmt.Sprintf("datagrams from %d ports", n), func(events []udpEvent) bool {
 		return len(sources(events)) >= n
 	})
@@ -394,4 +394,34 @@ func (u *udpWorld) echoClient() (udpEchoer, error) {
 	c := newUDPEchoer(u.target, u.dialer, addr)
 	u.closers = append(u.closers, c.close)
 	return c, nil
+}
+
+// registerUDPSteps registers the steps of this file: the UDP echo server and raw clients of it; The project's UDP client.
+func registerUDPSteps(sc *godog.ScenarioContext) {
+	sc.Step(`^a UDP echo server$`, udpEchoServer)
+	sc.Step(`^the reflection guard is turned off$`, reflectionGuardIsTurnedOff)
+	sc.Step(`^`+client+` sends the datagram `+quoted+`$`, clientSendsDatagramText)
+	sc.Step(`^`+client+` sends an empty datagram$`, clientSendsEmptyDatagram)
+	sc.Step(`^`+client+` sends a datagram of (\d+) bytes$`, clientSendsDatagramOfSize)
+	sc.Step(`^`+client+` sends the largest datagram$`, clientSendsLargestDatagram)
+	sc.Step(`^`+client+` receives the datagram `+quoted+`$`, clientReceivesDatagramText)
+	sc.Step(`^`+client+` receives the datagrams `+quotedList+`$`, clientReceivesDatagramsTexts)
+	sc.Step(`^`+client+` receives an empty datagram$`, clientReceivesEmptyDatagram)
+	sc.Step(`^`+client+` receives that datagram back$`, clientReceivesThatDatagramBack)
+	sc.Step(`^a client on port (\d+) sends the datagram `+quoted+`$`, clientOnPortSendsDatagram)
+	sc.Step(`^the server refuses the datagram from port (\d+) because (it is a service port|it is the NFS port)$`, serverRefusesDatagramFromPort)
+	sc.Step(`^a client on an ordinary port still gets `+quoted+` back$`, clientOnOrdinaryPortStillServed)
+	sc.Step(`^the client on port (\d+) receives the datagram `+quoted+`$`, clientOnPortReceivesDatagram)
+	sc.Step(`^the client on port (\d+) received nothing$`, clientOnPortReceivedNothing)
+	sc.Step(`^the UDP echo client waits (\d+) milliseconds for each echo and retries (\d+) times?$`, udpEchoClientWaitsAndRetries)
+	sc.Step(`^a UDP server that receives datagrams but never answers$`, udpServerThatReceivesDatagramsButNeverAnswers)
+	sc.Step(`^a UDP address where nothing listens$`, udpAddressWhereNothingListens)
+	sc.Step(`^the UDP echo client sends `+quoted+`$`, udpEchoClientSendsText)
+	sc.Step(`^the UDP echo client took at least (\d+) milliseconds$`, udpEchoClientTookAtLeast)
+	sc.Step(`^the UDP echo client gets `+quoted+` back$`, udpEchoClientGetsTextBack)
+	sc.Step(`^the UDP echo client reports no echo after (\d+) attempts(?: because (nothing came in time|the host refused))?$`, udpEchoClientReportsNoEcho)
+	sc.Step(`^the silent server received `+quoted+` (\d+) times$`, silentServerReceivedTimes)
+	sc.Step(`^(\d+) UDP echo clients each send (\d+) messages at the same time$`, udpCrowdSends)
+	sc.Step(`^every UDP echo client gets its own messages back$`, everyUdpEchoClientGetsOwnMessagesBack)
+	sc.Step(`^the server saw datagrams from (\d+) different ports$`, serverSawDatagramsFromPorts)
 }
