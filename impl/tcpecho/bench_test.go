@@ -13,6 +13,7 @@ import (
 // the end of the stream, and throws away what is written: the framing hot
 // path with no network in the way.
 type loopConn struct {
+	noSocket
 	chunk []byte
 	left  int // chunks still to serve
 	off   int // into the current chunk
@@ -29,13 +30,18 @@ func (c *loopConn) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-func (c *loopConn) Write(p []byte) (int, error)      { return len(p), nil }
-func (c *loopConn) Close() error                     { return nil }
-func (c *loopConn) LocalAddr() net.Addr              { return &net.TCPAddr{Port: 7} }
-func (c *loopConn) RemoteAddr() net.Addr             { return &net.TCPAddr{Port: 40000} }
-func (c *loopConn) SetDeadline(time.Time) error      { return nil }
-func (c *loopConn) SetReadDeadline(time.Time) error  { return nil }
-func (c *loopConn) SetWriteDeadline(time.Time) error { return nil }
+func (c *loopConn) Write(p []byte) (int, error) { return len(p), nil }
+
+// noSocket is what a connection of a test's making has of a socket:
+// addresses, and deadlines and a close that do nothing.
+type noSocket struct{}
+
+func (noSocket) Close() error                     { return nil }
+func (noSocket) LocalAddr() net.Addr              { return &net.TCPAddr{Port: 7} }
+func (noSocket) RemoteAddr() net.Addr             { return &net.TCPAddr{Port: 40000} }
+func (noSocket) SetDeadline(time.Time) error      { return nil }
+func (noSocket) SetReadDeadline(time.Time) error  { return nil }
+func (noSocket) SetWriteDeadline(time.Time) error { return nil }
 
 // benchmarkFraming echoes b.N messages of 128 bytes, 32 to a chunk, and
 // reports bytes and allocations per message.

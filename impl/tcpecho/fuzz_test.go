@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"net"
 	"slices"
 	"testing"
-	"time"
 )
 
 // scriptedConn is a net.Conn whose reads return the given chunks, in
@@ -15,6 +13,7 @@ import (
 // lets a fuzz target decide where the input is split, which a real socket
 // does not let anyone decide.
 type scriptedConn struct {
+	noSocket
 	chunks [][]byte
 	out    bytes.Buffer
 	writes [][]byte // each write, apart
@@ -35,12 +34,6 @@ func (c *scriptedConn) Write(p []byte) (int, error) {
 	c.writes = append(c.writes, bytes.Clone(p))
 	return c.out.Write(p)
 }
-func (c *scriptedConn) Close() error                     { return nil }
-func (c *scriptedConn) LocalAddr() net.Addr              { return &net.TCPAddr{Port: 7} }
-func (c *scriptedConn) RemoteAddr() net.Addr             { return &net.TCPAddr{Port: 40000} }
-func (c *scriptedConn) SetDeadline(time.Time) error      { return nil }
-func (c *scriptedConn) SetReadDeadline(time.Time) error  { return nil }
-func (c *scriptedConn) SetWriteDeadline(time.Time) error { return nil }
 
 // split cuts data into chunks whose lengths come from cuts, 1 to 256 bytes
 // each, repeating cuts as needed: arbitrary split points.

@@ -85,14 +85,22 @@ func TestIdleConnectionsHoldNoGoroutine(t *testing.T) {
 	}
 }
 
+// holdingHalfALine connects to a new line server, has a line echoed, then
+// sends half, an unfinished line, and waits until a goroutine holds it.
+func holdingHalfALine(t *testing.T, half string) net.Conn {
+	t.Helper()
+	addr, _ := start(t, &Server{Framing: FramingLine})
+	c := dialEchoed(t, addr, "first\n")
+	_, err := io.WriteString(c, half)
+	require.NoError(t, err)
+	eventually(t, func() bool { return connGoroutines() == 1 }, "a goroutine holds the unfinished line")
+	return c
+}
+
 // A connection with half a line is not idle: it keeps its goroutine and
 // its buffer until the line ends, then parks again.
 func TestUnfinishedLineHoldsAGoroutineUntilItEnds(t *testing.T) {
-	addr, _ := start(t, &Server{Framing: FramingLine})
-	c := dialEchoed(t, addr, "first\n")
-	_, err := io.WriteString(c, "half a ")
-	require.NoError(t, err)
-	eventually(t, func() bool { return connGoroutines() == 1 }, "a goroutine holds the unfinished line")
+	c := holdingHalfALine(t, "half a ")
 	echoes(t, c, "line\n", "half a line\n")
 	eventually(t, func() bool { return connGoroutines() == 0 }, "parked again")
 }
@@ -180,15 +188,11 @@ func TestAnEchoTheLoopCannotFinishIsFinishedWhole(t *testing.T) {
 // later: here an unfinished line outlives it, and still comes back whole
 // once it ends.
 func TestAWaitToParkDoesNotEndALaterRead(t *testing.T) {
-	addr, _ := start(t, &Server{Framing: FramingLine})
-	c := dialEchoed(t, addr, "first\n")
-	_, err := io.WriteString(c, "par")
-	require.NoError(t, err)
-	eventually(t, func() bool { return connGoroutines() == 1 }, "a goroutine holds the unfinished line")
+	c := holdingHalfALine(t, "par")
 	echoes(t, c, "tial\n", "partial\n")
 	// Busy just now: the goroutine waits parkGrace before it parks. Half
 	// a line during that wait, and its end only after it.
-	_, err = io.WriteString(c, "more")
+	_, err := io.WriteString(c, "more")
 	require.NoError(t, err)
 	time.Sleep(2 * parkGrace)    // the client's pause, which is what is tested
 	echoes(t, c, "\n", "more\n") // not ended by the wait's deadline

@@ -103,10 +103,7 @@ func TestProxyHeaderAndDataInOneWrite(t *testing.T) {
 func TestMalformedProxyHeaderIsRefused(t *testing.T) {
 	rec := newRecorder()
 	addr, _ := start(t, &Server{ProxyProtocol: ProxyOptional, Observer: rec})
-	c, err := net.Dial("tcp", addr)
-	require.NoError(t, err)
-	defer c.Close()
-	c.Write([]byte("PROXY TCP4 nonsense\r\n"))
+	dialSending(t, addr, "PROXY TCP4 nonsense\r\n")
 	e := rec.next(t, ConnRejected)
 	assert.ErrorIs(t, e.Reason, ErrProxyHeader, "%v", e.Reason)
 }

@@ -121,11 +121,7 @@ func TestShutdownWaitsForABusyConnectionUntilItsContextEnds(t *testing.T) {
 		rec.Observe(e)
 	})}
 	addr, _ := start(t, s)
-	c, err := net.Dial("tcp", addr)
-	require.NoError(t, err)
-	defer c.Close()
-	_, err = c.Write([]byte("hello\n"))
-	require.NoError(t, err)
+	dialSending(t, addr, "hello\n")
 	<-busy
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -146,11 +142,7 @@ func TestCloseEndsConnectionsWithoutEchoingWhatTheyHold(t *testing.T) {
 	rec := newRecorder()
 	s := &Server{Framing: FramingLine, Observer: rec}
 	addr, _ := start(t, s)
-	c, err := net.Dial("tcp", addr)
-	require.NoError(t, err)
-	defer c.Close()
-	_, err = c.Write([]byte("no newline yet"))
-	require.NoError(t, err)
+	c := dialSending(t, addr, "no newline yet")
 	rec.next(t, DataRead)
 
 	require.NoError(t, s.Close())
@@ -185,13 +177,9 @@ func TestShutdownEchoesWhatArrivedButWasNotReadYet(t *testing.T) {
 		}
 	})}
 	addr, _ := start(t, s)
-	c, err := net.Dial("tcp", addr)
-	require.NoError(t, err)
-	defer c.Close()
-	_, err = c.Write([]byte("first\n"))
-	require.NoError(t, err)
+	c := dialSending(t, addr, "first\n")
 	<-busy
-	_, err = c.Write([]byte("second, unfinished"))
+	_, err := c.Write([]byte("second, unfinished"))
 	require.NoError(t, err)
 
 	// What Shutdown does first, done here so that the connection surely is
@@ -214,4 +202,16 @@ func echoOver(s *Server, cfg *connConfig, rwc net.Conn, obs Observer) error {
 	c := newConn(s, cfg, rwc)
 	c.observing(obs)
 	return c.run(resumption{})
+}
+
+// dialSending connects to addr, closed when the test ends, and sends
+// text.
+func dialSending(t *testing.T, addr, text string) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
+	_, err = c.Write([]byte(text))
+	require.NoError(t, err)
+	return c
 }

@@ -46,11 +46,7 @@ func TestDataWrittenCountsTheEchoAndItsMessages(t *testing.T) {
 func TestDataWrittenComesAfterEveryMessageOfItsEcho(t *testing.T) {
 	rec := newRecorder()
 	addr, _ := start(t, &Server{Framing: FramingLine, Observer: rec})
-	c, err := net.Dial("tcp", addr)
-	require.NoError(t, err)
-	defer c.Close()
-	_, err = c.Write([]byte("a\nb\n"))
-	require.NoError(t, err)
+	dialSending(t, addr, "a\nb\n")
 	e := rec.next(t, DataWritten)
 	assert.Equal(t, 2, e.Messages)
 	rec.mu.Lock()
