@@ -39,9 +39,8 @@ type conn struct {
 	raw net.Conn // the accepted connection; nil while parked
 	rwc net.Conn // what is echoed over: raw, or the TLS connection over it
 
-	ip      netip.Addr // counted against MaxConnsPerIP, if valid
-	pending []byte     // bytes read with the PROXY header, echoed first
-	fd      int        // the socket's descriptor, where it can park
+	ip netip.Addr // counted against MaxConnsPerIP, if valid
+	fd int        // the socket's descriptor, where it can park
 
 	*active // nil while parked
 }
@@ -58,6 +57,7 @@ func newConn(s *Server, cfg *connConfig, rwc net.Conn) *conn {
 // readers and writers, and the write timeout's state, which is over
 // whenever the connection parks, for it parks with nothing to write.
 type active struct {
+	moving flow
 	waiter readWaiter
 	writer rawWriter // writes that know when the client last took bytes
 	writes writeClock
@@ -74,13 +74,13 @@ func (c *conn) activate() {
 	a := actives.Get().(*active)
 	a.waiter.bind(c.rwc)
 	a.writer.bind(&a.waiter, c.waitingToWrite)
-	c.active, c.clock = a, &a.writes
+	c.active, c.flow, c.clock = a, &a.moving, &a.writes
 }
 
 // deactivate gives back what activate gave, before the connection parks.
 func (c *conn) deactivate() {
 	a := c.active
-	c.active, c.clock = nil, nil
+	c.active, c.flow, c.clock = nil, nil, nil
 	*a = active{waiter: a.waiter.unbound(), writer: a.writer.unbound()} // the closures, made once, stay
 	actives.Put(a)
 }
@@ -88,21 +88,27 @@ func (c *conn) deactivate() {
 // serve runs a connection on a goroutine of its own from its start: its
 // preamble, if it has one, then its echo.
 func (c *conn) serve() {
+	var r resumption
 	if !c.cfg.preamble.none() {
 		c.to(statePreamble)
-		if !c.opened(c.obs) {
+		var ok bool
+		if r.pending, ok = c.opened(c.obs); !ok {
 			c.srv.untrackConn(c)
 			return
 		}
 	}
-	c.resume(resumption{})
+	c.resume(r)
 }
 
-// resumption is where a connection's echo resumes when the event loop
-// hands it over: an echo the loop could not finish writing (the buffer's
-// first owed bytes, after echoed written already, of messages messages),
-// or the error the loop's read returned.
+// resumption is where a connection's echo resumes: with bytes read past
+// its PROXY header (pending); or, when the event loop hands it over, with
+// what the loop could not finish, buf[:n], of which the first owed are the
+// rest of an echo of messages messages, echoed bytes of which are written
+// already, and with the error the loop's read returned.
 type resumption struct {
+	pending                []byte
+	buf                    []byte
+	n                      int
 	owed, echoed, messages int
 	err                    error
 }
@@ -145,25 +151,26 @@ func (r resumption) orElse(err error) error {
 var errParked = errors.New("tcpecho: parked")
 
 // opened runs the preamble of a connection that has one and reports
-// whether the connection is to be served, telling obs that it opened.
-// A connection whose preamble fails, or whose real client is over
-// MaxConnsPerIP, is refused.
-func (c *conn) opened(obs Observer) bool {
-	if err := c.open(); err != nil {
+// whether the connection is to be served, telling obs that it opened,
+// with the bytes read past a PROXY header. A connection whose preamble
+// fails, or whose real client is over MaxConnsPerIP, is refused.
+func (c *conn) opened(obs Observer) (pending []byte, ok bool) {
+	pending, err := c.open()
+	if err != nil {
 		if c.srv.closing.Begun() {
 			err = ErrServerClosed
 		}
 		c.srv.refuse(c, err, false)
-		return false
+		return nil, false
 	}
 	if c.srv.MaxConnsPerIP > 0 && !c.ip.IsValid() && !c.srv.admitSource(c, clientIPOf(c.remote)) {
 		c.srv.refuse(c, ErrTooManyFromSource, true)
-		return false
+		return nil, false
 	}
 	if wants(obs, ConnOpened) {
 		obs.Observe(c.event(ConnOpened, nil))
 	}
-	return true
+	return pending, true
 }
 
 // wake makes the connection's pending or next read return at once, so that

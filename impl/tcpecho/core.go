@@ -91,12 +91,12 @@ type budget interface {
 type core struct {
 	state   connState
 	canPark bool // an event loop can take it: a plain TCP socket, where there is one
+	// Which events the observer wants, looked up once.
+	observeMessages, observeReads, observeWrites bool
 
 	cfg    *connConfig // its Serve call's, shared
 	budget budget
 	obs    Observer
-	// Which events the observer wants, looked up once.
-	observeMessages, observeReads, observeWrites bool
 
 	// Who it is, for events. Set before the echo starts.
 	id     uint64
@@ -104,15 +104,21 @@ type core struct {
 	proxy  net.Addr // the balancer that sent a PROXY header, if one did
 	tls    *TLSInfo // what a TLS connection agreed on
 
-	in   inbox
-	held int // bytes charged to the budget
+	held int          // bytes charged to the budget
+	idle lazyDeadline // the idle timeout, kept while parked too
 
-	idle      lazyDeadline // the idle timeout, kept while parked too
-	moveIdle  bool         // the driver is to set the read deadline to idle.at
-	busy      time.Time    // when its client last sent, for parkGrace
-	graceWait bool         // its read waits with parkGrace's deadline
-
+	*flow             // while bytes move; nil while parked
 	clock *writeClock // the write timeout's bookkeeping, while on a goroutine
+}
+
+// flow is what a core needs only while bytes move, on its goroutine or
+// for a turn of its event loop: a parked connection has none, and so
+// costs little.
+type flow struct {
+	in        inbox
+	busy      time.Time // when its client last sent, for parkGrace
+	graceWait bool      // its read waits with parkGrace's deadline
+	moveIdle  bool      // the driver is to set the read deadline to idle.at
 }
 
 // inbox is the buffer bytes are read into and what in it is not yet
@@ -279,14 +285,14 @@ func (c *core) dropBuffer() {
 	c.in.buf, c.in.r, c.in.w, c.in.scanned = nil, 0, 0, 0
 }
 
-// adopt keeps, in a buffer of the connection's own, what the event loop
-// read into its buffer and could not finish: buf[from:w], the rest of an
-// echo (owed bytes) and an unfinished message after it.
-func (c *core) adopt(from int) {
+// leftovers copies into a buffer of the connection's own what the event
+// loop read into its buffer and could not finish: buf[from:w], the rest
+// of an echo and an unfinished message after it, for the connection's
+// goroutine to take on.
+func (c *core) leftovers(from int) (buf []byte, n int) {
 	rest := c.in.buf[from:c.in.w]
-	buf := getBuffer(max(c.cfg.size, len(rest)))
-	copy(buf, rest)
-	c.in = inbox{buf: buf, w: len(rest)}
+	buf = getBuffer(max(c.cfg.size, len(rest)))
+	return buf, copy(buf, rest)
 }
 
 // hold charges the buffer kept for an unfinished message to the budget:

@@ -40,7 +40,7 @@ func newCore(t testing.TB, s *Server, b budget, messages *[][]byte) *core {
 	t.Helper()
 	cfg, err := s.settings()
 	require.NoError(t, err)
-	c := &core{cfg: &cfg, budget: b, state: stateActive}
+	c := &core{cfg: &cfg, budget: b, state: stateActive, flow: &flow{}}
 	var obs Observer
 	if messages != nil {
 		obs = ObserverFunc(func(e Event) {
@@ -132,7 +132,7 @@ func TestNextRead(t *testing.T) {
 		{name: "elsewhere reads into the buffer", want: readInto},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := &core{state: stateActive, canPark: tc.canPark, busy: now}
+			c := &core{state: stateActive, canPark: tc.canPark, flow: &flow{busy: now}}
 			if tc.quiet {
 				c.busy = now.Add(-parkGrace)
 			}
@@ -174,7 +174,7 @@ func TestJudge(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			now := time.Now()
-			c := &core{state: stateActive, cfg: &connConfig{idle: tc.idle}, graceWait: tc.grace}
+			c := &core{state: stateActive, cfg: &connConfig{idle: tc.idle}, flow: &flow{graceWait: tc.grace}}
 			c.idle.since = now.Add(-tc.idle)
 			if tc.idleLeft {
 				c.idle.since = now
@@ -228,9 +228,9 @@ func TestUnfinishedLinesWithinTheBudget(t *testing.T) {
 	}
 }
 
-// The event loop's leftovers, adopted by the connection: the rest of an
-// echo first, then an unfinished message, in a buffer of its own.
-func TestAdoptKeepsTheLoopsLeftovers(t *testing.T) {
+// The event loop's leftovers, for the connection's goroutine: the rest of
+// an echo first, then an unfinished message, in a buffer of its own.
+func TestLeftoversLeaveTheLoopsBuffer(t *testing.T) {
 	c := newCore(t, &Server{Framing: FramingLine}, &fakeBudget{}, nil)
 	loopBuf := make([]byte, 64)
 	c.in = inbox{buf: loopBuf}
@@ -238,11 +238,11 @@ func TestAdoptKeepsTheLoopsLeftovers(t *testing.T) {
 	echo, _ := c.take()
 	require.Equal(t, "ab\ncd\n", string(echo))
 	written := 2 // the socket took "ab" only
-	c.adopt(c.in.r - len(echo) + written)
-	assert.Equal(t, "\ncd\nef", string(c.in.buf[c.in.r:c.in.w]))
-	loopBuf[0] = 'X'
-	assert.Equal(t, "\ncd\nef", string(c.in.buf[:c.in.w]), "not the loop's buffer")
-	c.dropBuffer()
+	buf, n := c.leftovers(c.in.r - len(echo) + written)
+	assert.Equal(t, "\ncd\nef", string(buf[:n]))
+	loopBuf[1] = 'X'
+	assert.Equal(t, "\ncd\nef", string(buf[:n]), "not the loop's buffer")
+	putBuffer(buf)
 }
 
 // The deadlines' bookkeeping: lazy, and the write timeout counting from

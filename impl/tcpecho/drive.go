@@ -41,11 +41,7 @@ func (c *conn) run(r resumption) (reason error) {
 			c.dropBuffer()
 		}
 	}()
-	if len(c.pending) > 0 {
-		c.prefill(c.pending, now)
-		c.pending = nil
-	}
-	if err := c.finish(r); err != nil {
+	if err := c.finish(r, now); err != nil {
 		return err
 	}
 	for {
@@ -69,9 +65,15 @@ func (c *conn) run(r resumption) (reason error) {
 	}
 }
 
-// finish finishes the echo the event loop began, and judges the error its
-// read returned.
-func (c *conn) finish(r resumption) error {
+// finish takes on what r says was read before, finishes the echo the
+// event loop began, and judges the error its read returned.
+func (c *conn) finish(r resumption, now time.Time) error {
+	if r.buf != nil {
+		c.in = inbox{buf: r.buf, w: r.n} // counted when the loop read them
+	}
+	if len(r.pending) > 0 {
+		c.prefill(r.pending, now)
+	}
 	if r.owed > 0 {
 		err := c.write(c.in.buf[:r.owed])
 		c.echoed(r.echoed+r.owed, r.messages, err)

@@ -56,6 +56,7 @@ type loop struct {
 	conns    []*conn // parked connections, by file descriptor
 	spare    []*conn // the queue's other half, for the next swap
 	buf      []byte  // what the loop reads into
+	flow     flow    // what a connection's core needs for a turn
 	nextScan time.Time
 	// scanGap is how often at most the loop looks at the idle timeouts: a
 	// fraction of the shortest, so that looking stays linear in the
@@ -333,7 +334,8 @@ func (l *loop) ready(c *conn, now time.Time) {
 		l.handoff(c, resumption{err: io.EOF})
 		return
 	}
-	c.in = inbox{buf: l.buf}
+	l.flow = flow{in: inbox{buf: l.buf}}
+	c.flow = &l.flow // for this turn only
 	c.arrived(n, false, now)
 	echo, messages := c.take()
 	written := writeFd(c.fd, echo)
@@ -342,14 +344,15 @@ func (l *loop) ready(c *conn, now time.Time) {
 			c.echoed(len(echo), messages, nil)
 		}
 		if c.in.r == c.in.w {
-			c.in = inbox{}
+			c.flow = nil
 			return
 		}
 	}
 	// An echo the socket would not take whole, or an unfinished message:
 	// the connection's goroutine finishes the one and keeps the other.
-	c.adopt(c.in.r - len(echo) + written)
-	l.handoff(c, resumption{owed: len(echo) - written, echoed: written, messages: messages})
+	buf, rest := c.leftovers(c.in.r - len(echo) + written)
+	c.flow = nil // before its goroutine starts
+	l.handoff(c, resumption{buf: buf, n: rest, owed: len(echo) - written, echoed: written, messages: messages})
 }
 
 // handoff takes c out of the loop and resumes it on a goroutine.

@@ -106,48 +106,50 @@ func (p preamble) none() bool { return p.proxy == ProxyOff && p.tls == nil }
 
 // open runs the connection's preamble with its deadline. On success the
 // connection's remote address is the client's (the header's source), its
-// stream is the TLS one, and bytes read past the header wait in pending.
-func (c *conn) open() error {
+// stream is the TLS one, and it returns the bytes read past the header,
+// to be echoed first.
+func (c *conn) open() (pending []byte, err error) {
 	p := c.cfg.preamble
 	c.raw.SetDeadline(time.Now().Add(p.timeout))
 	if c.srv.closing.Begun() {
-		return ErrServerClosed // Shutdown may have woken it before the deadline above
+		return nil, ErrServerClosed // Shutdown may have woken it before the deadline above
 	}
 	if p.proxy != ProxyOff {
-		if err := c.readProxyHeader(p); err != nil {
-			return err
+		if pending, err = c.readProxyHeader(p); err != nil {
+			return nil, err
 		}
 	}
 	if p.tls != nil {
 		stream := c.raw
-		if len(c.pending) > 0 {
-			stream, c.pending = &prefixed{Conn: c.raw, prefix: c.pending}, nil
+		if len(pending) > 0 {
+			stream, pending = &prefixed{Conn: c.raw, prefix: pending}, nil
 		}
 		tc := tls.Server(stream, p.tls)
 		if err := tc.HandshakeContext(context.Background()); err != nil {
-			return fmt.Errorf("%w: %w", ErrHandshake, err)
+			return nil, fmt.Errorf("%w: %w", ErrHandshake, err)
 		}
 		c.rwc, c.tls = tc, tlsInfo(tc.ConnectionState())
 	}
 	if err := c.raw.SetDeadline(time.Time{}); err != nil {
-		return err
+		return nil, err
 	}
 	if c.srv.closing.Begun() {
 		c.wake() // Shutdown's wake-up may have been cleared with the deadline above
 	}
-	return nil
+	return pending, nil
 }
 
 // readProxyHeader reads the PROXY header, if one comes, with the library's
-// parser, and takes the client's address from it.
-func (c *conn) readProxyHeader(p preamble) error {
+// parser, takes the client's address from it and returns the bytes read
+// past it.
+func (c *conn) readProxyHeader(p preamble) (pending []byte, err error) {
 	peer := clientIP(c.raw)
 	allowed := len(p.from) == 0
 	for _, prefix := range p.from {
 		allowed = allowed || prefix.Contains(peer)
 	}
 	if !allowed && p.proxy == ProxyRequired {
-		return fmt.Errorf("%w: %s may not send one", ErrProxyHeader, peer)
+		return nil, fmt.Errorf("%w: %s may not send one", ErrProxyHeader, peer)
 	}
 	// Small: what is read past the header is handed to the echo, and a
 	// header is at most 107 bytes in v1 and rarely more in v2.
@@ -156,18 +158,18 @@ func (c *conn) readProxyHeader(p preamble) error {
 	switch {
 	case errors.Is(err, proxyproto.ErrNoProxyProtocol) && p.proxy == ProxyOptional:
 	case err != nil:
-		return fmt.Errorf("%w: %w", ErrProxyHeader, err)
+		return nil, fmt.Errorf("%w: %w", ErrProxyHeader, err)
 	case !allowed:
-		return fmt.Errorf("%w: %s may not send one", ErrProxyHeader, peer)
+		return nil, fmt.Errorf("%w: %s may not send one", ErrProxyHeader, peer)
 	default:
 		if src, _, ok := h.TCPAddrs(); ok && h.Command.IsProxy() {
 			c.proxy, c.remote = c.remote, src // a LOCAL header (a health check) is the balancer itself
 		}
 	}
 	if n := br.Buffered(); n > 0 {
-		c.pending, _ = br.Peek(n)
+		pending, _ = br.Peek(n)
 	}
-	return nil
+	return pending, nil
 }
 
 // prefixed is a connection whose first bytes were read already.
