@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"sync"
 	"time"
@@ -42,11 +43,11 @@ type eventLog[E any] struct {
 	notices []string // what the server told the stream's reader besides events
 	dropped int
 	broken  error         // why the events can no longer be trusted
-	changed chan struct{} // closed and replaced on every new event
+	changed chan struct{} // closed on the next change, made when a wait asks for it
 }
 
 func newEventLog[E any](summary func([]E) string) *eventLog[E] {
-	return &eventLog[E]{summary: summary, changed: make(chan struct{})}
+	return &eventLog[E]{summary: summary}
 }
 
 func (l *eventLog[E]) add(e E) {
@@ -57,8 +58,25 @@ func (l *eventLog[E]) add(e E) {
 		return
 	}
 	l.events = append(l.events, e)
-	close(l.changed)
-	l.changed = make(chan struct{})
+	l.signalLocked()
+}
+
+// signalLocked wakes the waits, if any wait; l.mu must be held. A server
+// that reports a message every four bytes makes no channel per event.
+func (l *eventLog[E]) signalLocked() {
+	if l.changed != nil {
+		close(l.changed)
+		l.changed = nil
+	}
+}
+
+// watchLocked returns a channel closed at the next change; l.mu must be
+// held.
+func (l *eventLog[E]) watchLocked() <-chan struct{} {
+	if l.changed == nil {
+		l.changed = make(chan struct{})
+	}
+	return l.changed
 }
 
 // notice records a line of the stream that tells the reader something.
@@ -66,8 +84,7 @@ func (l *eventLog[E]) notice(text string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.notices = append(l.notices, text)
-	close(l.changed)
-	l.changed = make(chan struct{})
+	l.signalLocked()
 }
 
 // waitForNotice waits until the server has told the reader something
@@ -77,7 +94,7 @@ func (l *eventLog[E]) waitForNotice(ctx context.Context, text string) (string, e
 	defer cancel()
 	for {
 		l.mu.Lock()
-		notices, changed := l.notices, l.changed
+		notices, changed := l.notices, l.watchLocked()
 		l.mu.Unlock()
 		for _, n := range notices {
 			if strings.Contains(n, text) {
@@ -100,8 +117,7 @@ func (l *eventLog[E]) fail(err error) {
 	if l.broken == nil {
 		l.broken = err
 	}
-	close(l.changed)
-	l.changed = make(chan struct{})
+	l.signalLocked()
 }
 
 // waitFor waits until done holds for the events so far, or patience runs
@@ -112,7 +128,7 @@ func (l *eventLog[E]) waitFor(ctx context.Context, what string, done func([]E) b
 	defer cancel()
 	for {
 		l.mu.Lock()
-		events, changed, dropped, broken := l.events, l.changed, l.dropped, l.broken
+		events, changed, dropped, broken := l.events, l.watchLocked(), l.dropped, l.broken
 		l.mu.Unlock()
 		if broken != nil {
 			return events, fmt.Errorf("the server's event stream broke: %w", broken)
@@ -140,12 +156,39 @@ func (l *eventLog[E]) snapshot() []E {
 
 // tcpObserver records a TCP server's events in log.
 func tcpObserver(log *eventLog[event]) tcpecho.Observer {
-	return tcpecho.ObserverFunc(func(e tcpecho.Event) { log.add(tcpEvent(e)) })
+	var names addrNames
+	return tcpecho.ObserverFunc(func(e tcpecho.Event) { log.add(tcpEvent(e, names.of)) })
+}
+
+// addrNames writes each connection's address once, not once per event: a
+// connection reports the same net.Addr for all its events, and a server
+// that reports a message every four bytes would otherwise spend more on
+// its observer than on its echo.
+type addrNames struct{ m sync.Map }
+
+// addrString writes a, or nothing for no address.
+func addrString(a net.Addr) string {
+	if a == nil {
+		return ""
+	}
+	return a.String()
+}
+
+func (n *addrNames) of(a net.Addr) string {
+	if a == nil {
+		return ""
+	}
+	if s, ok := n.m.Load(a); ok {
+		return s.(string)
+	}
+	s := a.String()
+	n.m.Store(a, s)
+	return s
 }
 
 // tcpEvents records the lines of a TCP server process's event stream.
 func tcpEvents(log *eventLog[event]) func(line []byte) {
-	return streamEvents(log, tcpecho.ReadEvent, tcpEvent)
+	return streamEvents(log, tcpecho.ReadEvent, func(e tcpecho.Event) event { return tcpEvent(e, addrString) })
 }
 
 // streamEvents records in log the lines of a server process's event
@@ -168,15 +211,12 @@ func streamEvents[E, R any](log *eventLog[E], read func([]byte) (R, error), conv
 	}
 }
 
-func tcpEvent(e tcpecho.Event) event {
-	var proxy string
-	if e.Proxy != nil {
-		proxy = e.Proxy.String()
-	}
+// tcpEvent copies e, naming addresses with name.
+func tcpEvent(e tcpecho.Event, name func(net.Addr) string) event {
 	return event{
 		kind:    e.Kind,
-		remote:  e.Remote.String(),
-		proxy:   proxy,
+		remote:  name(e.Remote),
+		proxy:   name(e.Proxy),
 		tls:     e.TLS,
 		bytes:   e.Bytes,
 		message: bytes.Clone(e.Message),

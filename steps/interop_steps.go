@@ -1,6 +1,8 @@
 package steps
 
 import (
+	"fmt"
+
 	"github.com/cucumber/godog"
 
 	"context"
@@ -88,8 +90,9 @@ func toolSends(ctx context.Context, tool, proto string, data []byte) error {
 		"nc tcp": {"-N", host, port},
 		// -w1: give up a second after the last datagram.
 		"nc udp": {"-u", "-w1", host, port},
-		// -t5: after stdin ends, wait up to 5 s for the server to finish.
-		"socat tcp": {"-t5", "-", "TCP:" + addr()},
+		// -t: after stdin ends, wait for the server to finish; socat
+		// ends as soon as the server closes, so this is only a bound.
+		"socat tcp": {"-t" + fmt.Sprint(int(toolLimit.Seconds())), "-", "TCP:" + addr()},
 		// -T1: give up after a second with nothing to do.
 		"socat udp": {"-T1", "-", "UDP:" + addr()},
 	}[tool+" "+proto]

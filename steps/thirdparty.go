@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/echospec/echo/internal/lines"
@@ -167,21 +168,77 @@ func freePort() (int, error) {
 	return 0, fmt.Errorf("no port free for both TCP and UDP: %w", last)
 }
 
-// runTool runs a client tool that is not ours with stdin, within patience,
-// and returns what it printed.
+// runTool runs a client tool that is not ours with stdin and returns what
+// it printed. Its deadline follows its progress: it is stopped once it
+// has printed nothing new for 2*patience (a tool waiting for an echo that
+// never comes), not at a fixed time, since on a loaded machine a
+// megabyte echoed in 4-byte messages, each observed, may take longer;
+// toolLimit bounds it whatever it prints.
 func runTool(ctx context.Context, tool string, stdin []byte, args ...string) ([]byte, error) {
 	path, err := lookTool(tool)
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, 2*patience)
+	ctx, cancel := context.WithTimeout(ctx, toolLimit)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, path, args...)
-	var stdout, stderr bytes.Buffer
+	var stdout lockedBuffer
+	var stderr bytes.Buffer
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = bytes.NewReader(stdin), &stdout, &stderr
 	start := time.Now()
-	if err := cmd.Run(); err != nil {
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("%s: %w", tool, err)
+	}
+	stalled := make(chan struct{})
+	go func() {
+		defer close(stalled)
+		for printed := -1; ; {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(2 * patience):
+			}
+			if now := stdout.Len(); now != printed {
+				printed = now
+				continue
+			}
+			cancel() // nothing new for 2*patience: stalled
+			return
+		}
+	}()
+	err = cmd.Wait()
+	cancel()
+	<-stalled
+	if err != nil {
 		return stdout.Bytes(), fmt.Errorf("%s %s failed after %v: %w; stderr: %s", tool, strings.Join(args, " "), time.Since(start).Round(time.Millisecond), err, stderr.String())
 	}
 	return stdout.Bytes(), nil
+}
+
+// toolLimit is the most a tool may take however it progresses.
+const toolLimit = 12 * patience
+
+// lockedBuffer is a bytes.Buffer a process writes while another goroutine
+// looks at how much it holds.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) Len() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Len()
+}
+
+func (b *lockedBuffer) Bytes() []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return bytes.Clone(b.buf.Bytes())
 }
