@@ -157,7 +157,7 @@ func (c *conn) read() error {
 	return c.readInto()
 }
 
-// clock is the time, if arrived needs it.
+// clockNow is the time, if arrived needs it.
 func (c *conn) clockNow() time.Time {
 	if c.needsClock() {
 		return time.Now()

@@ -70,6 +70,11 @@ const wakeKey = -1
 // maxEvents is how many ready connections one wait returns at most.
 const maxEvents = 256
 
+// streamRead is the read, in bytes, past which a connection is taken for
+// a stream rather than a message, and served on its goroutine: a quarter
+// of the loop's buffer. Ping-pong messages are far smaller.
+const streamRead = pooledSize / 4
+
 // minScanGap is the least time between two looks at the idle timeouts.
 const minScanGap = time.Millisecond
 
@@ -343,8 +348,19 @@ func (l *loop) ready(c *conn, now time.Time) {
 		if len(echo) > 0 {
 			c.echoed(len(echo), messages, nil)
 		}
-		if c.in.r == c.in.w {
+		switch {
+		case c.in.r == c.in.w && n < streamRead:
 			c.flow = nil
+			return
+		case c.in.r == c.in.w:
+			// A stream, not a message: its goroutine serves it from here,
+			// where the write timeout watches what the client reads from
+			// the first echo that waits. Echoed in place, an echo would
+			// wait only once the kernel's send buffer was full of bytes
+			// the client never read, and the timeout would count from
+			// then, up to a second late.
+			c.flow = nil
+			l.handoff(c, resumption{})
 			return
 		}
 	}
