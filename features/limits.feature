@@ -101,7 +101,10 @@ Feature: Limits: the server stays up, bounded and fair, whatever a client does
     Then the server let client A go because it stopped reading, 1000 to 1500 milliseconds after its last read
 
   Scenario: A slow reader that keeps reading is served in full
-    Given the server gives up on a client that reads none of its echo for 500 milliseconds
+    The client reads a little at a time, with pauses, but never stops for
+    as long as the write timeout.
+
+    Given the server gives up on a client that reads none of its echo for 2000 milliseconds
     When client A sends 4 MiB of random bytes, reading the echo slowly, and finishes sending
     Then client A receives exactly what it sent and then the end of the stream
 
