@@ -6,12 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"go/build"
+	"io"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/echospec/echo/internal/lines"
@@ -182,27 +183,29 @@ func runTool(ctx context.Context, tool string, stdin []byte, args ...string) ([]
 	ctx, cancel := context.WithTimeout(ctx, toolLimit)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, path, args...)
-	var stdout lockedBuffer
-	var stderr bytes.Buffer
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = bytes.NewReader(stdin), &stdout, &stderr
+	var stdout, stderr bytes.Buffer
+	printed := &progress{w: &stdout}
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = bytes.NewReader(stdin), printed, &stderr
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("%s: %w", tool, err)
 	}
 	stalled := make(chan struct{})
+	var why string // why the tool was stopped, if it was
 	go func() {
 		defer close(stalled)
-		for printed := -1; ; {
+		for last := int64(-1); ; {
 			select {
 			case <-ctx.Done():
 				return
 			case <-time.After(2 * patience):
 			}
-			if now := stdout.Len(); now != printed {
-				printed = now
+			if now := printed.n.Load(); now != last {
+				last = now
 				continue
 			}
-			cancel() // nothing new for 2*patience: stalled
+			why = fmt.Sprintf(" (stopped: it printed nothing for %v)", 2*patience)
+			cancel()
 			return
 		}
 	}()
@@ -210,7 +213,7 @@ func runTool(ctx context.Context, tool string, stdin []byte, args ...string) ([]
 	cancel()
 	<-stalled
 	if err != nil {
-		return stdout.Bytes(), fmt.Errorf("%s %s failed after %v: %w; stderr: %s", tool, strings.Join(args, " "), time.Since(start).Round(time.Millisecond), err, stderr.String())
+		return stdout.Bytes(), fmt.Errorf("%s %s failed after %v%s: %w; stderr: %s", tool, strings.Join(args, " "), time.Since(start).Round(time.Millisecond), why, err, stderr.String())
 	}
 	return stdout.Bytes(), nil
 }
@@ -218,27 +221,14 @@ func runTool(ctx context.Context, tool string, stdin []byte, args ...string) ([]
 // toolLimit is the most a tool may take however it progresses.
 const toolLimit = 12 * patience
 
-// lockedBuffer is a bytes.Buffer a process writes while another goroutine
-// looks at how much it holds.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
+// progress counts what a process has written to w, for a goroutine that
+// watches whether it is still moving; w itself is read once it is done.
+type progress struct {
+	w io.Writer
+	n atomic.Int64
 }
 
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) Len() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Len()
-}
-
-func (b *lockedBuffer) Bytes() []byte {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return bytes.Clone(b.buf.Bytes())
+func (p *progress) Write(b []byte) (int, error) {
+	p.n.Add(int64(len(b)))
+	return p.w.Write(b)
 }
