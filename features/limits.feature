@@ -91,13 +91,12 @@ Feature: Limits: the server stays up, bounded and fair, whatever a client does
     client reading. The server looks twenty times per timeout. The time
     is counted from the client's last read to the first sign that it was
     let go: the server's report of the close, or the client's next write
-    being refused. The bound leaves room for a loaded machine, and still
-    tells it from the 2 seconds of a timeout counted from a full send
-    buffer.
+    being refused. The bound leaves room for a machine so loaded that the
+    server itself runs late.
 
     Given the server gives up on a client that reads none of its echo for 1000 milliseconds
     When client A sends lines without end, reading the echo for 200 milliseconds, then stops reading
-    Then the server let client A go because it stopped reading, 1000 to 1500 milliseconds after its last read
+    Then the server let client A go because it stopped reading, 1000 to 1900 milliseconds after its last read
 
   Scenario: A slow reader that keeps reading is served in full
     The client reads a little at a time, with pauses, but never stops for
