@@ -46,9 +46,11 @@
 //     and, if nothing is left, the connection stays parked: a ping-pong
 //     client costs a read and a write per message, and no goroutine
 //     switch. Anything that has to wait (an unfinished line, an echo the
-//     client is slow to take) or that ends the connection (the end of its
-//     stream, a reset, the idle timeout, a shutdown) is handed to a
-//     goroutine of the connection's own, which runs until it parks again.
+//     client is slow to take), a stream (a read of more than 16 KiB, so
+//     that the write timeout watches the client from its first echo) or
+//     what ends the connection (the end of its stream, a reset, the idle
+//     timeout, a shutdown) is handed to a goroutine of the connection's
+//     own, which runs until it parks again.
 //     The idle timeout of parked connections is kept by their loop, to
 //     within a sixty-fourth of it; Shutdown and Close first take every
 //     connection out of the loops. An Observer may then be called from a
