@@ -164,26 +164,31 @@ func newLoop(srv *Server) (*loop, error) {
 // sends (both, woken for every message, cost a ping-pong a tenth of its
 // speed).
 func (l *loop) park(c *conn) bool {
-	l.qmu.Lock()
-	defer l.qmu.Unlock()
-	if l.closed || l.stopping.Load() {
-		return false
-	}
+	// The duplicate is made, and the net.Conn closed, outside the queue's
+	// lock: other goroutines parking in this loop, Accept's among them,
+	// wait only for the append.
 	fd, err := unix.FcntlInt(uintptr(c.fd), unix.F_DUPFD_CLOEXEC, 0)
 	if err != nil {
 		return false // out of descriptors, say: wait on the goroutine
 	}
+	l.qmu.Lock()
+	if l.closed || l.stopping.Load() {
+		l.qmu.Unlock()
+		unix.Close(fd)
+		return false
+	}
 	c.to(stateParked)
 	c.mu.Lock()
 	raw := c.raw
-	c.raw, c.rwc = nil, nil
+	c.raw, c.rwc = nil, nil // before the loop can see it: its goroutine unparks by these
 	c.mu.Unlock()
-	raw.Close() // the duplicate keeps the socket open
 	c.fd = fd
 	l.queue = append(l.queue, c)
 	if len(l.queue) == 1 {
 		l.wakeLocked() // the loop takes the whole queue once woken
 	}
+	l.qmu.Unlock()
+	raw.Close() // the duplicate keeps the socket open
 	return true
 }
 
