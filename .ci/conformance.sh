@@ -7,8 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 tmp=$(mktemp -d)
-pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"' EXIT
+pids=() # a forking server's children (socat fork) are killed with it
+trap 'for p in "${pids[@]}"; do pkill -P "$p" 2>/dev/null; kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"' EXIT
 
 # start NAME READY CMD... runs a server with its stderr on a pipe, waits
 # (10 s at most) for a line containing READY, sets $line to that line and
@@ -68,6 +68,11 @@ fail() {
 	sed -n '/Failed steps/,/^[0-9]* scenarios/p' "$tmp/run.log" | grep -E '^\s+(Scenario|Error:)' | head -8 || true
 }
 
+# must_say TEXT checks that the last run's failure says TEXT.
+must_say() {
+	grep -qF "$1" "$tmp/run.log" || { cat "$tmp/run.log"; echo "conformance: the failure does not say '$1'" >&2; exit 1; }
+}
+
 make --no-print-directory build >/dev/null
 go build -o bin/ ./steps/articlebugs/articleecho
 
@@ -75,7 +80,7 @@ start socat "listening on AF=2 " socat -d -d TCP-LISTEN:0,bind=127.0.0.1,fork,re
 socat_addr=${line##*AF=2 }
 pass "socat TCP-LISTEN,fork EXEC:cat at $socat_addr" TCP="$socat_addr"
 # Without a UDP address, the UDP scenarios are skipped, and counted so.
-if ! [[ $last =~ ^[1-9][0-9]*\ passed,\ 0\ failed,\ 4\ skipped\ \(no\ UDP\ address\)$ ]]; then
+if ! [[ $last =~ ^[1-9][0-9]*\ passed,\ 0\ failed,\ 5\ skipped\ \(no\ UDP\ address\)$ ]]; then
 	echo "conformance: a TCP-only run ended with '$last'" >&2
 	exit 1
 fi
@@ -101,6 +106,24 @@ xinetd_addr=127.0.0.1:$port
 pass "xinetd's built-in echo, datagrams up to its 2048-byte limit" TCP="$xinetd_addr" UDP="$xinetd_addr" MAX_DATAGRAM=2048
 fail "xinetd's built-in echo with the largest datagram (it cuts to 2048 bytes)" TCP="$xinetd_addr" UDP="$xinetd_addr"
 
+# Servers listening on all addresses, addressed as 127.0.0.2: the echo
+# must come back from 127.0.0.2. socat's and xinetd's answer from
+# 127.0.0.1, the address their route to the client prefers, so a client
+# never hears them; ours answers from the address each datagram came to.
+port=$(free_port) # socat says "0.0.0.0:0" when given port 0
+start socat-udp-any "receiving on AF=2 " socat -d -d "UDP-RECVFROM:$port,fork" EXEC:cat
+fail "socat UDP-RECVFROM,fork EXEC:cat on 0.0.0.0, addressed as 127.0.0.2" UDP="127.0.0.2:$port"
+must_say "from 127.0.0.1:$port, which a client connected to 127.0.0.2:$port never sees"
+port=$(free_port)
+sed "s/PORT/$port/; s/bind        = 127.0.0.1/bind        = 0.0.0.0/" internal/xinetd/echo.conf >"$tmp/xinetd-any.conf"
+start xinetd-any "Started working" /usr/sbin/xinetd -dontfork -filelog /dev/stderr -pidfile "$tmp/xinetd-any.pid" -f "$tmp/xinetd-any.conf"
+fail "xinetd's built-in UDP echo on 0.0.0.0, addressed as 127.0.0.2" UDP="127.0.0.2:$port" MAX_DATAGRAM=2048
+must_say "from 127.0.0.1:$port, which a client connected to 127.0.0.2:$port never sees"
+for any in 0.0.0.0 '[::]'; do
+	start "udpserver-any-$any" "listening on " bin/udpserver -listen "$any:0"
+	pass "our own udpserver on $any, addressed as 127.0.0.2" UDP="127.0.0.2:${line##*:}"
+done
+
 start tcpserver "listening on " bin/tcpserver -listen 127.0.0.1:0
 tcp_addr=${line#listening on }
 start udpserver "listening on " bin/udpserver -listen 127.0.0.1:0
@@ -114,7 +137,7 @@ pass "our own tcpserver -framing fixed" TCP="${line#listening on }"
 start tcpserver-line "listening on " bin/tcpserver -listen 127.0.0.1:0 -framing line
 fail "our own tcpserver -framing line (it waits for a line end)" TCP="${line#listening on }"
 for want in "TCP: data comes back as it is received, not at a line end" "it waits for a line end"; do
-	grep -qF "$want" "$tmp/run.log" || { cat "$tmp/run.log"; echo "conformance: the line server's failure does not say '$want'" >&2; exit 1; }
+	must_say "$want"
 done
 
 for bug in stale-buffer drop-newline pad-datagram; do

@@ -81,6 +81,16 @@ Feature: RFC 862, what every echo service promises
       | \x00\xff\r\n\x00 |
 
   @udp
+  Scenario: UDP: the echo comes back from the address the datagram was sent to
+    A client's UDP socket is connected to the address it sends to, and the
+    kernel gives it nothing from any other. A server listening on all of a
+    host's addresses that answers from another of them (the one its
+    route to the client prefers) is never heard.
+    Given an echo service over UDP
+    When a client sends the datagram "who answers?"
+    Then the echo comes back from the address the datagram was sent to
+
+  @udp
   Scenario: UDP: an empty datagram gets an empty answer
     Given an echo service over UDP
     When a client sends an empty datagram

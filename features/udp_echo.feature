@@ -72,3 +72,21 @@ Feature: UDP echo
     When the UDP echo client sends "hello"
     Then the UDP echo client reports no echo after 3 attempts because the host refused
     And the UDP echo client took at least 600 milliseconds
+
+  @addresses
+  Scenario Outline: A server on all addresses answers from the one the client chose (<wildcard>)
+    A host has several addresses: a node's internal and external IPs, a
+    secondary address, a Service's address on a host-network pod. A server
+    listening on all of them receives on each, and its answer must leave
+    from the address the datagram was sent to: a client's socket is
+    connected to that address, and the kernel drops an answer from any
+    other. The server's events name that address too ("local").
+    Given a UDP echo server listening on <wildcard>
+    When a client sends the datagram "hello" to 127.0.0.2
+    Then the client receives the datagram "hello" from 127.0.0.2
+    And the server saw the datagram come to 127.0.0.2
+
+    Examples:
+      | wildcard |
+      | 0.0.0.0  |
+      | [::]     |

@@ -7,17 +7,39 @@ Feature: UDP reflection guard
   and floods the network between them.
 
   So the echo server does not answer datagrams whose source could be such a
-  service: a port below 1024, where echo (7), daytime (13), chargen (19)
-  and friends live, and port 2049 (NFS), as OpenBSD's inetd refuses them;
-  nor a broadcast, multicast or unspecified source address, which no single
-  host has. It counts every datagram it refuses, tells its observer, and
+  service:
+  - a port below 1024, where echo (7), daytime (13), chargen (19) and
+    friends live, and port 2049 (NFS), as OpenBSD's inetd refuses them;
+  - its own port number, on any host: the server itself (a datagram forged
+    from its own address would make it answer itself forever), or another
+    echo service of the same fleet, such as a DaemonSet's on every node,
+    which listens on the same port. Clients send from ephemeral ports, so
+    no client is refused for this;
+  - a broadcast, multicast or unspecified source address, which no single
+    host has: 255.255.255.255, 0.0.0.0, and the broadcast address of each
+    of the host's own subnets, such as 127.255.255.255. A subnet of another
+    host's is not known here, so its broadcast address is not refused.
+
+  What these rules cannot see is an echo service on another port above
+  1023. A loop with it looks, from the server, like a client that sends the
+  same datagram again and again as fast as the answers come, as echobench
+  and fortio do. So, as a second line, a source that sends the same payload
+  hundreds of times in a row within a second gets a probe: a datagram of
+  the server's own, from another port. A client's connected socket never
+  sees it, and an unconnected client does not answer it; an echo service
+  sends it back, and only then is the source refused for a second, which
+  ends the loop. A loop slower than a few hundred datagrams a second is not
+  probed.
+
+  The server counts every datagram it refuses, tells its observer, and
   logs the refusals at most once a second, so a flood cannot flood the log.
   xinetd's built-in echo has no such guard; the article's server neither.
   The guard can be turned off (udpserver -guard=false) where no datagram
   can be forged.
 
   Scenarios with ports below 1024 need root or CAP_NET_BIND_SERVICE to bind
-  the client's port; without them they are skipped and say so.
+  the client's port, and forged datagrams need a raw socket (root or
+  CAP_NET_RAW); without them they are skipped and say so.
 
   Background:
     Given a UDP echo server
@@ -34,6 +56,37 @@ Feature: UDP reflection guard
       | 19   | it is a service port |
       | 1023 | it is a service port |
       | 2049 | it is the NFS port   |
+
+  @forged
+  Scenario: A datagram forged from the server's own address and port is not answered
+    Given a datagram "are you a loop?" forged from the server's own address and port
+    Then the server refuses the forged datagram because it comes from its own port
+    And the server did not answer the forged datagram
+
+  @forged
+  Scenario: Two echo servers on one port: a datagram forged between them starts no loop
+    Given a second UDP echo server on the same port at 127.0.0.2
+    When a datagram "ping" forged from the second server to the first
+    Then the server refuses the forged datagram because it comes from its own port
+    And the server did not answer the forged datagram
+
+  @forged
+  Scenario Outline: A datagram from a broadcast or unspecified source (<source>) is not answered
+    Given a datagram "who is there?" forged from <source> to the server
+    Then the server refuses the forged datagram because its source is a broadcast or unspecified address
+    And the server did not answer the forged datagram
+
+    Examples:
+      | source                |
+      | 127.255.255.255:40000 |
+      | 255.255.255.255:40000 |
+
+  @forged
+  Scenario: Two echo servers on different ports: a loop between them ends within a second
+    Given a second UDP echo server on another port
+    When a datagram "ping" forged from the second server to the first
+    Then the server refuses the forged datagram because its source is an echo service in a loop with it
+    And the loop ended within 1 second of the forged datagram, and stays ended
 
   Scenario Outline: Guard turned off: port <port> is answered
     Given the reflection guard is turned off

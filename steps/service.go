@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -68,7 +69,7 @@ func startTCP(t Target, cfg tcpConfig, events *eventLog[event]) (service, error)
 // startUDP starts the scenario's UDP echo service as the run's mode says.
 func startUDP(t Target, cfg udpConfig, events *eventLog[udpEvent]) (service, error) {
 	return startAsTheModeSays(t, t.UDP, errNoUDP, "udpserver", cfg.flags(), udpEvents(events), func() (service, error) {
-		return startUDPLibrary(cfg.server(udpecho.ObserverFunc(func(e udpecho.Event) { events.add(udpEventOf(e)) })))
+		return startUDPLibrary(cmp.Or(cfg.listen, "127.0.0.1:0"), cfg.server(udpecho.ObserverFunc(func(e udpecho.Event) { events.add(udpEventOf(e)) })))
 	})
 }
 
@@ -134,8 +135,8 @@ type udpLibrary struct {
 	served chan error
 }
 
-func startUDPLibrary(srv *udpecho.Server) (*udpLibrary, error) {
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+func startUDPLibrary(addr string, srv *udpecho.Server) (*udpLibrary, error) {
+	pc, err := net.ListenPacket("udp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen for the UDP echo server: %w", err)
 	}
@@ -360,6 +361,7 @@ func (c tcpConfig) server(obs tcpecho.Observer) *tcpecho.Server {
 // udpConfig is how a scenario configures its UDP echo server.
 type udpConfig struct {
 	guardOff bool
+	listen   string // the address it listens on, if not 127.0.0.1:0
 	ops      opsConfig
 }
 
@@ -368,6 +370,9 @@ func (c udpConfig) flags() []string {
 	args := []string{"-shutdown-timeout", processGrace.String()}
 	if c.guardOff {
 		args = append(args, "-guard=false")
+	}
+	if c.listen != "" {
+		args = append(args, "-listen", c.listen)
 	}
 	return append(args, c.ops.flags()...)
 }

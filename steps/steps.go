@@ -53,6 +53,7 @@ func InitializeScenario(sc *godog.ScenarioContext) {
 	registerShutdownSteps(sc)
 	registerStreamSteps(sc)
 	registerUDPSteps(sc)
+	registerGuardSteps(sc)
 }
 
 // skipScenario skips the rest of the scenario and says why: in the test

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"strings"
 	"sync"
 	"time"
 
@@ -192,7 +193,7 @@ func receivesDatagrams(ctx context.Context, name string, want [][]byte) error {
 	}
 	t := godog.T(ctx)
 	for i, w := range want {
-		got, err := p.receive(u.addr)
+		got, err := p.receive(p.from(u.addr))
 		require.NoError(t, err, "%s waiting for datagram %d of %d", name, i+1, len(want))
 		if !bytes.Equal(got, w) {
 			return fmt.Errorf("%s's datagram %d differs: %s", name, i+1, difference(w, got))
@@ -401,6 +402,11 @@ func registerUDPSteps(sc *godog.ScenarioContext) {
 	sc.Step(`^a UDP echo server$`, udpEchoServer)
 	sc.Step(`^the reflection guard is turned off$`, reflectionGuardIsTurnedOff)
 	sc.Step(`^`+client+` sends the datagram `+quoted+`$`, clientSendsDatagramText)
+	sc.Step(`^`+client+` sends the datagram `+quoted+` to (\S+)$`, clientSendsDatagramTo)
+	sc.Step(`^`+client+` receives the datagram `+quoted+` from (\S+)$`, clientReceivesDatagramFrom)
+	sc.Step(`^a UDP echo server listening on (0\.0\.0\.0|\[::\])$`, udpServerListeningOn)
+	sc.Step(`^the echo comes back from the address the datagram was sent to$`, echoComesFromAddressSentTo)
+	sc.Step(`^the server saw the datagram come to (\S+)$`, serverSawDatagramComeTo)
 	sc.Step(`^`+client+` sends an empty datagram$`, clientSendsEmptyDatagram)
 	sc.Step(`^`+client+` sends a datagram of (\d+) bytes$`, clientSendsDatagramOfSize)
 	sc.Step(`^`+client+` sends the largest datagram$`, clientSendsLargestDatagram)
@@ -424,4 +430,90 @@ func registerUDPSteps(sc *godog.ScenarioContext) {
 	sc.Step(`^(\d+) UDP echo clients each send (\d+) messages at the same time$`, udpCrowdSends)
 	sc.Step(`^every UDP echo client gets its own messages back$`, everyUdpEchoClientGetsOwnMessagesBack)
 	sc.Step(`^the server saw datagrams from (\d+) different ports$`, serverSawDatagramsFromPorts)
+}
+
+// udpServerListeningOn is the step `^a UDP echo server listening on (0\.0\.0\.0|\[::\])$`.
+func udpServerListeningOn(ctx context.Context, wildcard string) error {
+	u := worldFrom(ctx).udp
+	if u.started() {
+		return errors.New("the UDP server is already running; say where it listens before any client sends")
+	}
+	u.listen = net.JoinHostPort(strings.Trim(wildcard, "[]"), "0")
+	return nil
+}
+
+// clientSendsDatagramTo is the step `^`+client+` sends the datagram `+quoted+` to (\S+)$`.
+func clientSendsDatagramTo(ctx context.Context, name, text, host string) error {
+	b, err := unquote(text)
+	if err != nil {
+		return err
+	}
+	u := worldFrom(ctx).udp
+	p, err := u.peer(clientName(name))
+	if err != nil {
+		return err
+	}
+	return p.send(u.addrOn(host), b)
+}
+
+// clientReceivesDatagramFrom is the step `^`+client+` receives the datagram `+quoted+` from (\S+)$`.
+func clientReceivesDatagramFrom(ctx context.Context, name, text, host string) error {
+	want, err := unquote(text)
+	if err != nil {
+		return err
+	}
+	u := worldFrom(ctx).udp
+	p, err := u.peer(clientName(name))
+	if err != nil {
+		return err
+	}
+	got, err := p.receive(u.addrOn(host))
+	if err != nil {
+		return err
+	}
+	assert.Equal(godog.T(ctx), show(want), show(got))
+	return nil
+}
+
+// echoComesFromAddressSentTo is the step `^the echo comes back from the address the datagram was sent to$`.
+func echoComesFromAddressSentTo(ctx context.Context) error {
+	p, err := worldFrom(ctx).udp.peer(clientName("a client"))
+	if err != nil {
+		return err
+	}
+	if p.to == nil {
+		return errors.New("no datagram was sent")
+	}
+	got, err := p.receive(p.to.String())
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(got, p.sent) {
+		return fmt.Errorf("the echo differs: %s", difference(p.sent, got))
+	}
+	return nil
+}
+
+// serverSawDatagramComeTo is the step `^the server saw the datagram come to (\S+)$`.
+func serverSawDatagramComeTo(ctx context.Context, host string) error {
+	u := worldFrom(ctx).udp
+	want := u.addrOn(host)
+	_, err := u.events.waitFor(ctx, "the datagram's event naming "+want+" as where it came", func(events []udpEvent) bool {
+		for _, e := range events {
+			if e.kind == udpecho.Received && e.local.String() == want {
+				return true
+			}
+		}
+		return false
+	})
+	return err
+}
+
+// addrOn is the server's port on host.
+func (u *udpWorld) addrOn(host string) string {
+	_, port, err := net.SplitHostPort(u.addr)
+	if err != nil {
+		return u.addr
+	}
+	return net.JoinHostPort(host, port)
 }

@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -16,9 +18,10 @@ import (
 
 // udpEvent is a copy of a udpecho.Event that outlives the call.
 type udpEvent struct {
-	kind   udpecho.EventKind
-	source netip.AddrPort
-	reason error
+	kind          udpecho.EventKind
+	source, local netip.AddrPort
+	reason        error
+	at            time.Time // when the scenario learnt of it
 }
 
 func udpSummary(events []udpEvent) string {
@@ -52,6 +55,9 @@ type udpWorld struct {
 	relay     *udpRelay // a bad path to the server, if any
 	sentMsgs  [][]byte  // what the UDP echo client sent last, in order
 	gotMsgs   [][]byte  // and what it got back
+
+	forgedFrom netip.AddrPort // the source a forged datagram claimed
+	second     service        // another echo server, for loops between two
 }
 
 func newUDPWorld(t Target) *udpWorld {
@@ -97,7 +103,7 @@ func udpEvents(log *eventLog[udpEvent]) func(line []byte) {
 }
 
 func udpEventOf(e udpecho.Event) udpEvent {
-	return udpEvent{kind: e.Kind, source: e.Source, reason: e.Reason}
+	return udpEvent{kind: e.Kind, source: e.Source, local: e.Local, reason: e.Reason, at: time.Now()}
 }
 
 func (u *udpWorld) close() error {
@@ -109,6 +115,9 @@ func (u *udpWorld) close() error {
 	}
 	if u.silent != nil {
 		u.silent.close()
+	}
+	if u.second != nil {
+		u.second.close()
 	}
 	if u.svc == nil {
 		return nil
@@ -191,10 +200,13 @@ const resendAfter = time.Second
 
 // receive waits for the next datagram from the address from, sending the
 // last datagram again after each second of silence, until patience runs
-// out: UDP may lose a datagram, and only a wrong answer is wrong.
+// out: UDP may lose a datagram, and only a wrong answer is wrong. A
+// datagram from elsewhere is not the answer (a connected client would
+// never see it), but the error names where it came from.
 func (p *udpPeer) receive(from string) ([]byte, error) {
 	buf := make([]byte, 65536)
 	deadline := time.Now().Add(patience)
+	strays := map[string]int{}
 	for attempt := 1; ; attempt++ {
 		wait := time.Now().Add(resendAfter)
 		if wait.After(deadline) {
@@ -205,18 +217,41 @@ func (p *udpPeer) receive(from string) ([]byte, error) {
 			n, src, err := p.conn.ReadFrom(buf)
 			if err != nil {
 				if !errors.Is(err, os.ErrDeadlineExceeded) || time.Now().After(deadline) || p.to == nil {
-					return nil, fmt.Errorf("no datagram came back after %d attempts: %w", attempt, err)
+					return nil, fmt.Errorf("no datagram came back from %s after %d attempts%s: %w", from, attempt, straysText(strays, from), err)
 				}
 				break
 			}
 			if src.String() == from {
 				return buf[:n], nil
 			}
+			strays[src.String()]++
 		}
 		if _, err := p.conn.WriteTo(p.sent, p.to); err != nil {
 			return nil, fmt.Errorf("send the datagram again: %w", err)
 		}
 	}
+}
+
+// straysText says where the datagrams that were not the answer came from.
+func straysText(strays map[string]int, from string) string {
+	if len(strays) == 0 {
+		return ""
+	}
+	var parts []string
+	for src, n := range strays {
+		parts = append(parts, fmt.Sprintf("%d from %s", n, src))
+	}
+	slices.Sort(parts)
+	return fmt.Sprintf(" (datagrams came instead: %s, which a client connected to %s never sees)", strings.Join(parts, ", "), from)
+}
+
+// from is where p's answer comes from: the address it sent to, or
+// otherwise the server's.
+func (p *udpPeer) from(server string) string {
+	if p.to != nil {
+		return p.to.String()
+	}
+	return server
 }
 
 // pending tells whether a datagram waits on p's socket, without waiting.

@@ -168,9 +168,18 @@ func (c *conn) opened(obs Observer) (pending []byte, ok bool) {
 		return nil, false
 	}
 	if wants(obs, ConnOpened) {
-		obs.Observe(c.event(ConnOpened, nil))
+		obs.Observe(c.openedEvent())
 	}
 	return pending, true
+}
+
+// openedEvent is ConnOpened, with the address the client connected to.
+func (c *conn) openedEvent() Event {
+	e := c.event(ConnOpened, nil)
+	if c.raw != nil {
+		e.Local = c.raw.LocalAddr()
+	}
+	return e
 }
 
 // wake makes the connection's pending or next read return at once, so that

@@ -14,6 +14,7 @@ type eventLine struct {
 	Kind     string   `json:"kind"`
 	Conn     uint64   `json:"conn"`
 	Remote   string   `json:"remote"`
+	Local    string   `json:"local,omitempty"` // for "conn opened": where the client connected
 	Proxy    string   `json:"proxy,omitempty"` // the balancer's address, behind a PROXY header
 	TLS      *TLSInfo `json:"tls,omitempty"`
 	Bytes    int      `json:"bytes,omitempty"`
@@ -29,7 +30,7 @@ type eventLine struct {
 // EventStream returns an Observer that writes every event to w as a line
 // of JSON, for programs watching a server from outside its process:
 //
-//	{"kind":"conn opened","conn":1,"remote":"127.0.0.1:40312"}
+//	{"kind":"conn opened","conn":1,"remote":"127.0.0.1:40312","local":"127.0.0.1:7007"}
 //	{"kind":"message received","conn":1,"remote":"127.0.0.1:40312","message":"aGVsbG8K"}
 //	{"kind":"data written","conn":1,"remote":"127.0.0.1:40312","bytes":6,"messages":1}
 //	{"kind":"conn closed","conn":1,"remote":"127.0.0.1:40312","reason":"client closed the connection","why":"client closed"}
@@ -37,7 +38,7 @@ type eventLine struct {
 // Behind a load balancer that sends a PROXY header, "remote" is the client
 // and "proxy" the balancer; over TLS, "tls" tells what was agreed:
 //
-//	{"kind":"conn opened","conn":2,"remote":"192.0.2.7:51000","proxy":"127.0.0.1:40400","tls":{"version":"TLS 1.3","cipher_suite":"TLS_AES_128_GCM_SHA256","server_name":"echo.test"}}
+//	{"kind":"conn opened","conn":2,"remote":"192.0.2.7:51000","local":"127.0.0.1:7007","proxy":"127.0.0.1:40400","tls":{"version":"TLS 1.3","cipher_suite":"TLS_AES_128_GCM_SHA256","server_name":"echo.test"}}
 //
 // Messages are whole, base64-encoded. Writes are serialised; a slow w slows
 // the connections that report to it. ReadEvent reads the lines back.
@@ -45,6 +46,9 @@ func EventStream(w io.Writer) Observer {
 	enc := eventline.NewEncoder(w)
 	return ObserverFunc(func(e Event) {
 		line := eventLine{Kind: e.Kind.String(), Conn: e.Conn, Remote: e.Remote.String(), TLS: e.TLS, Bytes: e.Bytes, Messages: e.Messages, Message: e.Message}
+		if e.Local != nil {
+			line.Local = e.Local.String()
+		}
 		if e.Proxy != nil {
 			line.Proxy = e.Proxy.String()
 		}
@@ -103,6 +107,13 @@ func ReadEvent(line []byte) (Event, error) {
 		return Event{}, fmt.Errorf("event %q: remote: %w", line, err)
 	}
 	e := Event{Kind: kind, Conn: l.Conn, Remote: net.TCPAddrFromAddrPort(remote), TLS: l.TLS, Bytes: l.Bytes, Messages: l.Messages, Message: l.Message, Reason: reasons.Read(l.Reason, l.Why)}
+	if l.Local != "" {
+		local, err := netip.ParseAddrPort(l.Local)
+		if err != nil {
+			return Event{}, fmt.Errorf("event %q: local: %w", line, err)
+		}
+		e.Local = net.TCPAddrFromAddrPort(local)
+	}
 	if l.Proxy != "" {
 		proxy, err := netip.ParseAddrPort(l.Proxy)
 		if err != nil {

@@ -29,6 +29,9 @@ func (l *logObserver) Observe(e Event) {
 	switch e.Kind {
 	case ConnOpened:
 		attrs := []any{"conn", e.Conn, "remote", e.Remote.String()}
+		if e.Local != nil {
+			attrs = append(attrs, "local", e.Local.String())
+		}
 		if e.Proxy != nil {
 			attrs = append(attrs, "proxy", e.Proxy.String())
 		}

@@ -65,6 +65,10 @@ type Event struct {
 	// socket, which behind a load balancer is the one its PROXY header
 	// gave.
 	Remote net.Addr
+	// Local is the server's address the connection came to, for
+	// ConnOpened: the listener's own, or, on a listener on all addresses
+	// (0.0.0.0, [::]), the one the client chose.
+	Local net.Addr
 	// Proxy is the address of the load balancer that sent a PROXY header
 	// for the connection, or nil.
 	Proxy net.Addr

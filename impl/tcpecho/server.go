@@ -199,7 +199,7 @@ func (s *Server) admit(c *conn) {
 		// connection with a preamble is reported once it is through.
 		c.observing(s.Observer)
 		if c.cfg.preamble.none() && wants(c.obs, ConnOpened) {
-			c.obs.Observe(c.event(ConnOpened, nil))
+			c.obs.Observe(c.openedEvent())
 		}
 		if c.cfg.preamble.none() && c.canPark {
 			// Until its client sends, a connection costs no goroutine:

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"sync"
 	"syscall"
 	"testing"
@@ -214,4 +215,34 @@ func dialSending(t *testing.T, addr, text string) net.Conn {
 	_, err = c.Write([]byte(text))
 	require.NoError(t, err)
 	return c
+}
+
+func TestConnOpenedNamesTheAddressTheClientChose(t *testing.T) {
+	for _, wildcard := range []string{"0.0.0.0:0", "[::]:0"} {
+		t.Run(wildcard, func(t *testing.T) {
+			opened := make(chan net.Addr, 1)
+			s := &Server{Logger: slog.New(slog.DiscardHandler), Observer: ObserverFunc(func(e Event) {
+				if e.Kind == ConnOpened {
+					opened <- e.Local
+				}
+			})}
+			l, err := net.Listen("tcp", wildcard)
+			require.NoError(t, err)
+			go s.Serve(l)
+			t.Cleanup(func() { s.Close() })
+			_, port, _ := net.SplitHostPort(l.Addr().String())
+			c, err := net.Dial("tcp", net.JoinHostPort("127.0.0.2", port))
+			require.NoError(t, err)
+			defer c.Close()
+			select {
+			case local := <-opened:
+				require.NotNil(t, local)
+				got, err := netip.ParseAddrPort(local.String())
+				require.NoError(t, err)
+				assert.Equal(t, "127.0.0.2:"+port, netip.AddrPortFrom(got.Addr().Unmap(), got.Port()).String())
+			case <-time.After(5 * time.Second):
+				t.Fatal("no conn opened event within 5 s")
+			}
+		})
+	}
 }

@@ -35,13 +35,13 @@ func newBatchConn(udp *net.UDPConn) batchConn {
 // serveBatches is Serve's loop when datagrams come in batches: when
 // several wait, one system call takes them all in and one sends all their
 // answers, in order; a lone datagram costs what it costs in Serve.
-func (s *Server) serveBatches(udp *net.UDPConn, batch batchConn) error {
+func (s *Server) serveBatches(udp *net.UDPConn, batch batchConn, g *guard, from *origin) error {
 	in := make([]ipv4.Message, batchSize)
-	out := make([]ipv4.Message, 0, batchSize)
 	for i := range in {
 		in[i].Buffers = [][]byte{make([]byte, maxDatagram)}
+		in[i].OOB = make([]byte, from.oobSpace())
 	}
-	outBuffers := make([][1][]byte, batchSize) // out's Buffers, allocated once
+	a := newAnswers()
 	received, answered := s.observerOf(Received), s.observerOf(Answered)
 	var backoff lifecycle.Backoff
 	for {
@@ -53,47 +53,73 @@ func (s *Server) serveBatches(udp *net.UDPConn, batch batchConn) error {
 			continue
 		}
 		backoff.Reset()
-		out = out[:0]
+		a.reset()
 		for i := range in[:n] {
 			m := &in[i]
-			src := addrPort(m.Addr)
-			payload := m.Buffers[0][:m.N]
-			if !s.admit(src, payload, received) {
+			d := datagram{src: addrPort(m.Addr), payload: m.Buffers[0][:m.N]}
+			d.local, d.answer = from.local(m.OOB[:m.NN])
+			if !s.admit(g, &d, received) {
 				continue
 			}
-			if len(payload) == 0 {
+			if len(d.payload) == 0 {
 				// A batch write needs a byte to send: answer an empty
 				// datagram on its own, after what is queued before it.
-				s.writeBatch(batch, out, answered)
-				out = out[:0]
-				_, err := udp.WriteToUDPAddrPort(nil, src)
-				s.answered(err, src, payload, answered)
+				s.writeBatch(batch, a, answered)
+				a.reset()
+				_, _, err := udp.WriteMsgUDPAddrPort(nil, d.answer, d.src)
+				s.answered(err, &d, answered)
 				continue
 			}
-			outBuffers[len(out)][0] = payload
-			out = append(out, ipv4.Message{Buffers: outBuffers[len(out)][:], Addr: m.Addr})
+			a.add(&d, m.Addr)
 		}
-		s.writeBatch(batch, out, answered)
+		s.writeBatch(batch, a, answered)
 	}
 }
 
-// writeBatch sends the answers in out, reporting each that fails, and
-// each that is sent to answered, if not nil.
-func (s *Server) writeBatch(batch batchConn, out []ipv4.Message, answered Observer) {
+// answers are a batch's answers, in the order their datagrams came, with
+// what the events about them need; made once per Serve.
+type answers struct {
+	out     []ipv4.Message
+	ds      []datagram
+	buffers [][1][]byte // out's Buffers
+}
+
+func newAnswers() *answers {
+	return &answers{
+		out:     make([]ipv4.Message, 0, batchSize),
+		ds:      make([]datagram, 0, batchSize),
+		buffers: make([][1][]byte, batchSize),
+	}
+}
+
+func (a *answers) reset() { a.out, a.ds = a.out[:0], a.ds[:0] }
+
+func (a *answers) add(d *datagram, to net.Addr) {
+	i := len(a.out)
+	a.buffers[i][0] = d.payload
+	a.out = append(a.out, ipv4.Message{Buffers: a.buffers[i][:], OOB: d.answer, Addr: to})
+	a.ds = append(a.ds, *d)
+}
+
+// writeBatch sends the answers in a, reporting each that fails, and each
+// that is sent to answered, if not nil.
+func (s *Server) writeBatch(batch batchConn, a *answers, answered Observer) {
+	out, ds := a.out, a.ds
 	for len(out) > 0 {
 		n, err := batch.WriteBatch(out, 0)
 		if err != nil {
 			// The first one failed: report it and go on with the rest.
-			s.answerFailed(addrPort(out[0].Addr), err)
-			out = out[1:]
+			s.answerFailed(&ds[0], err)
+			out, ds = out[1:], ds[1:]
 			continue
 		}
 		if answered != nil {
-			for i := range out[:n] {
-				answered.Observe(Event{Kind: Answered, Source: addrPort(out[i].Addr), Payload: out[i].Buffers[0]})
+			for i := range ds[:n] {
+				d := &ds[i]
+				answered.Observe(Event{Kind: Answered, Source: d.src, Local: d.local, Payload: d.payload})
 			}
 		}
-		out = out[n:]
+		out, ds = out[n:], ds[n:]
 	}
 }
 

@@ -12,10 +12,11 @@ import (
 type eventLine struct {
 	Kind    string `json:"kind"`
 	Source  string `json:"source,omitempty"` // none for a failed read
+	Local   string `json:"local,omitempty"`  // the address the datagram came to
 	Payload []byte `json:"payload"`          // base64, as encoding/json writes bytes
 	Reason  string `json:"reason,omitempty"`
 	// Why is the Reason's class, for programs: "service port", "nfs port",
-	// "group source" or "error".
+	// "group source", "own port", "loop" or "error".
 	Why string `json:"why,omitempty"`
 }
 
@@ -25,14 +26,16 @@ var reasons = eventline.Reasons{
 	{Name: "service port", Is: ErrServicePort},
 	{Name: "nfs port", Is: ErrNFSPort},
 	{Name: "group source", Is: ErrGroupSource},
+	{Name: "own port", Is: ErrOwnPort},
+	{Name: "loop", Is: ErrLoop},
 }
 
 // EventStream returns an Observer that writes every event to w as a line
 // of JSON, for programs watching a server from outside its process:
 //
-//	{"kind":"received","source":"127.0.0.1:40312","payload":"aGk="}
-//	{"kind":"answered","source":"127.0.0.1:40312","payload":"aGk="}
-//	{"kind":"refused","source":"127.0.0.9:7","payload":"aGk=","reason":"source is a service port (below 1024)","why":"service port"}
+//	{"kind":"received","source":"127.0.0.1:40312","local":"127.0.0.2:7007","payload":"aGk="}
+//	{"kind":"answered","source":"127.0.0.1:40312","local":"127.0.0.2:7007","payload":"aGk="}
+//	{"kind":"refused","source":"127.0.0.9:7","local":"127.0.0.1:7007","payload":"aGk=","reason":"source is a service port (below 1024)","why":"service port"}
 //
 // Payloads are whole, base64-encoded. ReadEvent reads the lines back.
 func EventStream(w io.Writer) Observer {
@@ -42,6 +45,9 @@ func EventStream(w io.Writer) Observer {
 		if e.Source.IsValid() {
 			line.Source = e.Source.String()
 		}
+		if e.Local.IsValid() {
+			line.Local = e.Local.String()
+		}
 		if e.Reason != nil {
 			line.Reason, line.Why = e.Reason.Error(), reasons.Name(e.Reason)
 		}
@@ -50,7 +56,7 @@ func EventStream(w io.Writer) Observer {
 }
 
 // Why names the class of a datagram's reason, as the event stream's
-// "why" field does: "service port", ..., or "error" for a reason of no class. The
+// "why" field does: "service port", "own port", "loop", ..., or "error" for a reason of no class. The
 // names are few and fixed, fit for a metric's label.
 func Why(reason error) string { return reasons.Name(reason) }
 
@@ -84,6 +90,11 @@ func ReadEvent(line []byte) (Event, error) {
 	if l.Source != "" {
 		if e.Source, err = netip.ParseAddrPort(l.Source); err != nil {
 			return Event{}, fmt.Errorf("event %q: source: %w", line, err)
+		}
+	}
+	if l.Local != "" {
+		if e.Local, err = netip.ParseAddrPort(l.Local); err != nil {
+			return Event{}, fmt.Errorf("event %q: local: %w", line, err)
 		}
 	}
 	return e, nil

@@ -30,3 +30,27 @@ func TestRefusal(t *testing.T) {
 		assert.Equal(t, tc.want, refusal(netip.MustParseAddrPort(tc.src)), tc.src)
 	}
 }
+
+func TestGuardRefusesItsOwnPortAndTheHostsBroadcasts(t *testing.T) {
+	g := &guard{port: 7007}
+	g.broadcasts.Store(&[]netip.Addr{netip.MustParseAddr("127.255.255.255")})
+	for _, tc := range []struct {
+		src  string
+		want error
+	}{
+		{"127.0.0.1:7007", ErrOwnPort},
+		{"10.1.2.3:7007", ErrOwnPort},
+		{"[::ffff:127.0.0.2]:7007", ErrOwnPort},
+		{"127.255.255.255:40000", ErrGroupSource},
+		{"[::ffff:127.255.255.255]:40000", ErrGroupSource},
+		{"127.0.0.1:7008", nil},
+		{"127.255.255.254:40000", nil},
+	} {
+		d := &datagram{src: netip.MustParseAddrPort(tc.src), payload: []byte("x")}
+		assert.Equal(t, tc.want, g.refusal(d), tc.src)
+	}
+}
+
+func TestHostBroadcastsIncludeLoopbacks(t *testing.T) {
+	assert.Contains(t, *hostBroadcasts(), netip.MustParseAddr("127.255.255.255"))
+}

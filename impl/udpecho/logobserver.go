@@ -26,6 +26,6 @@ func (l *logObserver) Wants(k EventKind) bool { return k == Received && l.datagr
 
 func (l *logObserver) Observe(e Event) {
 	if e.Kind == Received && l.datagrams {
-		l.logger.Debug("datagram", "source", e.Source.String(), "bytes", len(e.Payload), "text", describe.Preview(e.Payload))
+		l.logger.Debug("datagram", "source", e.Source.String(), "local", e.Local.String(), "bytes", len(e.Payload), "text", describe.Preview(e.Payload))
 	}
 }

@@ -46,6 +46,10 @@ type Event struct {
 	Kind EventKind
 	// Source is the datagram's sender (zero for a failed read).
 	Source netip.AddrPort
+	// Local is the address the datagram was sent to: on a socket bound to
+	// a wildcard address (0.0.0.0, [::]), the one of the host's addresses
+	// its sender chose, which the answer leaves from.
+	Local netip.AddrPort
 	// Payload is the datagram's payload, for Received, Refused and
 	// Answered. It is the server's own buffer and valid only during the
 	// call: copy it to keep it.

@@ -102,16 +102,20 @@ func (s *Server) Serve(pc net.PacketConn) error {
 	}
 
 	udp, _ := pc.(*net.UDPConn) // its AddrPort methods allocate nothing
+	g := s.newGuard(pc.LocalAddr())
+	defer g.stop()
+	from := newOrigin(udp)
 	if udp != nil {
 		if batch := newBatchConn(udp); batch != nil {
-			return s.serveBatches(udp, batch)
+			return s.serveBatches(udp, batch, g, from)
 		}
 	}
 	buf := make([]byte, maxDatagram)
+	oob := make([]byte, from.oobSpace())
 	received, answered := s.observerOf(Received), s.observerOf(Answered)
 	var backoff lifecycle.Backoff
 	for {
-		n, src, err := readFrom(pc, udp, buf)
+		n, nn, src, err := readFrom(pc, udp, buf, oob)
 		if err != nil {
 			if err := s.readFailed(err, &backoff); err != nil {
 				return err
@@ -119,24 +123,33 @@ func (s *Server) Serve(pc net.PacketConn) error {
 			continue
 		}
 		backoff.Reset()
-		if payload := buf[:n]; s.admit(src, payload, received) {
-			s.answered(writeTo(pc, udp, payload, src), src, payload, answered)
+		d := datagram{src: src, payload: buf[:n]}
+		d.local, d.answer = from.local(oob[:nn])
+		if s.admit(g, &d, received) {
+			s.answered(writeTo(pc, udp, &d), &d, answered)
 		}
 	}
+}
+
+// datagram is one datagram as the server sees it.
+type datagram struct {
+	src, local netip.AddrPort
+	payload    []byte
+	answer     []byte // the control message its answer carries, if any
 }
 
 // admit tells whether to answer a datagram: the reflection guard's say,
 // reported either way, to received (nil if nobody wants answered
 // datagrams) or to the Observer for a refusal.
-func (s *Server) admit(src netip.AddrPort, payload []byte, received Observer) bool {
+func (s *Server) admit(g *guard, d *datagram, received Observer) bool {
 	if !s.DisableGuard {
-		if why := refusal(src); why != nil {
-			s.refuse(s.Observer, src, payload, why)
+		if why := g.refusal(d); why != nil {
+			s.refuse(s.Observer, d, why)
 			return false
 		}
 	}
 	if received != nil {
-		received.Observe(Event{Kind: Received, Source: src, Payload: payload})
+		received.Observe(Event{Kind: Received, Source: d.src, Local: d.local, Payload: d.payload})
 	}
 	return true
 }
@@ -150,14 +163,14 @@ func (s *Server) observerOf(k EventKind) Observer {
 	return nil
 }
 
-// answered reports how sending payload back to dst went: err to the log
-// and the Observer, success to answered (nil if nobody wants it).
-func (s *Server) answered(err error, dst netip.AddrPort, payload []byte, answered Observer) {
+// answered reports how sending d's payload back went: err to the log and
+// the Observer, success to answered (nil if nobody wants it).
+func (s *Server) answered(err error, d *datagram, answered Observer) {
 	switch {
 	case err != nil:
-		s.answerFailed(dst, err)
+		s.answerFailed(d, err)
 	case answered != nil:
-		answered.Observe(Event{Kind: Answered, Source: dst, Payload: payload})
+		answered.Observe(Event{Kind: Answered, Source: d.src, Local: d.local, Payload: d.payload})
 	}
 }
 
@@ -171,13 +184,13 @@ func (s *Server) readFailed(err error, b *lifecycle.Backoff) error {
 	if errors.Is(err, net.ErrClosed) {
 		return fmt.Errorf("read datagram: %w", err)
 	}
-	s.fail(s.Observer, netip.AddrPort{}, fmt.Errorf("read datagram: %w", describe.Cause(err)))
+	s.fail(s.Observer, &datagram{}, fmt.Errorf("read datagram: %w", describe.Cause(err)))
 	lifecycle.Sleep(b.Next(), s.closing.Done())
 	return nil
 }
 
-func (s *Server) answerFailed(dst netip.AddrPort, err error) {
-	s.fail(s.Observer, dst, fmt.Errorf("answer %v: %w", dst, describe.Cause(err)))
+func (s *Server) answerFailed(d *datagram, err error) {
+	s.fail(s.Observer, d, fmt.Errorf("answer %v: %w", d.src, describe.Cause(err)))
 }
 
 // Shutdown stops the server: every Serve finishes the datagram it is
@@ -212,23 +225,24 @@ func (s *Server) Close() error {
 	return nil
 }
 
-func (s *Server) refuse(obs Observer, src netip.AddrPort, payload []byte, why error) {
+func (s *Server) refuse(obs Observer, d *datagram, why error) {
 	total := s.refused.Add(1)
 	if wants(obs, Refused) {
-		obs.Observe(Event{Kind: Refused, Source: src, Payload: payload, Reason: why})
+		obs.Observe(Event{Kind: Refused, Source: d.src, Local: d.local, Payload: d.payload, Reason: why})
 	}
 	if ok, skipped := s.refusedLog.Allow(time.Now()); ok {
 		s.logger().Warn("refused a datagram: answering it could start a reflection loop",
-			"source", src.String(), "reason", why.Error(), "refused_unlogged_since_last", skipped, "refused_total", total)
+			"source", d.src.String(), "local", d.local.String(), "reason", why.Error(),
+			"refused_unlogged_since_last", skipped, "refused_total", total)
 	}
 }
 
-func (s *Server) fail(obs Observer, src netip.AddrPort, err error) {
+func (s *Server) fail(obs Observer, d *datagram, err error) {
 	if wants(obs, Failed) {
-		obs.Observe(Event{Kind: Failed, Source: src, Reason: err})
+		obs.Observe(Event{Kind: Failed, Source: d.src, Local: d.local, Reason: err})
 	}
 	if ok, skipped := s.failedLog.Allow(time.Now()); ok {
-		s.logger().Warn("datagram failed; going on", "err", err.Error(), "failed_unlogged_since_last", skipped)
+		s.logger().Warn("datagram failed; going on", "err", err.Error(), "local", d.local.String(), "failed_unlogged_since_last", skipped)
 	}
 }
 
@@ -279,28 +293,30 @@ func (s *Server) beginClosing() ([]net.PacketConn, []chan struct{}) {
 	return pcs, served
 }
 
-// readFrom reads one datagram, without allocating when pc is a UDPConn.
-func readFrom(pc net.PacketConn, udp *net.UDPConn, buf []byte) (int, netip.AddrPort, error) {
+// readFrom reads one datagram and its control messages, without
+// allocating when pc is a UDPConn.
+func readFrom(pc net.PacketConn, udp *net.UDPConn, buf, oob []byte) (n, nn int, src netip.AddrPort, err error) {
 	if udp != nil {
-		return udp.ReadFromUDPAddrPort(buf)
+		n, nn, _, src, err = udp.ReadMsgUDPAddrPort(buf, oob)
+		return n, nn, src, err
 	}
 	n, addr, err := pc.ReadFrom(buf)
 	if err != nil {
-		return n, netip.AddrPort{}, err
+		return n, 0, netip.AddrPort{}, err
 	}
-	src, err := netip.ParseAddrPort(addr.String())
+	src, err = netip.ParseAddrPort(addr.String())
 	if err != nil {
-		return n, netip.AddrPort{}, fmt.Errorf("source %v is not an IP address and port: %w", addr, err)
+		return n, 0, netip.AddrPort{}, fmt.Errorf("source %v is not an IP address and port: %w", addr, err)
 	}
-	return n, src, nil
+	return n, 0, src, nil
 }
 
-func writeTo(pc net.PacketConn, udp *net.UDPConn, payload []byte, dst netip.AddrPort) error {
+func writeTo(pc net.PacketConn, udp *net.UDPConn, d *datagram) error {
 	var err error
 	if udp != nil {
-		_, err = udp.WriteToUDPAddrPort(payload, dst)
+		_, _, err = udp.WriteMsgUDPAddrPort(d.payload, d.answer, d.src)
 	} else {
-		_, err = pc.WriteTo(payload, net.UDPAddrFromAddrPort(dst))
+		_, err = pc.WriteTo(d.payload, net.UDPAddrFromAddrPort(d.src))
 	}
 	return err
 }

@@ -90,6 +90,9 @@ type benchCase struct {
 	// peerTarget the least ratio ours/peer that passes.
 	peer       []string
 	peerTarget float64
+	// dial, if set, is the host clients send to instead of the one our
+	// server says it listens on: for a server on all addresses.
+	dial string
 	// parity marks a target at parity with the baseline: single rounds
 	// swing by 20-30% on a shared virtual machine (0.67-1.18 in one run of
 	// 21), so such a case runs parityRounds rounds at least, for a median
@@ -181,6 +184,29 @@ func cases() []benchCase {
 			c.target, c.parity = 1.0, true
 		}
 		cs = append(cs, c)
+	}
+	// What the reflection guard's checks cost a datagram (its rules and
+	// its loop watch), and what answering from the address each datagram
+	// came to costs on a server listening on all addresses (a control
+	// message read and sent with each): information, no target.
+	for _, n := range []int{1, 8} {
+		udp := echobench.Config{Proto: echobench.UDP, Mode: echobench.PingPong, Conns: n, Size: 64, Timeout: time.Second}
+		cs = append(cs, benchCase{
+			name:     fmt.Sprintf("UDP ping-pong 64 B, %s, guard on against -guard=false", plural(n, "socket")),
+			ours:     ourServer("udpserver"),
+			against:  ourServer("udpserver", "-guard=false"),
+			baseline: "udp",
+			cfg:      udp,
+			unit:     "rt/s",
+		}, benchCase{
+			name:     fmt.Sprintf("UDP ping-pong 64 B, %s, on 0.0.0.0 sent to 127.0.0.2 against on 127.0.0.1", plural(n, "socket")),
+			ours:     ourServer("udpserver", "-listen", "0.0.0.0:0"),
+			dial:     "127.0.0.2",
+			against:  ourServer("udpserver"),
+			baseline: "udp",
+			cfg:      udp,
+			unit:     "rt/s",
+		})
 	}
 	// What the admin endpoint costs: its metrics count every message.
 	for _, f := range framings[:2] {
@@ -461,6 +487,13 @@ func measure(ctx context.Context, c benchCase, bin, self string, rounds int, d t
 		}
 		defer srv.stop()
 		addrs, servers = append(addrs, srv.addr), append(servers, srv)
+	}
+	if c.dial != "" {
+		_, port, err := net.SplitHostPort(addrs[ours])
+		if err != nil {
+			return m, fmt.Errorf("our server's address %q: %w", addrs[ours], err)
+		}
+		addrs[ours] = net.JoinHostPort(c.dial, port)
 	}
 	runs, err := alternate(ctx, c, addrs, rounds, d)
 	if err != nil {

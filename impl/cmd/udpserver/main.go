@@ -32,7 +32,7 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 		"the datagram being answered gets to finish",
 		"log every datagram",
 		"datagrams received, answered, refused, failed, with whole payloads")
-	guard := fs.Bool("guard", true, "refuse to answer service ports (below 1024, and 2049) and broadcast or multicast sources, which could start a reflection loop; -guard=false answers everyone")
+	guard := fs.Bool("guard", true, "refuse to answer what could start a reflection loop: service ports (below 1024, and 2049), the server's own port on any host, broadcast, multicast and unspecified sources, and a source that echoes the guard's probe; -guard=false answers everyone")
 	if err := cli.Parse(fs, args, true, stdout); err != nil {
 		return err
 	}
