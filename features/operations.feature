@@ -38,6 +38,17 @@ Feature: Running it for real: metrics, readiness, a drain for load balancers, so
     And the metric echo_udp_received_datagrams_total is 10
     And the metric echo_udp_answered_datagrams_total is 10
 
+  Scenario: Clients that hold the admin endpoint's connections idle cannot lock out its probes
+    The endpoint serves at most 64 connections at once. A kubelet or a
+    balancer that cannot reach /healthz takes the server for dead, so a
+    connection that waits without a request gives its place to a new one:
+    whoever opens many keep-alive connections and leaves them idle cannot
+    keep a probe out.
+
+    Given tcpserver -framing line is running with an admin endpoint
+    When 300 clients of the admin endpoint each make a request and keep their connections open
+    Then a new client's /healthz answers 200 within 1 second
+
   Scenario: Stopped with a drain delay, a server is not ready at once and serves on for the delay
     /readyz turns to 503 at once: 9 to 60 ms after the signal, measured
     with every scenario running on two busy cores (once 127 ms). The

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -467,10 +468,67 @@ func registerOpsSteps(sc *godog.ScenarioContext) {
 	sc.Step(`^the metric (\S+) is (\d+)$`, metricIs)
 	sc.Step(`^(tcpserver|udpserver) is sent (SIGTERM|SIGINT|SIGHUP)$`, serverIsSentSignal)
 	sc.Step(`^its /readyz answers (\d+) within (\d+) milliseconds$`, readyzAnswersWithin)
+	sc.Step(`^(\d+) clients of the admin endpoint each make a request and keep their connections open$`, adminClientsStayIdle)
+	sc.Step(`^a new client's /healthz answers (\d+) within (\d+) seconds?$`, newClientsHealthzAnswersWithin)
 	sc.Step(`^new clients are still served until (\d+) seconds? after the signal$`, newClientsServedUntil)
 	sc.Step(`^it exits with status (\d+), no sooner than (\d+) seconds? after the signal$`, exitsNoSoonerThan)
 	sc.Step(`^clients keep connecting through HAProxy, one line each$`, clientsKeepConnecting)
 	sc.Step(`^every client through HAProxy was served, none refused$`, everyClientServed)
 	sc.Step(`^(tcpserver|udpserver) is started by systemd-socket-activate on a free port$`, startedBySocketActivation)
 	sc.Step(`^a client is served through that socket: `+quoted+` comes back$`, servedThroughPassedSocket)
+}
+
+// adminClientsStayIdle is the step `^(\d+) clients of the admin endpoint each make a request and keep their connections open$`.
+func adminClientsStayIdle(ctx context.Context, n int) error {
+	w := worldFrom(ctx)
+	url, err := w.adminURL()
+	if err != nil {
+		return err
+	}
+	host := strings.TrimPrefix(url, "http://")
+	for i := range n {
+		c, err := net.DialTimeout("tcp", host, patience)
+		if err != nil {
+			return fmt.Errorf("admin client %d of %d: %w", i+1, n, err)
+		}
+		w.scratch.closers = append(w.scratch.closers, func() { c.Close() })
+		c.SetDeadline(time.Now().Add(patience))
+		if _, err := fmt.Fprintf(c, "GET /healthz HTTP/1.1\r\nHost: %s\r\n\r\n", host); err != nil {
+			return fmt.Errorf("admin client %d of %d: %w", i+1, n, err)
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			return fmt.Errorf("admin client %d of %d: %w", i+1, n, err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.Close {
+			return fmt.Errorf("admin client %d of %d: the endpoint would not keep the connection open", i+1, n)
+		}
+	}
+	return nil
+}
+
+// newClientsHealthzAnswersWithin is the step `^a new client's /healthz answers (\d+) within (\d+) seconds?$`.
+func newClientsHealthzAnswersWithin(ctx context.Context, status, seconds int) error {
+	url, err := worldFrom(ctx).adminURL()
+	if err != nil {
+		return err
+	}
+	limit := time.Duration(seconds) * time.Second
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 3 * limit}
+	start := time.Now()
+	resp, err := client.Get(url + "/healthz")
+	took := time.Since(start)
+	if err != nil {
+		return fmt.Errorf("/healthz: %w (after %v)", err, took.Round(time.Millisecond))
+	}
+	resp.Body.Close()
+	if resp.StatusCode != status {
+		return fmt.Errorf("/healthz answered %d, not %d", resp.StatusCode, status)
+	}
+	if took > limit {
+		return fmt.Errorf("/healthz answered only after %v, more than %v", took.Round(time.Millisecond), limit)
+	}
+	return nil
 }

@@ -18,7 +18,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"golang.org/x/net/netutil"
 
 	"github.com/echospec/echo/internal/adminhttp"
 	"github.com/echospec/echo/internal/cli"
@@ -26,7 +25,8 @@ import (
 )
 
 // The admin endpoint's bounds: a client of it, hostile or stuck, holds
-// at most one of maxAdminConns connections and for at most these times.
+// at most one of maxAdminConns connections and for at most these times;
+// one that waits without a request gives its slot to a newcomer (slots).
 const (
 	maxAdminConns     = 64
 	adminHeaderWait   = 5 * time.Second
@@ -87,7 +87,9 @@ func Start(fs *flag.FlagSet, addr string, stderr io.Writer, logger *slog.Logger)
 			o.info.Config[f.Name] = f.Value.String()
 		}
 	})
+	admitted := newSlots(l, maxAdminConns)
 	o.http = &http.Server{
+		ConnState:         admitted.ConnState,
 		Handler:           adminhttp.NewHandler(o.Registry, &o.state, o.Info),
 		ReadHeaderTimeout: adminHeaderWait,
 		ReadTimeout:       adminRequestWait,
@@ -97,7 +99,7 @@ func Start(fs *flag.FlagSet, addr string, stderr io.Writer, logger *slog.Logger)
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	o.served = make(chan error, 1)
-	go func() { o.served <- o.http.Serve(netutil.LimitListener(l, maxAdminConns)) }()
+	go func() { o.served <- o.http.Serve(admitted) }()
 	fmt.Fprintf(stderr, "admin endpoint at http://%s/\n", l.Addr())
 	return o, nil
 }
