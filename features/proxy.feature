@@ -89,3 +89,53 @@ Feature: Clients behind a load balancer: the PROXY protocol
     When the echo client sends the message "hello"
     Then the echo client gets "hello\n" back
     And the server saw a TLS 1.3 connection for "localhost"
+
+  Scenario: Connections that have not sent their header yet count against their own address
+    A header names the client only once it has come. Until then a
+    connection from an address that is not a balancer counts against its
+    own address, so that no one can take every place with connections
+    that never send a header.
+
+    Given a line echo server
+    And the server reads a PROXY header where one comes, only from 127.0.0.2/32
+    And the server accepts at most 3 connections from one address
+    And the server accepts at most 6 connections at once
+    When clients A, B, C, D, E and F connect from 127.0.0.1 and send nothing
+    And client G connects from 127.0.0.3
+    Then client G is served: "hello\n" comes back
+    And the server saw 3 connections rejected for too many from one address
+
+  Scenario: Headers are optional: bytes that cannot begin a header are echoed at once
+    "PING" begins with the "P" of a v1 header's "PROXY", and a server that
+    waited for a whole signature would hold it back until its handshake
+    timeout.
+
+    Given a stream echo server
+    And the server reads a PROXY header where one comes
+    When client A sends "PING"
+    Then client A receives "PING"
+
+  Scenario: Headers are optional: a client that sends nothing is given the idle timeout
+    A silent client may be a direct one, so it is ended as any idle client
+    is, not refused when the header's time is up.
+
+    Given a line echo server
+    And the server reads a PROXY header where one comes
+    And the server closes connections idle for 300 milliseconds
+    When client A connects
+    Then the server closed client A's connection after at least 300 milliseconds, because it was idle
+
+  Scenario Outline: A <version> header split across many writes is read whole
+    TCP may deliver a header in any number of pieces; a balancer's header
+    is as good in ten pieces as in one.
+
+    Given a line echo server
+    And the server reads a PROXY header from every connection
+    When client A comes through a balancer that names it 192.0.2.7:5555 in a PROXY <version> header, sent a byte at a time
+    Then client A is served: "hello\n" comes back
+    And the server saw client A as 192.0.2.7:5555, through the balancer
+
+    Examples:
+      | version |
+      | v1      |
+      | v2      |

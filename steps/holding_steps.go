@@ -183,6 +183,23 @@ func clientsAreConnectedFrom(ctx context.Context, list, ip string) error {
 	return nil
 }
 
+// clientsConnectFromAndSendNothing is the step `^`+clientList+` connect from (127\.\d+\.\d+\.\d+) and send nothing$`:
+// unlike "are connected", it does not wait for the server to serve them,
+// which, behind a PROXY header that never comes, it never does.
+func clientsConnectFromAndSendNothing(ctx context.Context, list, ip string) error {
+	w := worldFrom(ctx)
+	for _, name := range names(list) {
+		w.clients.sources[name] = ip
+		// A connection the server resets at once may be reset before
+		// the dial returns: that client is refused, which a later step
+		// checks on the server's side.
+		if _, err := w.peer(name); err != nil && !errors.Is(err, syscall.ECONNRESET) {
+			return err
+		}
+	}
+	return nil
+}
+
 // clientConnectsFrom is the step `^`+client+` connects from (127\.\d+\.\d+\.\d+)$`.
 func clientConnectsFrom(ctx context.Context, name, ip string) error {
 	w := worldFrom(ctx)
@@ -363,6 +380,7 @@ func registerHoldingSteps(sc *godog.ScenarioContext) {
 	sc.Step(`^the server accepts at most (\d+) connections from one address$`, serverAcceptsAtMostConnectionsPerAddress)
 	sc.Step(`^`+clientList+` are connected from (127\.\d+\.\d+\.\d+)$`, clientsAreConnectedFrom)
 	sc.Step(`^`+client+` connects from (127\.\d+\.\d+\.\d+)$`, clientConnectsFrom)
+	sc.Step(`^`+clientList+` connect from (127\.\d+\.\d+\.\d+) and send nothing$`, clientsConnectFromAndSendNothing)
 	sc.Step(`^the server saw (\d+) connections? rejected for too many from one address$`, serverSawConnectionsRejectedPerAddress)
 	sc.Step(`^`+client+` sends lines without end, reading the echo for (\d+) milliseconds, then stops reading$`, clientSendsLinesThenStopsReading)
 	sc.Step(`^the server let `+client+` go because it stopped reading, (\d+) to (\d+) milliseconds after its last read$`, serverLetClientGoAfterItStoppedReading)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"time"
 
 	"github.com/pires/go-proxyproto"
 
@@ -31,8 +32,8 @@ func serverReadsProxyHeaders(ctx context.Context, which, from string) error {
 	return w.configure(func() { w.server.proxy, w.server.proxyFrom = mode, prefixes })
 }
 
-// clientComesThroughBalancerNamingIt is the step `^`+client+` comes through a balancer that names it (\S+) in a PROXY (v1|v2) header$`.
-func clientComesThroughBalancerNamingIt(ctx context.Context, name, as, version string) error {
+// clientComesThroughBalancerNamingIt is the step `^`+client+` comes through a balancer that names it (\S+) in a PROXY (v1|v2) header(, sent a byte at a time)?$`.
+func clientComesThroughBalancerNamingIt(ctx context.Context, name, as, version, trickled string) error {
 	w := worldFrom(ctx)
 	src, err := netip.ParseAddrPort(as)
 	if err != nil {
@@ -51,8 +52,20 @@ func clientComesThroughBalancerNamingIt(ctx context.Context, name, as, version s
 	if err != nil {
 		return fmt.Errorf("the balancer's header: %w", err)
 	}
-	if err := p.send(b); err != nil {
-		return err
+	pieces := [][]byte{b}
+	if trickled != "" {
+		pieces = pieces[:0]
+		for i := range b {
+			pieces = append(pieces, b[i:i+1])
+		}
+	}
+	for _, piece := range pieces {
+		if err := p.send(piece); err != nil {
+			return err
+		}
+		if len(pieces) > 1 {
+			pace(ctx, trickleEvery) // so that each byte is a read of its own
+		}
 	}
 	// The client has come through once the server has taken its header
 	// and served or refused it: each connection's header is read on its
@@ -71,6 +84,10 @@ func clientComesThroughBalancerNamingIt(ctx context.Context, name, as, version s
 	})
 	return err
 }
+
+// trickleEvery is the pause between the bytes of a header sent a byte at
+// a time.
+const trickleEvery = 5 * time.Millisecond
 
 // clientSendsBrokenProxyHeader is the step `^`+client+` sends a PROXY header that is not one$`.
 func clientSendsBrokenProxyHeader(ctx context.Context, name string) error {
@@ -130,7 +147,7 @@ func echoClientSendsProxyHeaderFirst(ctx context.Context, version string) error 
 // registerProxySteps registers the steps of this file: the PROXY protocol: clients behind a balancer.
 func registerProxySteps(sc *godog.ScenarioContext) {
 	sc.Step(`^the server reads a PROXY header (from every connection|where one comes)(?:, only from (\S+))?$`, serverReadsProxyHeaders)
-	sc.Step(`^`+client+` comes through a balancer that names it (\S+) in a PROXY (v1|v2) header$`, clientComesThroughBalancerNamingIt)
+	sc.Step(`^`+client+` comes through a balancer that names it (\S+) in a PROXY (v1|v2) header(, sent a byte at a time)?$`, clientComesThroughBalancerNamingIt)
 	sc.Step(`^`+client+` sends a PROXY header that is not one$`, clientSendsBrokenProxyHeader)
 	sc.Step(`^the server saw `+client+` as (\S+), through the balancer$`, serverSawClientAsThroughBalancer)
 	sc.Step(`^the server saw `+client+` by its own address, with no balancer$`, serverSawClientByOwnAddress)

@@ -79,30 +79,40 @@ func (s *Server) refuse(c *conn, reason error, abort bool) {
 }
 
 // admitSource counts a connection whose client is known only after its
-// preamble against MaxConnsPerIP, and reports whether it is within it.
+// preamble against MaxConnsPerIP, moving it from the address it was
+// counted under while the preamble lasted, if any, and reports whether it
+// is within the limit. Over it, it stays counted where it was until it is
+// untracked.
 func (s *Server) admitSource(c *conn, ip netip.Addr) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !ip.IsValid() {
+	if !ip.IsValid() || ip == c.ip {
 		return true
 	}
 	if s.perIP[ip] >= s.MaxConnsPerIP {
 		return false
 	}
+	s.releaseSourceLocked(c)
 	s.perIP[ip]++
 	c.ip = ip
 	return true
+}
+
+// releaseSourceLocked uncounts c from its address; s.mu must be held.
+func (s *Server) releaseSourceLocked(c *conn) {
+	if c.ip.IsValid() {
+		if s.perIP[c.ip]--; s.perIP[c.ip] <= 0 {
+			delete(s.perIP, c.ip)
+		}
+		c.ip = netip.Addr{}
+	}
 }
 
 func (s *Server) untrackConn(c *conn) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.conns, c)
-	if c.ip.IsValid() {
-		if s.perIP[c.ip]--; s.perIP[c.ip] <= 0 {
-			delete(s.perIP, c.ip)
-		}
-	}
+	s.releaseSourceLocked(c)
 	s.markDrainedLocked()
 }
 

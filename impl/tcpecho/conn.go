@@ -156,6 +156,19 @@ var errParked = errors.New("tcpecho: parked")
 // fails, or whose real client is over MaxConnsPerIP, is refused.
 func (c *conn) opened(obs Observer) (pending []byte, ok bool) {
 	pending, err := c.open()
+	if errors.Is(err, ErrIdleTimeout) {
+		// No header and not a byte: a direct client gone idle, ended as
+		// any idle connection is.
+		if wants(obs, ConnOpened) {
+			obs.Observe(c.openedEvent())
+		}
+		c.raw.Close()
+		c.to(stateClosed)
+		if wants(obs, ConnClosed) {
+			obs.Observe(c.event(ConnClosed, err))
+		}
+		return nil, false
+	}
 	if err != nil {
 		if c.srv.closing.Begun() {
 			err = ErrServerClosed
@@ -163,7 +176,7 @@ func (c *conn) opened(obs Observer) (pending []byte, ok bool) {
 		c.srv.refuse(c, err, false)
 		return nil, false
 	}
-	if c.srv.MaxConnsPerIP > 0 && !c.ip.IsValid() && !c.srv.admitSource(c, clientIPOf(c.remote)) {
+	if c.srv.MaxConnsPerIP > 0 && !c.srv.admitSource(c, clientIPOf(c.remote)) {
 		c.srv.refuse(c, ErrTooManyFromSource, true)
 		return nil, false
 	}

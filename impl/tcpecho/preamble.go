@@ -2,12 +2,15 @@ package tcpecho
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
+	"os"
 	"time"
 
 	"github.com/pires/go-proxyproto"
@@ -39,9 +42,10 @@ const (
 	// peer's.
 	ProxyOff ProxyMode = iota
 	// ProxyOptional: a header is used where one comes and a connection
-	// without one is served as direct. A connection whose first byte could
-	// start a header ('P' or '\r') waits for up to 12 bytes before it is
-	// told apart.
+	// without one is served as direct, as soon as the bytes it sent cannot
+	// begin a header ("PING" is echoed at once). Until its first byte, a
+	// connection waits for the idle timeout, as a direct one would; from
+	// it, the handshake timeout bounds the header.
 	ProxyOptional
 	// ProxyRequired: a connection without a header is refused.
 	ProxyRequired
@@ -104,6 +108,20 @@ type preamble struct {
 
 func (p preamble) none() bool { return p.proxy == ProxyOff && p.tls == nil }
 
+// mayProxy tells whether ip may send a PROXY header: ProxyFrom names it
+// as a balancer's, or is empty.
+func (p preamble) mayProxy(ip netip.Addr) bool {
+	if len(p.from) == 0 {
+		return true
+	}
+	for _, prefix := range p.from {
+		if prefix.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
 // open runs the connection's preamble with its deadline. On success the
 // connection's remote address is the client's (the header's source), its
 // stream is the TLS one, and it returns the bytes read past the header,
@@ -144,32 +162,91 @@ func (c *conn) open() (pending []byte, err error) {
 // past it.
 func (c *conn) readProxyHeader(p preamble) (pending []byte, err error) {
 	peer := clientIP(c.raw)
-	allowed := len(p.from) == 0
-	for _, prefix := range p.from {
-		allowed = allowed || prefix.Contains(peer)
-	}
+	allowed := p.mayProxy(peer)
 	if !allowed && p.proxy == ProxyRequired {
 		return nil, fmt.Errorf("%w: %s may not send one", ErrProxyHeader, peer)
 	}
 	// Small: what is read past the header is handed to the echo, and a
 	// header is at most 107 bytes in v1 and rarely more in v2.
 	br := bufio.NewReaderSize(c.raw, 256)
-	h, err := proxyproto.Read(br)
-	switch {
-	case errors.Is(err, proxyproto.ErrNoProxyProtocol) && p.proxy == ProxyOptional:
-	case err != nil:
-		return nil, fmt.Errorf("%w: %w", ErrProxyHeader, err)
-	case !allowed:
-		return nil, fmt.Errorf("%w: %s may not send one", ErrProxyHeader, peer)
-	default:
+	header, err := c.sniffHeader(br, p)
+	if err != nil {
+		return nil, err
+	}
+	if header {
+		h, err := proxyproto.Read(br)
+		switch {
+		case err != nil:
+			return nil, fmt.Errorf("%w: %w", ErrProxyHeader, err)
+		case !allowed:
+			return nil, fmt.Errorf("%w: %s may not send one", ErrProxyHeader, peer)
+		}
 		if src, _, ok := h.TCPAddrs(); ok && h.Command.IsProxy() {
 			c.proxy, c.remote = c.remote, src // a LOCAL header (a health check) is the balancer itself
 		}
+	} else if p.proxy == ProxyRequired {
+		return nil, fmt.Errorf("%w: %w", ErrProxyHeader, proxyproto.ErrNoProxyProtocol)
 	}
 	if n := br.Buffered(); n > 0 {
 		pending, _ = br.Peek(n)
 	}
 	return pending, nil
+}
+
+// sniffHeader reads as much as it takes to tell whether the connection
+// starts with a PROXY header, and leaves it in br: it reports "no header"
+// as soon as the bytes read cannot begin one (a direct client's "PING" is
+// echoed at once, not after the handshake timeout), and for a v1 header
+// reads on to its line end, across as many reads as TCP splits it into,
+// because the parser takes a v1 header only whole in its buffer. The
+// parser itself (go-proxyproto) then reads the header from br.
+//
+// Under ProxyOptional a client that has sent nothing yet may be a direct
+// one, so the first byte is awaited for the idle timeout, not the
+// handshake's; the handshake timeout runs from the first byte.
+func (c *conn) sniffHeader(br *bufio.Reader, p preamble) (bool, error) {
+	if p.proxy == ProxyOptional && p.tls == nil {
+		var wait time.Time
+		if c.cfg.idle > 0 {
+			wait = time.Now().Add(c.cfg.idle)
+		}
+		c.raw.SetReadDeadline(wait)
+		if _, err := br.Peek(1); err != nil {
+			return false, c.silent(err)
+		}
+		c.raw.SetReadDeadline(time.Now().Add(p.timeout))
+	}
+	for n := 1; ; n++ {
+		b, err := br.Peek(n)
+		if errors.Is(err, io.EOF) {
+			return false, nil // the client ended before a header could: what it sent is echoed
+		}
+		if err != nil {
+			return false, fmt.Errorf("%w: %w", ErrProxyHeader, err)
+		}
+		v1, v2 := bytes.HasPrefix(proxyproto.SIGV1, b) || bytes.HasPrefix(b, proxyproto.SIGV1), bytes.HasPrefix(proxyproto.SIGV2, b)
+		switch {
+		case !v1 && !v2:
+			return false, nil
+		case v2 && n == len(proxyproto.SIGV2):
+			return true, nil // the parser reads v2 across reads itself
+		case v1 && n >= len(proxyproto.SIGV1):
+			if bytes.IndexByte(b, '\n') >= 0 || n >= maxV1Header {
+				return true, nil
+			}
+		}
+	}
+}
+
+// maxV1Header is the longest v1 header there is, its line end included.
+const maxV1Header = 107
+
+// silent is why a ProxyOptional connection that never sent a byte ends.
+func (c *conn) silent(err error) error {
+	if errors.Is(err, os.ErrDeadlineExceeded) && !c.srv.closing.Begun() {
+		return ErrIdleTimeout
+	}
+	return fmt.Errorf("%w: %w", ErrProxyHeader, err)
 }
 
 // prefixed is a connection whose first bytes were read already.

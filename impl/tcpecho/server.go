@@ -65,7 +65,9 @@ type Server struct {
 	// MaxConnsPerIP is how many connections one client address may have
 	// open at once, as xinetd's per_source: one over it is closed at once,
 	// counted and reported like one over MaxConns, and other addresses
-	// are served. 0 means no limit.
+	// are served. Behind a PROXY header the client address is the
+	// header's; while the header is read, a connection from an address
+	// ProxyFrom does not name counts under that address. 0 means no limit.
 	MaxConnsPerIP int
 
 	// MaxHeld bounds, in bytes, what all clients together make the server
@@ -187,10 +189,13 @@ func (s *Server) admit(c *conn) {
 		// its own goroutine can tell whether the client has sent.
 		c.fd, c.canPark = socketFd(c.raw)
 	}
-	if s.MaxConnsPerIP > 0 && c.cfg.preamble.proxy == ProxyOff {
+	if peer := clientIP(c.raw); s.MaxConnsPerIP > 0 && (c.cfg.preamble.proxy == ProxyOff || !c.cfg.preamble.mayProxy(peer)) {
 		// Behind a PROXY header the client is known only once the
-		// connection's goroutine has read it.
-		c.ip = clientIP(c.raw)
+		// connection's goroutine has read it; until then a connection
+		// from an address ProxyFrom does not name counts under it, or
+		// anyone could hold every slot with connections that never
+		// send a header.
+		c.ip = peer
 	}
 	switch admitted := s.trackConn(c); admitted {
 	case tracked:
