@@ -60,6 +60,32 @@ Feature: The echo over TLS
     Then client A finds its connection closed by the server
     And the server refused client A's connection because of its TLS handshake
 
+  Scenario: A TLS client that stops reading is let go at the write timeout, as a plain one is
+    The server closes such a connection without TLS's close notice: written
+    into the client's full socket, the notice would wait for a reader that
+    never comes.
+
+    Given a line echo server
+    And the server gives up on a client that reads none of its echo for 2000 milliseconds
+    When client A, speaking TLS, sends lines without end, reading the echo for 200 milliseconds, then stops reading
+    Then the server let client A go because it stopped reading, 2000 to 2500 milliseconds after its last read
+
+  Scenario Outline: TLS 1.2 offers only AEAD ciphers with forward secrecy (<suite>)
+    Mozilla's "intermediate" profile: the CBC suites Go would also offer
+    are obsolete (LUCKY13), and are not agreed to. A server given its own
+    list of suites offers that list instead.
+
+    Given a line echo server
+    Then a TLS 1.2 client offering only <suite> <outcome>
+
+    Examples:
+      | suite                                         | outcome    |
+      | TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256       | is served  |
+      | TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256 | is served  |
+      | TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA          | is refused |
+      | TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA          | is refused |
+      | TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256       | is refused |
+
   Scenario: Client certificates required: a client without one is refused
     Given the server speaks TLS and requires client certificates from the test authority
     And a line echo server

@@ -3,8 +3,11 @@ package steps
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"net"
+	"sync"
 	"syscall"
 	"time"
 
@@ -215,8 +218,8 @@ func serverSawConnectionsRejectedPerAddress(ctx context.Context, n int) error {
 	return err
 }
 
-// clientSendsLinesThenStopsReading is the step `^`+client+` sends lines without end, reading the echo for (\d+) milliseconds, then stops reading$`.
-func clientSendsLinesThenStopsReading(ctx context.Context, name string, ms int) error {
+// clientSendsLinesThenStopsReading is the step `^`+client+`(, speaking TLS,)? sends lines without end, reading the echo for (\d+) milliseconds, then stops reading$`.
+func clientSendsLinesThenStopsReading(ctx context.Context, name, overTLS string, ms int) error {
 	w := worldFrom(ctx)
 	// A small receive buffer, so that once the client stops reading,
 	// its kernel soon stops taking bytes for it too.
@@ -224,7 +227,24 @@ func clientSendsLinesThenStopsReading(ctx context.Context, name string, ms int) 
 	if err != nil {
 		return err
 	}
-	stopped, ended, done := p.stopReadingAfter(time.Duration(ms) * time.Millisecond)
+	var stream net.Conn = p.conn
+	var clock *readClock
+	if overTLS != "" {
+		ca, err := w.testAuthority()
+		if err != nil {
+			return err
+		}
+		// crypto/tls reads ahead: its last Read may take what it read
+		// from the socket earlier, so the last read is the socket's.
+		clock = &readClock{Conn: p.conn}
+		tc := tls.Client(clock, &tls.Config{ServerName: "localhost", RootCAs: ca.Pool, MinVersion: tls.VersionTLS12})
+		tc.SetDeadline(time.Now().Add(patience))
+		if err := tc.HandshakeContext(ctx); err != nil {
+			return fmt.Errorf("%s's TLS handshake: %w", name, err)
+		}
+		stream = tc
+	}
+	stopped, ended, done := stopReadingAfter(stream, clock, time.Duration(ms)*time.Millisecond)
 	w.scratch.closers = append(w.scratch.closers, func() { p.conn.Close(); <-done })
 	p.lastRead, p.sendEnded = stopped, ended
 	return nil
@@ -270,6 +290,7 @@ func serverLetClientGoAfterItStoppedReading(ctx context.Context, name string, fr
 		return fmt.Errorf("client %s's sending ended with %w, not with the server closing its connection", name, ended.err)
 	}
 	after := minTime(ended.at, closed.at).Sub(last)
+	godog.T(ctx).Logf("%s was let go %v after its last read", name, after.Round(time.Millisecond))
 	assert.GreaterOrEqual(godog.T(ctx), after, time.Duration(from)*time.Millisecond, "how long after its last read client %s was let go", name)
 	assert.LessOrEqual(godog.T(ctx), after, time.Duration(to)*time.Millisecond, "how long after its last read client %s was let go", name)
 	return nil
@@ -305,16 +326,16 @@ func closedEvent(events []event, remote string) *event {
 // sending. stopped gives the time its last read began; ended, the time its
 // sending failed (the server closed the connection, or the write's own
 // deadline passed) and why; done closes once the sending has ended.
-func (p *peer) stopReadingAfter(d time.Duration) (stopped <-chan time.Time, ended <-chan sendEnded, done <-chan struct{}) {
+func stopReadingAfter(c net.Conn, clock *readClock, d time.Duration) (stopped <-chan time.Time, ended <-chan sendEnded, done <-chan struct{}) {
 	last := make(chan time.Time, 1)
 	failed := make(chan sendEnded, 1)
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
 		chunk := bytes.Repeat([]byte("a line the client will stop reading\n"), 1024)
-		p.conn.SetWriteDeadline(time.Now().Add(d + 2*patience))
+		c.SetWriteDeadline(time.Now().Add(d + 2*patience))
 		for {
-			if _, err := p.conn.Write(chunk); err != nil {
+			if _, err := c.Write(chunk); err != nil {
 				failed <- sendEnded{at: time.Now(), err: err}
 				return
 			}
@@ -326,26 +347,54 @@ func (p *peer) stopReadingAfter(d time.Duration) (stopped <-chan time.Time, ende
 		// At least one read, however late a busy machine runs this
 		// goroutine: a client that never read has no last read to count
 		// from.
-		p.conn.SetReadDeadline(until.Add(patience))
+		c.SetReadDeadline(until.Add(patience))
 		at := time.Now()
-		if _, err := p.conn.Read(buf); err != nil {
+		if _, err := c.Read(buf); err != nil {
 			last <- at
 			return
 		}
-		p.conn.SetReadDeadline(until)
+		c.SetReadDeadline(until)
 		for {
 			// The time before the read, not after: the client's kernel
 			// tells the server of the room a read makes during the read,
 			// and a busy machine may run this goroutine late after it.
 			before := time.Now()
-			if _, err := p.conn.Read(buf); err != nil {
+			if _, err := c.Read(buf); err != nil {
 				break
 			}
 			at = before
 		}
+		if clock != nil {
+			at = clock.last()
+		}
 		last <- at
 	}()
 	return last, failed, finished
+}
+
+// readClock is a connection that knows when its last read that got bytes
+// began, for a reader above it that reads ahead, such as crypto/tls.
+type readClock struct {
+	net.Conn
+	mu     sync.Mutex
+	lastAt time.Time
+}
+
+func (r *readClock) Read(b []byte) (int, error) {
+	before := time.Now()
+	n, err := r.Conn.Read(b)
+	if n > 0 {
+		r.mu.Lock()
+		r.lastAt = before
+		r.mu.Unlock()
+	}
+	return n, err
+}
+
+func (r *readClock) last() time.Time {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.lastAt
 }
 
 // sendEnded is when and why a client's sending ended.
@@ -382,7 +431,7 @@ func registerHoldingSteps(sc *godog.ScenarioContext) {
 	sc.Step(`^`+client+` connects from (127\.\d+\.\d+\.\d+)$`, clientConnectsFrom)
 	sc.Step(`^`+clientList+` connect from (127\.\d+\.\d+\.\d+) and send nothing$`, clientsConnectFromAndSendNothing)
 	sc.Step(`^the server saw (\d+) connections? rejected for too many from one address$`, serverSawConnectionsRejectedPerAddress)
-	sc.Step(`^`+client+` sends lines without end, reading the echo for (\d+) milliseconds, then stops reading$`, clientSendsLinesThenStopsReading)
+	sc.Step(`^`+client+`(, speaking TLS,)? sends lines without end, reading the echo for (\d+) milliseconds, then stops reading$`, clientSendsLinesThenStopsReading)
 	sc.Step(`^the server let `+client+` go because it stopped reading, (\d+) to (\d+) milliseconds after its last read$`, serverLetClientGoAfterItStoppedReading)
 	sc.Step(`^`+client+` connects$`, connects)
 }

@@ -3,10 +3,13 @@ package steps
 import (
 	"github.com/cucumber/godog"
 
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"strings"
 	"time"
 
@@ -188,4 +191,56 @@ func registerTLSSteps(sc *godog.ScenarioContext) {
 	sc.Step(`^the server saw the client certificate of "([^"]*)"$`, serverSawClientCertificateOf)
 	sc.Step(`^the server refused `+client+`'s connection because of its (TLS handshake|PROXY header)$`, serverRefusedClientBecause)
 	sc.Step(`^the server refused a connection because of its (TLS handshake|PROXY header)$`, serverRefusedConnectionBecause)
+	sc.Step(`^a TLS 1\.2 client offering only (TLS_\w+) (is refused|is served)$`, tls12ClientOfferingOnly)
+}
+
+// tls12ClientOfferingOnly is the step `^a TLS 1\.2 client offering only (TLS_\w+) (is refused|is served)$`.
+func tls12ClientOfferingOnly(ctx context.Context, suite, outcome string) error {
+	var id uint16
+	for _, s := range append(tls.CipherSuites(), tls.InsecureCipherSuites()...) {
+		if s.Name == suite {
+			id = s.ID
+		}
+	}
+	if id == 0 {
+		return fmt.Errorf("Go knows no cipher suite %s", suite)
+	}
+	w := worldFrom(ctx)
+	ca, err := w.testAuthority()
+	if err != nil {
+		return err
+	}
+	if err := w.startServer(); err != nil {
+		return err
+	}
+	cfg := &tls.Config{ServerName: "localhost", RootCAs: ca.Pool, MinVersion: tls.VersionTLS12, MaxVersion: tls.VersionTLS12, CipherSuites: []uint16{id}}
+	c, err := tls.DialWithDialer(&net.Dialer{Timeout: patience}, "tcp", w.server.addr, cfg)
+	if outcome == "is refused" {
+		if err == nil {
+			c.Close()
+			return fmt.Errorf("the server agreed to %s", suite)
+		}
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("a client offering only %s: %w", suite, err)
+	}
+	defer c.Close()
+	return exchangeOver(c, []byte("hello\n"))
+}
+
+// exchangeOver sends b over c and reads it back.
+func exchangeOver(c net.Conn, b []byte) error {
+	c.SetDeadline(time.Now().Add(patience))
+	if _, err := c.Write(b); err != nil {
+		return fmt.Errorf("send %s: %w", show(b), err)
+	}
+	got := make([]byte, len(b))
+	if _, err := io.ReadFull(c, got); err != nil {
+		return fmt.Errorf("read the echo of %s: %w", show(b), err)
+	}
+	if !bytes.Equal(got, b) {
+		return fmt.Errorf("the echo differs: %s", difference(b, got))
+	}
+	return nil
 }

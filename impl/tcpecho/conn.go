@@ -125,13 +125,24 @@ func (c *conn) resume(r resumption) {
 		if errors.Is(reason, errParked) {
 			return
 		}
-		c.rwc.Close()
+		c.end(reason)
 	}
 	c.to(stateClosed)
 	if wants(c.obs, ConnClosed) {
 		c.obs.Observe(c.event(ConnClosed, reason))
 	}
 	c.srv.untrackConn(c)
+}
+
+// end closes the connection that ended for reason. Over TLS that sends
+// close_notify first, unless the client stopped reading: crypto/tls would
+// wait up to 5 s more to write it into the full socket, past WriteTimeout.
+func (c *conn) end(reason error) {
+	if errors.Is(reason, ErrWriteTimeout) {
+		c.raw.Close()
+		return
+	}
+	c.rwc.Close()
 }
 
 // orElse is why a connection that could not be resumed ended: what the

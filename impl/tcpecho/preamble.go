@@ -97,6 +97,30 @@ func tlsInfo(st tls.ConnectionState) *TLSInfo {
 	return info
 }
 
+// AEADSuites are the TLS 1.2 cipher suites a server offers when its
+// TLSConfig names none: Mozilla's "intermediate" profile, as Go implements
+// it, AEAD ciphers with forward secrecy only. Go's own default list also
+// offers CBC suites, which testssl.sh flags as obsolete (LUCKY13).
+var AEADSuites = []uint16{
+	tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+	tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+	tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+	tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+}
+
+// aeadOnly returns cfg, or a copy offering AEADSuites where it names no
+// suites.
+func aeadOnly(cfg *tls.Config) *tls.Config {
+	if cfg == nil || cfg.CipherSuites != nil {
+		return cfg
+	}
+	cfg = cfg.Clone()
+	cfg.CipherSuites = AEADSuites
+	return cfg
+}
+
 // preamble is what a connection goes through before its echo: the PROXY
 // header, then the TLS handshake, each where the server asks for it.
 type preamble struct {

@@ -86,7 +86,9 @@ type Server struct {
 	// ClientAuth and ClientCAs to require client certificates. The echo,
 	// its framings, limits and half-close work as over plain TCP; a
 	// connection reads through crypto/tls, as on systems without the
-	// buffer-less wait (see the package documentation).
+	// buffer-less wait (see the package documentation). A config that
+	// names no CipherSuites gets AEADSuites for TLS 1.2 (TLS 1.3's are
+	// all AEAD); the server uses a copy and leaves TLSConfig alone.
 	TLSConfig *tls.Config
 
 	// ProxyProtocol says whether connections start with a PROXY protocol
@@ -302,7 +304,7 @@ func (s *Server) preamble() (preamble, error) {
 	if s.ProxyProtocol < ProxyOff || s.ProxyProtocol > ProxyRequired {
 		return preamble{}, fmt.Errorf("tcpecho: unknown %v", s.ProxyProtocol)
 	}
-	return preamble{proxy: s.ProxyProtocol, from: s.ProxyFrom, tls: s.TLSConfig, timeout: cmp.Or(s.HandshakeTimeout, DefaultHandshakeTimeout)}, nil
+	return preamble{proxy: s.ProxyProtocol, from: s.ProxyFrom, tls: aeadOnly(s.TLSConfig), timeout: cmp.Or(s.HandshakeTimeout, DefaultHandshakeTimeout)}, nil
 }
 
 // framed is the part of the configuration the framing decides.
