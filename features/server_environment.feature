@@ -65,3 +65,16 @@ Feature: The server's environment: a log, an event stream and a terminal that mi
     And client C sends "hello\n" and receives it back
     And client C disconnects
     Then a new reader of the FIFO sees client C's connection open and close
+
+  Scenario: Out of descriptors: connections that wait keep every byte they were sent
+    A connection that waits for its client gives its goroutine back, and
+    takes a descriptor again for a moment when its client sends. A server
+    out of descriptors keeps a few in reserve for that, and stops
+    accepting first: a client waits in the listener's backlog rather than
+    one already connected losing what it sent.
+
+    Given tcpserver -framing line is running with at most 256 descriptors
+    And 230 clients connect and send nothing
+    And 770 more clients connect, more than the server has descriptors for
+    When each silent client sends half a line and, 300 milliseconds later, the rest, and receives its whole line back
+    Then tcpserver is still running

@@ -54,6 +54,7 @@ func InitializeScenario(sc *godog.ScenarioContext) {
 	registerStreamSteps(sc)
 	registerUDPSteps(sc)
 	registerGuardSteps(sc)
+	registerDescriptorsSteps(sc)
 }
 
 // skipScenario skips the rest of the scenario and says why: in the test

@@ -3,6 +3,7 @@ package steps
 import (
 	"context"
 	"errors"
+	"net"
 	"os"
 	"time"
 
@@ -49,6 +50,7 @@ type clientRoom struct {
 	crowd   []crowdMember     // many clients at once
 	silent  *silentCrowd      // many clients, held open and silent
 	holders []*peer           // many clients, each holding an unfinished line
+	waiting []net.Conn        // many clients, connected and silent until a step has them send
 	steady  *steadyClients    // clients connecting one after another
 
 	echo  echoClient    // the project's own client, under test

@@ -8,6 +8,8 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"github.com/echospec/echo/internal/lifecycle"
 )
 
 // connConfig is what every connection of one Serve call shares.
@@ -118,7 +120,7 @@ type resumption struct {
 // end) or ends (it is closed and reported).
 func (c *conn) resume(r resumption) {
 	var reason error
-	if err := c.unpark(); err != nil {
+	if err := c.unparkWaiting(); err != nil {
 		reason = r.orElse(err)
 	} else {
 		reason = c.run(r)
@@ -143,6 +145,28 @@ func (c *conn) end(reason error) {
 		return
 	}
 	c.rwc.Close()
+}
+
+// resumeWait bounds how long a resuming connection waits for a
+// descriptor, with its client's bytes in hand.
+const resumeWait = 30 * time.Second
+
+// unparkWaiting unparks the connection, and when the process is out of
+// descriptors spends one of the server's reserve, or waits for one, and
+// tries again: the bytes its client sent are in hand, and would be lost.
+func (c *conn) unparkWaiting() error {
+	err := c.unpark()
+	var backoff lifecycle.Backoff
+	for start := time.Now(); outOfDescriptors(err) && time.Since(start) < resumeWait && !c.srv.closing.Begun(); {
+		if !c.srv.reserve.spend() {
+			lifecycle.Sleep(backoff.Next(), c.srv.closing.Done())
+		}
+		err = c.unpark()
+	}
+	if err == nil {
+		c.srv.reserve.full() // refill what a resumption spent: an atomic load when full
+	}
+	return err
 }
 
 // orElse is why a connection that could not be resumed ended: what the

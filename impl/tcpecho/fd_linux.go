@@ -15,17 +15,25 @@ import (
 
 // unpark gives a connection the loop handed over a net.Conn again, made
 // from its descriptor, for its goroutine to wait on. One the server closed
-// abruptly meanwhile is closed at once.
+// abruptly meanwhile is closed at once. It fails, out of descriptors say,
+// with the connection's own descriptor open still, to try again: the
+// os.File net.FileConn duplicates is a duplicate of its own, as an
+// os.File closes its descriptor when it is closed or collected.
 func (c *conn) unpark() error {
 	if c.raw != nil {
 		return nil // never parked: only this goroutine sets raw to nil
 	}
-	f := os.NewFile(uintptr(c.fd), "tcp")
+	dup, err := unix.FcntlInt(uintptr(c.fd), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return os.NewSyscallError("fcntl", err)
+	}
+	f := os.NewFile(uintptr(dup), "tcp")
 	nc, err := net.FileConn(f) // a duplicate, in Go's poller
 	f.Close()
 	if err != nil {
 		return err
 	}
+	unix.Close(c.fd)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.srv.abrupt.Load() {

@@ -130,6 +130,7 @@ type Server struct {
 	listeners map[net.Listener]struct{}
 	conns     map[*conn]struct{}
 	perIP     map[netip.Addr]int // open connections by client address, with MaxConnsPerIP
+	reserve   fdReserve          // descriptors kept so that a resuming connection finds one
 	drained   chan struct{}      // closed when closing and no connection is left
 	isDrained bool
 }
@@ -158,12 +159,28 @@ func (s *Server) Serve(l net.Listener) error {
 		return ErrServerClosed
 	}
 	defer s.untrackListener(l)
+	defer func() {
+		if s.closing.Begun() {
+			s.reserve.release()
+		}
+	}()
 	if s.Ready != nil {
 		s.Ready(l.Addr())
 	}
 
 	var backoff lifecycle.Backoff
 	for {
+		if !s.reserve.full() {
+			// Out of descriptors: a new client waits in the backlog
+			// rather than a parked one lose what it sent.
+			if s.closing.Begun() {
+				return ErrServerClosed
+			}
+			wait := backoff.Next()
+			s.logger().Warn("out of descriptors; accepting again once some are free", "addr", l.Addr().String(), "retry_in", wait)
+			lifecycle.Sleep(wait, s.closing.Done())
+			continue
+		}
 		rwc, err := l.Accept()
 		if err != nil {
 			if s.closing.Begun() {
