@@ -203,7 +203,7 @@ func tls12ClientOfferingOnly(ctx context.Context, suite, outcome string) error {
 		}
 	}
 	if id == 0 {
-		return fmt.Errorf("Go knows no cipher suite %s", suite)
+		return fmt.Errorf("no cipher suite %s in crypto/tls", suite)
 	}
 	w := worldFrom(ctx)
 	ca, err := w.testAuthority()

@@ -230,15 +230,9 @@ func (c *conn) readProxyHeader(p preamble) (pending []byte, err error) {
 // handshake's; the handshake timeout runs from the first byte.
 func (c *conn) sniffHeader(br *bufio.Reader, p preamble) (bool, error) {
 	if p.proxy == ProxyOptional && p.tls == nil {
-		var wait time.Time
-		if c.cfg.idle > 0 {
-			wait = time.Now().Add(c.cfg.idle)
+		if err := c.awaitFirstByte(br, p); err != nil {
+			return false, err
 		}
-		c.raw.SetReadDeadline(wait)
-		if _, err := br.Peek(1); err != nil {
-			return false, c.silent(err)
-		}
-		c.raw.SetReadDeadline(time.Now().Add(p.timeout))
 	}
 	for n := 1; ; n++ {
 		b, err := br.Peek(n)
@@ -248,18 +242,42 @@ func (c *conn) sniffHeader(br *bufio.Reader, p preamble) (bool, error) {
 		if err != nil {
 			return false, fmt.Errorf("%w: %w", ErrProxyHeader, err)
 		}
-		v1, v2 := bytes.HasPrefix(proxyproto.SIGV1, b) || bytes.HasPrefix(b, proxyproto.SIGV1), bytes.HasPrefix(proxyproto.SIGV2, b)
-		switch {
-		case !v1 && !v2:
-			return false, nil
-		case v2 && n == len(proxyproto.SIGV2):
-			return true, nil // the parser reads v2 across reads itself
-		case v1 && n >= len(proxyproto.SIGV1):
-			if bytes.IndexByte(b, '\n') >= 0 || n >= maxV1Header {
-				return true, nil
-			}
+		if decided, header := headerAhead(b); decided {
+			return header, nil
 		}
 	}
+}
+
+// awaitFirstByte waits for the client's first byte for the idle timeout,
+// then sets the handshake's deadline for the rest.
+func (c *conn) awaitFirstByte(br *bufio.Reader, p preamble) error {
+	var wait time.Time
+	if c.cfg.idle > 0 {
+		wait = time.Now().Add(c.cfg.idle)
+	}
+	c.raw.SetReadDeadline(wait)
+	if _, err := br.Peek(1); err != nil {
+		return c.silent(err)
+	}
+	return c.raw.SetReadDeadline(time.Now().Add(p.timeout))
+}
+
+// headerAhead tells, from a connection's first bytes b, whether they
+// decide if a PROXY header comes, and if so whether one does: not when b
+// cannot begin either signature; yes when b holds the v2 signature, or
+// the v1 one and its line end (or as much as the longest v1 header).
+func headerAhead(b []byte) (decided, header bool) {
+	v1 := bytes.HasPrefix(proxyproto.SIGV1, b) || bytes.HasPrefix(b, proxyproto.SIGV1)
+	v2 := bytes.HasPrefix(proxyproto.SIGV2, b)
+	switch {
+	case !v1 && !v2:
+		return true, false
+	case v2 && len(b) == len(proxyproto.SIGV2):
+		return true, true // the parser reads v2 across reads itself
+	case v1 && len(b) >= len(proxyproto.SIGV1):
+		return bytes.IndexByte(b, '\n') >= 0 || len(b) >= maxV1Header, true
+	}
+	return false, false
 }
 
 // maxV1Header is the longest v1 header there is, its line end included.

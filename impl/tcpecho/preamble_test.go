@@ -118,3 +118,27 @@ func TestPreambleSettingsAreChecked(t *testing.T) {
 		assert.Error(t, err)
 	}
 }
+
+func TestHeaderAheadDecidesAsSoonAsTheBytesCan(t *testing.T) {
+	for _, tc := range []struct {
+		b               string
+		decided, header bool
+	}{
+		{"P", false, false},
+		{"PI", true, false},
+		{"PING", true, false},
+		{"PROXY", false, true},
+		{"PROXY TCP4 1.2.3.4 5.6.7.8 1 2", false, true},
+		{"PROXY TCP4 1.2.3.4 5.6.7.8 1 2\r\n", true, true},
+		{"\r\n\r\n", false, false},
+		{"\r\n\r\n\x00\r\nQUIT\n", true, true},
+		{"\r\nhello", true, false},
+		{"hello", true, false},
+	} {
+		decided, header := headerAhead([]byte(tc.b))
+		assert.Equal(t, tc.decided, decided, "decided, for %q", tc.b)
+		if decided {
+			assert.Equal(t, tc.header, header, "header, for %q", tc.b)
+		}
+	}
+}

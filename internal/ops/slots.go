@@ -28,8 +28,8 @@ type slot struct {
 	since time.Time
 }
 
-func newSlots(l net.Listener, max int) *slots {
-	return &slots{Listener: l, max: max, conns: make(map[net.Conn]slot, max)}
+func newSlots(l net.Listener, limit int) *slots {
+	return &slots{Listener: l, max: limit, conns: make(map[net.Conn]slot, limit)}
 }
 
 // Accept returns the next connection, making room for it first.

@@ -463,21 +463,8 @@ func measure(ctx context.Context, c benchCase, bin, self string, rounds int, d t
 		certFlags = []string{"-tls-cert", cert, "-tls-key", key}
 		c.cfg.TLS = &tls.Config{RootCAs: pool, ServerName: "localhost"}
 	}
-	commands := [][]string{
-		append(append([]string{filepath.Join(bin, c.ours[0]), "-listen", "127.0.0.1:0"}, c.ours[1:]...), certFlags...),
-		append([]string{self, "-serve-baseline", c.baseline}, certFlags...),
-	}
-	if c.against != nil {
-		commands[baseline] = append([]string{filepath.Join(bin, c.against[0]), "-listen", "127.0.0.1:0"}, c.against[1:]...)
-	}
-	if c.peer != nil {
-		path := filepath.Join(bin, c.peer[0])
-		if _, err := os.Stat(path); err != nil {
-			m.noPeer = c.peer[0] + " not built"
-		} else {
-			commands = append(commands, append([]string{path}, c.peer[1:]...))
-		}
-	}
+	var commands [][]string
+	commands, m.noPeer = c.commands(bin, self, certFlags)
 	var addrs []string
 	var servers []*server
 	for _, cmd := range commands {
@@ -512,6 +499,27 @@ func measure(ctx context.Context, c benchCase, bin, self string, rounds int, d t
 		m.peak, err = procmem.Read(servers[ours].cmd.Process.Pid, "VmHWM")
 	}
 	return m, err
+}
+
+// commands are the command lines of the case's sides: ours, the baseline
+// (or ours with other flags), and the peer's, if built; noPeer says why
+// not where it is not.
+func (c benchCase) commands(bin, self string, certFlags []string) (commands [][]string, noPeer string) {
+	commands = [][]string{
+		append(append([]string{filepath.Join(bin, c.ours[0]), "-listen", "127.0.0.1:0"}, c.ours[1:]...), certFlags...),
+		append([]string{self, "-serve-baseline", c.baseline}, certFlags...),
+	}
+	if c.against != nil {
+		commands[baseline] = append([]string{filepath.Join(bin, c.against[0]), "-listen", "127.0.0.1:0"}, c.against[1:]...)
+	}
+	if c.peer != nil {
+		path := filepath.Join(bin, c.peer[0])
+		if _, err := os.Stat(path); err != nil {
+			return commands, c.peer[0] + " not built"
+		}
+		commands = append(commands, append([]string{path}, c.peer[1:]...))
+	}
+	return commands, ""
 }
 
 // alternate runs c against each of addrs in rounds, after a warm-up, and
