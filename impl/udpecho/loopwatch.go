@@ -18,19 +18,18 @@ import (
 // the server's side such a loop looks like a client that sends the same
 // datagram again and again, as fast as the answers come: as echobench and
 // fortio do with a constant payload. So a source that sends the same
-// payload loopRun times in a row, and then loopRun times more within
-// loopWindow, is probed: a datagram no client sent, from another port of
-// the address its datagrams came to. A client's connected socket never
-// sees it (the kernel drops what comes from another port), and an
-// unconnected client ignores a datagram it did not ask for; an echo
-// service sends it back. Only then is the source refused, for blockFor,
-// which ends the loop: each forged datagram in it is dropped once.
-// A loop slower than loopRun a second is not probed: it costs at most
-// that.
+// payload loopRun times in a row is probed: a datagram no client sent,
+// from another port of the address its datagrams came to. A client's
+// connected socket never sees it (the kernel drops what comes from
+// another port), and an unconnected client ignores a datagram it did not
+// ask for; an echo service sends it back. Only then is the source
+// refused, for blockFor, which ends the loop: each forged datagram in it
+// is dropped once. A source that did not echo the probe is not probed
+// again for quietFor. Counted in datagrams, not time, a loop ends after
+// the same number of turns however fast it runs.
 const (
 	watchSlots  = 256 // sources watched at once; more share slots
 	loopRun     = 256
-	loopWindow  = time.Second
 	probeWait   = time.Second      // how long a probe's echo may take
 	blockFor    = time.Second      // how long a source found in a loop is refused
 	quietFor    = 10 * time.Second // how long a source that did not echo a probe is not probed again
@@ -52,7 +51,6 @@ type watchSlot struct {
 	src          netip.AddrPort
 	sum          uint64 // the run's payload
 	run          uint32 // how many in a row
-	mark         time.Time
 	quietUntil   time.Time
 	blockedUntil time.Time
 	probe        *probe
@@ -109,15 +107,11 @@ func (w *loopWatch) check(d *datagram) error {
 	}
 	p := d.payload
 	if sum := maphash.Bytes(w.seed, p[:min(len(p), hashedBytes)]) ^ uint64(len(p)); sum != s.sum {
-		s.sum, s.run, s.mark = sum, 0, time.Time{}
+		s.sum, s.run = sum, 0
 	}
 	s.run++
-	if s.run%loopRun == 0 {
-		now := time.Now()
-		if !s.mark.IsZero() && now.Sub(s.mark) < loopWindow && s.probe == nil && now.After(s.quietUntil) {
-			s.probe = w.startProbe(d.src, d.local)
-		}
-		s.mark = now
+	if s.run%loopRun == 0 && s.probe == nil && time.Now().After(s.quietUntil) {
+		s.probe = w.startProbe(d.src, d.local)
 	}
 	return nil
 }
