@@ -37,29 +37,31 @@ func tcpserverRunsWithDescriptors(ctx context.Context, framing string, n int) er
 // silentClients is the step `^(\d+) clients connect and send nothing$`.
 func silentClients(ctx context.Context, n int) error {
 	w := worldFrom(ctx)
-	for i := range n {
-		c, err := net.DialTimeout("tcp", w.server.addr, patience)
-		if err != nil {
-			return fmt.Errorf("silent client %d of %d: %w", i+1, n, err)
-		}
-		w.scratch.closers = append(w.scratch.closers, func() { c.Close() })
-		w.clients.waiting = append(w.clients.waiting, c)
-	}
-	return nil
+	conns, err := w.dialMany(n, "silent client")
+	w.clients.waiting = append(w.clients.waiting, conns...)
+	return err
 }
 
 // moreClientsThanDescriptors is the step `^(\d+) more clients connect, more than the server has descriptors for$`:
 // those past its limit wait in its listener's backlog.
 func moreClientsThanDescriptors(ctx context.Context, n int) error {
-	w := worldFrom(ctx)
+	_, err := worldFrom(ctx).dialMany(n, "one more client")
+	return err
+}
+
+// dialMany connects n clients to the server, closed when the scenario
+// ends.
+func (w *world) dialMany(n int, what string) ([]net.Conn, error) {
+	var conns []net.Conn
 	for i := range n {
 		c, err := net.DialTimeout("tcp", w.server.addr, patience)
 		if err != nil {
-			return fmt.Errorf("client %d of %d more: %w", i+1, n, err)
+			return conns, fmt.Errorf("%s, %d of %d: %w", what, i+1, n, err)
 		}
 		w.scratch.closers = append(w.scratch.closers, func() { c.Close() })
+		conns = append(conns, c)
 	}
-	return nil
+	return conns, nil
 }
 
 // silentClientsFinishLines is the step `^each silent client sends half a line and, (\d+) milliseconds later, the rest, and receives its whole line back$`.

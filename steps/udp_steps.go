@@ -444,35 +444,35 @@ func udpServerListeningOn(ctx context.Context, wildcard string) error {
 
 // clientSendsDatagramTo is the step `^`+client+` sends the datagram `+quoted+` to (\S+)$`.
 func clientSendsDatagramTo(ctx context.Context, name, text, host string) error {
-	b, err := unquote(text)
+	b, p, err := textAndPeer(ctx, name, text)
 	if err != nil {
 		return err
 	}
-	u := worldFrom(ctx).udp
-	p, err := u.peer(clientName(name))
-	if err != nil {
-		return err
-	}
-	return p.send(u.addrOn(host), b)
+	return p.send(worldFrom(ctx).udp.addrOn(host), b)
 }
 
 // clientReceivesDatagramFrom is the step `^`+client+` receives the datagram `+quoted+` from (\S+)$`.
 func clientReceivesDatagramFrom(ctx context.Context, name, text, host string) error {
-	want, err := unquote(text)
+	want, p, err := textAndPeer(ctx, name, text)
 	if err != nil {
 		return err
 	}
-	u := worldFrom(ctx).udp
-	p, err := u.peer(clientName(name))
-	if err != nil {
-		return err
-	}
-	got, err := p.receive(u.addrOn(host))
+	got, err := p.receive(worldFrom(ctx).udp.addrOn(host))
 	if err != nil {
 		return err
 	}
 	assert.Equal(godog.T(ctx), show(want), show(got))
 	return nil
+}
+
+// textAndPeer is a step's quoted text, unquoted, and its client.
+func textAndPeer(ctx context.Context, name, text string) ([]byte, *udpPeer, error) {
+	b, err := unquote(text)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := worldFrom(ctx).udp.peer(clientName(name))
+	return b, p, err
 }
 
 // echoComesFromAddressSentTo is the step `^the echo comes back from the address the datagram was sent to$`.
