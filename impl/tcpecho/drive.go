@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net"
 	"os"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -263,6 +265,9 @@ func (c *conn) park() error {
 // the echo waits for the client, the buffer is charged to the budget.
 func (c *conn) write(p []byte) error {
 	timeout := c.cfg.write
+	if c.tls != nil {
+		return c.writeTLS(p, timeout)
+	}
 	if timeout > 0 {
 		c.noteTaken(false)
 	}
@@ -297,6 +302,97 @@ func (c *conn) write(p []byte) error {
 		}
 	}
 	return nil
+}
+
+// writeTLS writes p over TLS. A write that times out leaves crypto/tls's
+// stream broken for good (every later write fails at once), so its
+// deadline cannot be a tick to look again at, as a plain connection's is.
+// Instead, while the write waits, a timer looks every timeout/ticks at
+// what TCP says the client took (the right edge of the window it offers,
+// as for a plain connection: bytes the server's kernel takes into its own
+// send buffer are not the client reading), and once the client has taken
+// nothing for the whole timeout it ends the write.
+func (c *conn) writeTLS(p []byte, timeout time.Duration) error {
+	var w *tlsWriteWatch
+	if timeout > 0 {
+		w = c.watchTLSWrite(timeout)
+		defer w.stop()
+	}
+	_, err := c.rwc.Write(p)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, os.ErrDeadlineExceeded) && w != nil && w.fired.Load():
+		return ErrWriteTimeout
+	case c.srv.closing.Begun() && errors.Is(err, net.ErrClosed):
+		return ErrServerClosed
+	}
+	return connError("write echo", err)
+}
+
+// tlsWriteWatch ends a TLS write whose client takes nothing for the
+// timeout. edge and since belong to its timer's function; mu keeps that
+// function from ending a later write once stop has returned.
+type tlsWriteWatch struct {
+	timer   *time.Timer
+	fd      uintptr
+	edge    uint64
+	since   time.Time
+	timeout time.Duration
+	fired   atomic.Bool
+
+	mu      sync.Mutex
+	stopped bool
+}
+
+func (c *conn) watchTLSWrite(timeout time.Duration) *tlsWriteWatch {
+	w := &tlsWriteWatch{since: time.Now(), timeout: timeout}
+	if fd, ok := socketFd(c.raw); ok {
+		w.fd = uintptr(fd)
+		w.edge, ok = windowEdge(w.fd)
+		if !ok {
+			w.fd = 0
+		}
+	}
+	rwc := c.rwc
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.timer = time.AfterFunc(w.next(w.since), func() {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		if w.stopped {
+			return
+		}
+		now := time.Now()
+		if edge, ok := windowEdge(w.fd); w.fd != 0 && ok && edge != w.edge {
+			w.edge, w.since = edge, now
+		}
+		if now.Sub(w.since) >= w.timeout {
+			w.fired.Store(true)
+			rwc.SetWriteDeadline(aLongTimeAgo)
+			return
+		}
+		w.timer.Reset(w.next(now))
+	})
+	return w
+}
+
+// next is how long until the watch looks again: a tick, or the rest of the
+// timeout if that is sooner. Where TCP tells nothing (no descriptor), the
+// write may take the whole timeout.
+func (w *tlsWriteWatch) next(now time.Time) time.Duration {
+	rest := w.since.Add(w.timeout).Sub(now)
+	if w.fd == 0 {
+		return rest
+	}
+	return min(rest, w.timeout/ticks)
+}
+
+func (w *tlsWriteWatch) stop() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.stopped = true
+	w.timer.Stop()
 }
 
 // noteTaken moves the start of the write timeout to now if the client has

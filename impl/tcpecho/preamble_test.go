@@ -142,3 +142,32 @@ func TestHeaderAheadDecidesAsSoonAsTheBytesCan(t *testing.T) {
 		}
 	}
 }
+
+// A TLS client that reads slowly but keeps reading is not cut by the
+// write timeout, though every write of its echo waits on it far longer.
+func TestTLSSlowReaderWithinTheWriteTimeoutGetsEveryByte(t *testing.T) {
+	srvTLS, cliTLS := tlsPair(t)
+	addr, _ := start(t, &Server{TLSConfig: srvTLS, WriteTimeout: 300 * time.Millisecond})
+	conn, err := DialStream(context.Background(), addr, 0, cliTLS)
+	require.NoError(t, err)
+	defer conn.Close()
+	sent := make([]byte, 1<<20)
+	rand.Read(sent)
+	go func() {
+		conn.Write(sent)
+		conn.(*tls.Conn).CloseWrite()
+	}()
+	var got []byte
+	buf := make([]byte, 16<<10)
+	conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	for {
+		n, err := conn.Read(buf)
+		got = append(got, buf[:n]...)
+		if err != nil {
+			require.ErrorIs(t, err, io.EOF)
+			break
+		}
+		time.Sleep(10 * time.Millisecond) // a slow reader, not a wait for an event
+	}
+	assert.True(t, bytes.Equal(sent, got), "got %d of %d bytes back", len(got), len(sent))
+}
