@@ -30,7 +30,10 @@ Feature: UDP reflection guard
   and only then is the source refused for a second, which ends the loop.
   A loop is counted in turns, not time: it ends after a few hundred,
   however fast or slow it runs. A source that did not echo the probe is
-  not probed again for ten seconds.
+  not probed again for ten seconds. What it cannot see is a loop whose
+  payload changes from turn to turn (with a daytime or chargen service on
+  a port above 1023), or one with a service that answers the server but not
+  the probe's new port.
 
   The server counts every datagram it refuses, tells its observer, and
   logs the refusals at most once a second, so a flood cannot flood the log.
