@@ -373,7 +373,9 @@ func stopReadingAfter(c net.Conn, clock *readClock, d time.Duration) (stopped <-
 }
 
 // readClock is a connection that knows when its last read that got bytes
-// began, for a reader above it that reads ahead, such as crypto/tls.
+// returned, for a reader above it that reads ahead, such as crypto/tls.
+// The time it returned, not began: crypto/tls's reads wait for whole
+// records, so a read may begin long before the bytes it takes arrive.
 type readClock struct {
 	net.Conn
 	mu     sync.Mutex
@@ -381,11 +383,10 @@ type readClock struct {
 }
 
 func (r *readClock) Read(b []byte) (int, error) {
-	before := time.Now()
 	n, err := r.Conn.Read(b)
 	if n > 0 {
 		r.mu.Lock()
-		r.lastAt = before
+		r.lastAt = time.Now()
 		r.mu.Unlock()
 	}
 	return n, err
