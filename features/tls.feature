@@ -63,11 +63,9 @@ Feature: The echo over TLS
   Scenario: A TLS client that stops reading is let go at the write timeout, as a plain one is
     The server closes such a connection without TLS's close notice: written
     into the client's full socket, the notice would wait for a reader that
-    never comes. The time is counted as for a plain client. On a quiet
-    machine the client is let go 2.0 to 2.2 seconds after its last read;
-    the bound leaves room for a machine so loaded that client and server,
-    and TCP's own window updates, run late (up to 3.0 seconds with both
-    cores busy and every test running).
+    never comes. The time is counted as for a plain client; the bound
+    leaves room for a machine so loaded that client, server and TCP's own
+    window updates run late.
 
     Given a line echo server
     And the server gives up on a client that reads none of its echo for 2000 milliseconds
