@@ -70,7 +70,7 @@ Feature: The echo over TLS
     Given a line echo server
     And the server gives up on a client that reads none of its echo for 2000 milliseconds
     When client A, speaking TLS, sends lines without end, reading the echo for 200 milliseconds, then stops reading
-    Then the server let client A go because it stopped reading, 2000 to 3400 milliseconds after its last read
+    Then the server let client A go because it stopped reading, 2000 to 2900 milliseconds after its last read
 
   Scenario Outline: TLS 1.2 offers only AEAD ciphers with forward secrecy (<suite>)
     Mozilla's "intermediate" profile: the CBC suites Go would also offer

@@ -268,7 +268,7 @@ func serverLetClientGoAfterItStoppedReading(ctx context.Context, name string, fr
 	if !errors.Is(closed.reason, tcpecho.ErrWriteTimeout) {
 		return fmt.Errorf("client %s's connection ended because %w, not because it stopped reading", name, closed.reason)
 	}
-	var last time.Time
+	var last lastRead
 	select {
 	case last = <-p.lastRead:
 	case <-time.After(patience):
@@ -289,10 +289,10 @@ func serverLetClientGoAfterItStoppedReading(ctx context.Context, name string, fr
 	if !errors.Is(ended.err, syscall.ECONNRESET) && !errors.Is(ended.err, syscall.EPIPE) {
 		return fmt.Errorf("client %s's sending ended with %w, not with the server closing its connection", name, ended.err)
 	}
-	after := minTime(ended.at, closed.at).Sub(last)
-	godog.T(ctx).Logf("%s was let go %v after its last read", name, after.Round(time.Millisecond))
-	assert.GreaterOrEqual(godog.T(ctx), after, time.Duration(from)*time.Millisecond, "how long after its last read client %s was let go", name)
-	assert.LessOrEqual(godog.T(ctx), after, time.Duration(to)*time.Millisecond, "how long after its last read client %s was let go", name)
+	letGo := minTime(ended.at, closed.at)
+	godog.T(ctx).Logf("%s was let go %v after its last read began, %v after it returned", name, letGo.Sub(last.began).Round(time.Millisecond), letGo.Sub(last.returned).Round(time.Millisecond))
+	assert.GreaterOrEqual(godog.T(ctx), letGo.Sub(last.began), time.Duration(from)*time.Millisecond, "how long after its last read began client %s was let go", name)
+	assert.LessOrEqual(godog.T(ctx), letGo.Sub(last.returned), time.Duration(to)*time.Millisecond, "how long after its last read returned client %s was let go", name)
 	return nil
 }
 
@@ -323,11 +323,12 @@ func closedEvent(events []event, remote string) *event {
 
 // stopReadingAfter makes the client send lines as fast as the server takes
 // them, and read the echo for d, then stop reading while it goes on
-// sending. stopped gives the time its last read began; ended, the time its
-// sending failed (the server closed the connection, or the write's own
-// deadline passed) and why; done closes once the sending has ended.
-func stopReadingAfter(c net.Conn, clock *readClock, d time.Duration) (stopped <-chan time.Time, ended <-chan sendEnded, done <-chan struct{}) {
-	last := make(chan time.Time, 1)
+// sending. stopped gives when its last read began and returned; ended,
+// the time its sending failed (the server closed the connection, or the
+// write's own deadline passed) and why; done closes once the sending has
+// ended.
+func stopReadingAfter(c net.Conn, clock *readClock, d time.Duration) (stopped <-chan lastRead, ended <-chan sendEnded, done <-chan struct{}) {
+	last := make(chan lastRead, 1)
 	failed := make(chan sendEnded, 1)
 	finished := make(chan struct{})
 	go func() {
@@ -348,21 +349,20 @@ func stopReadingAfter(c net.Conn, clock *readClock, d time.Duration) (stopped <-
 		// goroutine: a client that never read has no last read to count
 		// from.
 		c.SetReadDeadline(until.Add(patience))
-		at := time.Now()
+		at := lastRead{began: time.Now()}
 		if _, err := c.Read(buf); err != nil {
+			at.returned = at.began
 			last <- at
 			return
 		}
+		at.returned = time.Now()
 		c.SetReadDeadline(until)
 		for {
-			// The time before the read, not after: the client's kernel
-			// tells the server of the room a read makes during the read,
-			// and a busy machine may run this goroutine late after it.
-			before := time.Now()
+			began := time.Now()
 			if _, err := c.Read(buf); err != nil {
 				break
 			}
-			at = before
+			at = lastRead{began: began, returned: time.Now()}
 		}
 		if clock != nil {
 			at = clock.last()
@@ -372,27 +372,33 @@ func stopReadingAfter(c net.Conn, clock *readClock, d time.Duration) (stopped <-
 	return last, failed, finished
 }
 
+// lastRead is when a client's last read began and returned. Its kernel
+// tells the server of the room the read makes at some moment between,
+// and a busy machine may run the client late on either side: a bound
+// below counts from the beginning, a bound above from the return.
+type lastRead struct{ began, returned time.Time }
+
 // readClock is a connection that knows when its last read that got bytes
-// returned, for a reader above it that reads ahead, such as crypto/tls.
-// The time it returned, not began: crypto/tls's reads wait for whole
-// records, so a read may begin long before the bytes it takes arrive.
+// began and returned, for a reader above it that reads ahead, such as
+// crypto/tls, whose own reads wait for whole records.
 type readClock struct {
 	net.Conn
 	mu     sync.Mutex
-	lastAt time.Time
+	lastAt lastRead
 }
 
 func (r *readClock) Read(b []byte) (int, error) {
+	began := time.Now()
 	n, err := r.Conn.Read(b)
 	if n > 0 {
 		r.mu.Lock()
-		r.lastAt = time.Now()
+		r.lastAt = lastRead{began: began, returned: time.Now()}
 		r.mu.Unlock()
 	}
 	return n, err
 }
 
-func (r *readClock) last() time.Time {
+func (r *readClock) last() lastRead {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.lastAt

@@ -23,9 +23,9 @@ type peer struct {
 	stream    *stream     // the whole exchange, for "exactly what it sent"
 	prompt    *promptEcho // bytes sent with the connection left open
 	flood     *flood      // bytes sent by a client that never reads
-	// lastRead gives the time of the client's last read, once it has
-	// stopped reading.
-	lastRead <-chan time.Time
+	// lastRead gives when the client's last read began and returned,
+	// once it has stopped reading.
+	lastRead <-chan lastRead
 	// sendEnded gives when and why its sending failed, once it has.
 	sendEnded <-chan sendEnded
 }

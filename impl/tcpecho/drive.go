@@ -343,16 +343,27 @@ type tlsWriteWatch struct {
 
 	mu      sync.Mutex
 	stopped bool
+	clock   *writeClock // where stop leaves since and edge for the next write
 }
 
 func (c *conn) watchTLSWrite(timeout time.Duration) *tlsWriteWatch {
-	w := &tlsWriteWatch{since: time.Now(), timeout: timeout}
-	if fd, ok := socketFd(c.raw); ok {
+	// The clock runs across writes, as a plain connection's: a write that
+	// only filled the server's own send buffer took nothing of the client.
+	now := time.Now()
+	w := &tlsWriteWatch{since: c.clock.wd.since, edge: c.clock.lastEdge, timeout: timeout, clock: c.clock}
+	if w.since.IsZero() {
+		w.since = now
+	}
+	edge, ok := uint64(0), false
+	if fd, isSocket := socketFd(c.raw); isSocket {
 		w.fd = uintptr(fd)
-		w.edge, ok = windowEdge(w.fd)
-		if !ok {
-			w.fd = 0
-		}
+		edge, ok = windowEdge(w.fd)
+	}
+	switch {
+	case !ok:
+		w.fd, w.since = 0, now // the best this platform can tell
+	case edge != w.edge:
+		w.edge, w.since = edge, now
 	}
 	rwc := c.rwc
 	w.mu.Lock()
@@ -393,6 +404,7 @@ func (w *tlsWriteWatch) stop() {
 	defer w.mu.Unlock()
 	w.stopped = true
 	w.timer.Stop()
+	w.clock.wd.since, w.clock.lastEdge = w.since, w.edge
 }
 
 // noteTaken moves the start of the write timeout to now if the client has
