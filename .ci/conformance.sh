@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 tmp=$(mktemp -d)
 pids=() # a forking server's children (socat fork) are killed with it
-trap 'for p in "${pids[@]}"; do pkill -P "$p" 2>/dev/null; kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"' EXIT
+trap 'for p in "${pids[@]}"; do pkill -P "$p" 2>/dev/null || true; kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"' EXIT
 
 # start NAME READY CMD... runs a server with its stderr on a pipe, waits
 # (10 s at most) for a line containing READY, sets $line to that line and
