@@ -208,13 +208,13 @@ func (s *Server) admit(c *conn) {
 		// its own goroutine can tell whether the client has sent.
 		c.fd, c.canPark = socketFd(c.raw)
 	}
-	if peer := clientIP(c.raw); s.MaxConnsPerIP > 0 && (c.cfg.preamble.proxy == ProxyOff || !c.cfg.preamble.mayProxy(peer)) {
+	if s.MaxConnsPerIP > 0 && (c.cfg.preamble.proxy == ProxyOff || !c.cfg.preamble.mayProxy(clientIP(c.raw))) {
 		// Behind a PROXY header the client is known only once the
 		// connection's goroutine has read it; until then a connection
 		// from an address ProxyFrom does not name counts under it, or
 		// anyone could hold every slot with connections that never
 		// send a header.
-		c.ip = peer
+		c.ip = clientIP(c.raw)
 	}
 	switch admitted := s.trackConn(c); admitted {
 	case tracked:
