@@ -56,8 +56,11 @@ type udpWorld struct {
 	sentMsgs  [][]byte  // what the UDP echo client sent last, in order
 	gotMsgs   [][]byte  // and what it got back
 
-	forgedFrom netip.AddrPort // the source a forged datagram claimed
-	second     service        // another echo server, for loops between two
+	forgedFrom    netip.AddrPort // the source a forged datagram claimed
+	forgedTo      netip.AddrPort // and where it went
+	forgedPayload []byte
+	forgedMark    int     // how many events the server had seen when it was last sent
+	second        service // another echo server, for loops between two
 }
 
 func newUDPWorld(t Target) *udpWorld {
