@@ -109,7 +109,7 @@ func serverRefusesForged(ctx context.Context, because string) error {
 		return fmt.Errorf("no such reason: %q", because)
 	}
 	u := worldFrom(ctx).udp
-	if want == udpecho.ErrLoop {
+	if errors.Is(want, udpecho.ErrLoop) {
 		return u.awaitLoopRefusal(ctx)
 	}
 	_, err := u.events.waitFor(ctx, fmt.Sprintf("a datagram from %v refused because %s", u.forgedFrom, because), func(events []udpEvent) bool {
