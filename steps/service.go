@@ -361,6 +361,7 @@ func (c tcpConfig) server(obs tcpecho.Observer) *tcpecho.Server {
 // udpConfig is how a scenario configures its UDP echo server.
 type udpConfig struct {
 	guardOff bool
+	identity string // the name it answers an identity probe with, if any
 	listen   string // the address it listens on, if not 127.0.0.1:0
 	ops      opsConfig
 }
@@ -374,10 +375,13 @@ func (c udpConfig) flags() []string {
 	if c.listen != "" {
 		args = append(args, "-listen", c.listen)
 	}
+	if c.identity != "" {
+		args = append(args, "-identity", c.identity)
+	}
 	return append(args, c.ops.flags()...)
 }
 
 // server is the library's Server for the configuration, telling obs.
 func (c udpConfig) server(obs udpecho.Observer) *udpecho.Server {
-	return &udpecho.Server{DisableGuard: c.guardOff, Logger: slog.New(slog.DiscardHandler), Observer: obs}
+	return &udpecho.Server{DisableGuard: c.guardOff, Identity: c.identity, Logger: slog.New(slog.DiscardHandler), Observer: obs}
 }

@@ -55,6 +55,7 @@ func InitializeScenario(sc *godog.ScenarioContext) {
 	registerUDPSteps(sc)
 	registerGuardSteps(sc)
 	registerDescriptorsSteps(sc)
+	registerIdentitySteps(sc)
 }
 
 // skipScenario skips the rest of the scenario and says why: in the test

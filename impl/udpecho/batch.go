@@ -61,6 +61,7 @@ func (s *Server) serveBatches(udp *net.UDPConn, batch batchConn, g *guard, from 
 			if !s.admit(g, &d, received) {
 				continue
 			}
+			s.identify(&d)
 			if len(d.payload) == 0 {
 				// A batch write needs a byte to send: answer an empty
 				// datagram on its own, after what is queued before it.

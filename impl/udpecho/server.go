@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/echospec/echo/internal/describe"
+	"github.com/echospec/echo/internal/identity"
 	"github.com/echospec/echo/internal/lifecycle"
 	"github.com/echospec/echo/internal/ratelog"
 )
@@ -43,6 +44,15 @@ type Server struct {
 	// included, as xinetd's echo does. Only for networks where no datagram
 	// can be forged.
 	DisableGuard bool
+
+	// Identity, if set, is the name the server gives instead of the echo
+	// when a datagram is an identity probe: exactly 128 bytes, "ECHOSPEC-WHO?"
+	// and a NUL, a 16-byte nonce, zeros, a newline (see
+	// features/identity.feature). The answer, "ECHOSPEC-IAM", a NUL, the
+	// nonce, the name and a newline, is never larger than the probe. Empty
+	// means none: probes are echoed like any data. At most 98 printable
+	// ASCII characters.
+	Identity string
 
 	// Logger receives the server's own troubles and, at most once a second
 	// each, the datagrams the guard refused and the datagrams that failed.
@@ -84,6 +94,12 @@ func (s *Server) ListenAndServe() error {
 // ErrServerClosed after Shutdown or Close, or the error if pc is closed
 // under it.
 func (s *Server) Serve(pc net.PacketConn) error {
+	if s.Identity != "" {
+		if err := identity.CheckName(s.Identity); err != nil {
+			pc.Close()
+			return fmt.Errorf("udpecho: Identity: %w", err)
+		}
+	}
 	served := make(chan struct{})
 	if !s.track(pc, served) {
 		pc.Close()
@@ -126,6 +142,7 @@ func (s *Server) Serve(pc net.PacketConn) error {
 		d := datagram{src: src, payload: buf[:n]}
 		d.local, d.answer = from.local(oob[:nn])
 		if s.admit(g, &d, received) {
+			s.identify(&d)
 			s.answered(writeTo(pc, udp, &d), &d, answered)
 		}
 	}
@@ -152,6 +169,17 @@ func (s *Server) admit(g *guard, d *datagram, received Observer) bool {
 		received.Observe(Event{Kind: Received, Source: d.src, Local: d.local, Payload: d.payload})
 	}
 	return true
+}
+
+// identify turns an identity probe into the server's answer, in place,
+// where the server has an identity.
+func (s *Server) identify(d *datagram) {
+	if s.Identity == "" {
+		return
+	}
+	if _, ok := identity.IsProbe(d.payload); ok {
+		d.payload = identity.AnswerInPlace(d.payload, s.Identity)
+	}
 }
 
 // observerOf is the Observer to tell of each datagram's event of kind k,

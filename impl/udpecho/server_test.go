@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/echospec/echo/internal/clitest"
+	"github.com/echospec/echo/internal/identity"
 )
 
 // start serves s on a free loopback port and returns its address and what
@@ -213,4 +214,34 @@ func TestTheClientWaitsEachAttemptOutWhenRefused(t *testing.T) {
 	require.ErrorIs(t, err, ErrNoEcho)
 	require.ErrorIs(t, err, syscall.ECONNREFUSED)
 	assert.Contains(t, err.Error(), "after 3 attempts, waiting 100ms each: connection refused")
+}
+
+func TestIdentityAnswersTheProbeAndEchoesEverythingElse(t *testing.T) {
+	for _, name := range []string{"", "echo-a"} {
+		s := &Server{Identity: name, Logger: slog.New(slog.DiscardHandler)}
+		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		require.NoError(t, err)
+		go s.Serve(pc)
+		c, err := net.Dial("udp", pc.LocalAddr().String())
+		require.NoError(t, err)
+		n := identity.Nonce{4, 2}
+		buf := make([]byte, 2048)
+		for _, msg := range [][]byte{identity.Probe(n), []byte("hello"), identity.Probe(n)[:identity.Size-1]} {
+			_, err = c.Write(msg)
+			require.NoError(t, err)
+			c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			got, err := c.Read(buf)
+			require.NoError(t, err)
+			if _, isProbe := identity.IsProbe(msg); isProbe && name != "" {
+				answer, ok := identity.ParseAnswer(buf[:got], n)
+				assert.True(t, ok)
+				assert.Equal(t, name, answer)
+				assert.LessOrEqual(t, got, len(msg))
+				continue
+			}
+			assert.Equal(t, msg, buf[:got], "echoed as it came")
+		}
+		c.Close()
+		s.Close()
+	}
 }

@@ -1,7 +1,7 @@
 // Command udpserver is a UDP echo server: it sends every datagram's payload
 // back to its sender, unless answering could start a reflection loop.
 //
-//	udpserver [-listen ADDR] [-guard=false] [-shutdown-timeout D] [-v]
+//	udpserver [-listen ADDR] [-guard=false] [-identity NAME] [-shutdown-timeout D] [-v]
 //
 // It writes "listening on HOST:PORT" to stderr once it reads datagrams,
 // logs refused and failed datagrams there at most once a second each (and
@@ -18,12 +18,13 @@ import (
 	"github.com/echospec/echo/impl/echoadmin"
 	"github.com/echospec/echo/impl/udpecho"
 	"github.com/echospec/echo/internal/cli"
+	"github.com/echospec/echo/internal/identity"
 	"github.com/echospec/echo/internal/ops"
 )
 
 func main() { cli.Main(run) }
 
-const synopsis = "udpserver [-listen ADDR] [-guard=false] [-shutdown-timeout D] [-events FILE] [-events-buffer BYTES] [-admin ADDR] [-drain-delay D] [-v]"
+const synopsis = "udpserver [-listen ADDR] [-guard=false] [-identity NAME] [-shutdown-timeout D] [-events FILE] [-events-buffer BYTES] [-admin ADDR] [-drain-delay D] [-v]"
 
 func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	stderr = cli.SyncWriter(stderr)
@@ -33,8 +34,14 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 		"log every datagram",
 		"datagrams received, answered, refused, failed, with whole payloads")
 	guard := fs.Bool("guard", true, "refuse to answer what could start a reflection loop: service ports (below 1024, and 2049), the server's own port on any host, broadcast, multicast and unspecified sources, and a source that echoes the guard's probe; -guard=false answers everyone")
+	name := fs.String("identity", "", "answer an identity probe with this `name` (1 to 98 printable ASCII characters, such as the pod's name) instead of echoing it, so that a client behind a balancer learns which server answered; empty: probes are echoed like any data")
 	if err := cli.Parse(fs, args, true, stdout); err != nil {
 		return err
+	}
+	if *name != "" {
+		if err := identity.CheckName(*name); err != nil {
+			return cli.Usagef(fs, "invalid value %q for flag -identity: %v", *name, err)
+		}
 	}
 
 	logger := cli.NewLogger(stderr, *common.Verbose)
@@ -50,6 +57,7 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 	srv := &udpecho.Server{
 		Addr:         *common.Listen,
 		DisableGuard: !*guard,
+		Identity:     *name,
 		Logger:       logger,
 	}
 	if !*guard {
