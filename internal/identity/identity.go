@@ -64,6 +64,26 @@ func IsProbe(b []byte) (Nonce, bool) {
 	return n, true
 }
 
+// MayBeProbe tells whether b, the first bytes of a stream, could still
+// become a probe as more bytes arrive: what a TCP server must hold back
+// until it knows (at most Size bytes).
+func MayBeProbe(b []byte) bool {
+	if len(b) > Size {
+		return false
+	}
+	magic := b[:min(len(b), len(probeMagic))]
+	if !bytes.Equal(magic, probeMagic[:len(magic)]) {
+		return false
+	}
+	zerosFrom, zerosTo := len(probeMagic)+nonceSize, min(len(b), Size-1)
+	for i := zerosFrom; i < zerosTo; i++ {
+		if b[i] != 0 {
+			return false
+		}
+	}
+	return len(b) < Size || b[Size-1] == '\n'
+}
+
 // AnswerInPlace turns probe, which IsProbe accepted, into the answer
 // naming name, in probe's own bytes, and returns it: never longer than the
 // probe.

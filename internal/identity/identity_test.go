@@ -48,3 +48,16 @@ func TestCheckName(t *testing.T) {
 		assert.ErrorIs(t, CheckName(bad), ErrBadName, "%q", bad)
 	}
 }
+
+func TestMayBeProbeHoldsOnlyWhatCanStillBecomeOne(t *testing.T) {
+	p := Probe(Nonce{1})
+	for n := 0; n <= Size; n++ {
+		assert.True(t, MayBeProbe(p[:n]), "the first %d bytes of a probe", n)
+	}
+	assert.False(t, MayBeProbe([]byte("hello")))
+	assert.False(t, MayBeProbe([]byte("ECHOSPEC-WHO!")))
+	notZero := Probe(Nonce{1})[:40]
+	notZero[35] = 'x'
+	assert.False(t, MayBeProbe(notZero))
+	assert.False(t, MayBeProbe(append(Probe(Nonce{1}), 'x')))
+}
