@@ -107,14 +107,12 @@ func silentClientsFinishLines(ctx context.Context, ms int) error {
 			log = p.stderr.String()
 			log = log[max(0, len(log)-2000):]
 		}
-		w.server.events.mu.Lock()
 		reasons := map[string]int{}
-		for _, e := range w.server.events.events {
+		for _, e := range w.server.events.snapshot() {
 			if e.kind == tcpecho.ConnClosed && e.reason != nil {
 				reasons[e.reason.Error()]++
 			}
 		}
-		w.server.events.mu.Unlock()
 		return fmt.Errorf("%d of %d silent clients did not get their line back; the first: %w; the server closed connections because %v; its log ends: %s", failed, len(errs), first, reasons, log)
 	}
 	godog.T(ctx).Logf("%d silent clients each got their line back", len(errs))

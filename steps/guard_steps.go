@@ -40,7 +40,7 @@ func forgeTo(ctx context.Context, src, text string) error {
 		return err
 	}
 	u.forgedFrom, u.forgedTo, u.forgedPayload = from, dst, payload
-	err = u.forgeAgain(ctx)
+	err = u.forgeAgain()
 	if errors.Is(err, errNeedsRaw) {
 		return skipScenario(ctx, "%v", err)
 	}
@@ -49,9 +49,8 @@ func forgeTo(ctx context.Context, src, text string) error {
 
 // forgeAgain sends the forged datagram (again), and marks where in the
 // server's events it went.
-func (u *udpWorld) forgeAgain(ctx context.Context) error {
-	events, _ := u.events.waitFor(ctx, "the events so far", func([]udpEvent) bool { return true })
-	u.forgedMark = len(events)
+func (u *udpWorld) forgeAgain() error {
+	u.forgedMark = len(u.events.snapshot())
 	return forge(u.forgedFrom, u.forgedTo, u.forgedPayload)
 }
 
@@ -152,7 +151,7 @@ func (u *udpWorld) awaitLoopRefusal(ctx context.Context) error {
 			return fmt.Errorf("the server never refused %v as a loop: forged %d times, each loop ended on its own or ran on (%d answers to the last, none for %v)", u.forgedFrom, forged, n, stall)
 		default:
 			forged, last = forged+1, -1
-			if err := u.forgeAgain(ctx); err != nil {
+			if err := u.forgeAgain(); err != nil {
 				return err
 			}
 		}

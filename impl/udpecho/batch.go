@@ -116,8 +116,7 @@ func (s *Server) writeBatch(batch batchConn, a *answers, answered Observer) {
 		}
 		if answered != nil {
 			for i := range ds[:n] {
-				d := &ds[i]
-				answered.Observe(Event{Kind: Answered, Source: d.src, Local: d.local, Payload: d.payload})
+				answered.Observe(ds[i].event(Answered, nil))
 			}
 		}
 		out, ds = out[n:], ds[n:]

@@ -155,6 +155,15 @@ type datagram struct {
 	answer     []byte // the control message its answer carries, if any
 }
 
+// event is the Event of kind k about d; a failure carries no payload.
+func (d *datagram) event(k EventKind, reason error) Event {
+	e := Event{Kind: k, Source: d.src, Local: d.local, Payload: d.payload, Reason: reason}
+	if k == Failed {
+		e.Payload = nil
+	}
+	return e
+}
+
 // admit tells whether to answer a datagram: the reflection guard's say,
 // reported either way, to received (nil if nobody wants answered
 // datagrams) or to the Observer for a refusal.
@@ -166,7 +175,7 @@ func (s *Server) admit(g *guard, d *datagram, received Observer) bool {
 		}
 	}
 	if received != nil {
-		received.Observe(Event{Kind: Received, Source: d.src, Local: d.local, Payload: d.payload})
+		received.Observe(d.event(Received, nil))
 	}
 	return true
 }
@@ -198,7 +207,7 @@ func (s *Server) answered(err error, d *datagram, answered Observer) {
 	case err != nil:
 		s.answerFailed(d, err)
 	case answered != nil:
-		answered.Observe(Event{Kind: Answered, Source: d.src, Local: d.local, Payload: d.payload})
+		answered.Observe(d.event(Answered, nil))
 	}
 }
 
@@ -256,7 +265,7 @@ func (s *Server) Close() error {
 func (s *Server) refuse(obs Observer, d *datagram, why error) {
 	total := s.refused.Add(1)
 	if wants(obs, Refused) {
-		obs.Observe(Event{Kind: Refused, Source: d.src, Local: d.local, Payload: d.payload, Reason: why})
+		obs.Observe(d.event(Refused, why))
 	}
 	if ok, skipped := s.refusedLog.Allow(time.Now()); ok {
 		s.logger().Warn("refused a datagram: answering it could start a reflection loop",
@@ -267,7 +276,7 @@ func (s *Server) refuse(obs Observer, d *datagram, why error) {
 
 func (s *Server) fail(obs Observer, d *datagram, err error) {
 	if wants(obs, Failed) {
-		obs.Observe(Event{Kind: Failed, Source: d.src, Local: d.local, Reason: err})
+		obs.Observe(d.event(Failed, err))
 	}
 	if ok, skipped := s.failedLog.Allow(time.Now()); ok {
 		s.logger().Warn("datagram failed; going on", "err", err.Error(), "local", d.local.String(), "failed_unlogged_since_last", skipped)
