@@ -14,7 +14,8 @@ Feature: UDP reflection guard
     from its own address would make it answer itself forever), or another
     echo service of the same fleet, such as a DaemonSet's on every node,
     which listens on the same port. Clients send from ephemeral ports, so
-    no client is refused for this;
+    a client is refused for this only if the port its system picked
+    happens to be the server's;
   - a broadcast, multicast or unspecified source address, which no single
     host has: 255.255.255.255, 0.0.0.0, and the broadcast address of each
     of the host's own subnets, such as 127.255.255.255. A subnet of another
