@@ -246,6 +246,7 @@ type tcpConfig struct {
 	handshake time.Duration // the preamble's bound, if not the default
 	proxy     tcpecho.ProxyMode
 	proxyFrom []netip.Prefix // who may send a PROXY header; empty: anyone
+	identity  string         // the name it answers an identity probe with, if any
 
 	ops opsConfig // the binaries' operational flags
 }
@@ -322,6 +323,9 @@ func (c tcpConfig) preambleFlags() []string {
 	if c.proxy != tcpecho.ProxyOff {
 		args = append(args, "-proxy-protocol", c.proxy.String())
 	}
+	if c.identity != "" {
+		args = append(args, "-identity", c.identity)
+	}
 	if len(c.proxyFrom) > 0 {
 		from := make([]string, len(c.proxyFrom))
 		for i, p := range c.proxyFrom {
@@ -351,6 +355,7 @@ func (c tcpConfig) server(obs tcpecho.Observer) *tcpecho.Server {
 		HandshakeTimeout: c.handshake,
 		ProxyProtocol:    c.proxy,
 		ProxyFrom:        c.proxyFrom,
+		Identity:         c.identity,
 		Observer:         obs,
 		// The server logs only its own troubles, which the scenario's
 		// assertions catch; keep test output for the scenarios.

@@ -23,6 +23,7 @@ type connConfig struct {
 	write   time.Duration
 
 	preamble preamble
+	identity string // the server's name for identity probes, if it has one
 }
 
 // conn is the server side of one client connection: its core (the echo
@@ -52,6 +53,7 @@ type conn struct {
 func newConn(s *Server, cfg *connConfig, rwc net.Conn) *conn {
 	c := &conn{srv: s, raw: rwc, rwc: rwc}
 	c.cfg, c.budget, c.id, c.remote = cfg, s, s.nextConn.Add(1), rwc.RemoteAddr()
+	c.probing = cfg.identity != ""
 	return c
 }
 
@@ -224,6 +226,7 @@ func (c *conn) opened(obs Observer) (pending []byte, ok bool) {
 // openedEvent is ConnOpened, with the address the client connected to.
 func (c *conn) openedEvent() Event {
 	e := c.event(ConnOpened, nil)
+	e.Identity = c.cfg.identity
 	if c.raw != nil {
 		e.Local = c.raw.LocalAddr()
 	}

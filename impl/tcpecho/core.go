@@ -7,6 +7,8 @@ import (
 	"net"
 	"os"
 	"time"
+
+	"github.com/echospec/echo/internal/identity"
 )
 
 // connState is where a connection stands. Only core.to changes it, and
@@ -91,6 +93,9 @@ type budget interface {
 type core struct {
 	state   connState
 	canPark bool // an event loop can take it: a plain TCP socket, where there is one
+	// probing: the server has an identity and the connection's first bytes
+	// may yet be an identity probe.
+	probing bool
 	// Which events the observer wants, looked up once.
 	observeMessages, observeReads, observeWrites bool
 
@@ -195,6 +200,12 @@ func (c *core) prefill(b []byte, now time.Time) {
 // many they are (counted only if someone observes the echo).
 func (c *core) take() (echo []byte, messages int) {
 	start := c.in.r
+	if c.probing {
+		var wait bool
+		if start, wait = c.answerProbe(); wait {
+			return nil, 0
+		}
+	}
 	if c.observeMessages {
 		messages = c.splitObserved()
 	} else {
@@ -208,6 +219,30 @@ func (c *core) take() (echo []byte, messages int) {
 		c.in.r += n
 	}
 	return c.in.buf[start:c.in.r], messages
+}
+
+// answerProbe looks at a connection's first bytes for an identity probe.
+// While they could still become one it says to wait (unless no more will
+// come); once they are one, it writes the answer in place, ending where
+// the probe ended, takes the probe and returns where the answer starts,
+// for the echo of what follows to come after it in one write.
+func (c *core) answerProbe() (start int, wait bool) {
+	first := c.in.buf[c.in.r:c.in.w]
+	if len(first) < identity.Size && c.in.ending == nil && !c.draining() && identity.MayBeProbe(first) {
+		return c.in.r, true
+	}
+	c.probing = false
+	if len(first) < identity.Size {
+		return c.in.r, false
+	}
+	if _, ok := identity.IsProbe(first[:identity.Size]); !ok {
+		return c.in.r, false
+	}
+	answer := identity.AnswerInPlace(first[:identity.Size], c.cfg.identity)
+	start = c.in.r + identity.Size - len(answer)
+	copy(c.in.buf[start:], answer)
+	c.in.r += identity.Size
+	return start, false
 }
 
 // splitObserved takes whole messages one by one, telling the observer of

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/echospec/echo/internal/identity"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -308,4 +309,51 @@ func FuzzCore(f *testing.F) {
 			t.Fatal(c.in.ending)
 		}
 	})
+}
+
+// A server with an identity answers a probe at a connection's start, in
+// however many reads it arrives and whatever follows it, in every
+// framing; anything that is not a probe there is echoed as it came.
+func TestCoreAnswersTheIdentityProbe(t *testing.T) {
+	nonce := identity.Nonce{'n', 'o', 'n', 'c', 'e'}
+	probe := identity.Probe(nonce)
+	answer := identity.AnswerInPlace(bytes.Clone(probe), "echo-b")
+	nearly := bytes.Clone(probe)
+	nearly[identity.Size-2] = 'x'
+	cases := []struct {
+		name   string
+		chunks [][]byte
+		want   []byte
+	}{
+		{"the probe in one read", [][]byte{probe}, answer},
+		{"the probe a byte at a time", splitEvery(probe, 1), answer},
+		{"the probe and data after it", [][]byte{append(bytes.Clone(probe), "hello\n"...)}, append(bytes.Clone(answer), "hello\n"...)},
+		{"a probe after data is data", [][]byte{[]byte("hi\n"), probe}, append([]byte("hi\n"), probe...)},
+		{"nearly a probe is data", [][]byte{nearly}, nearly},
+		{"the start of a probe, then the end of the stream", [][]byte{probe[:20]}, probe[:20]},
+		{"data like the magic's start", [][]byte{[]byte("ECHO\n")}, []byte("ECHO\n")},
+	}
+	for _, framing := range []Framing{FramingStream, FramingLine, FramingFixed} {
+		for _, tc := range cases {
+			t.Run(fmt.Sprintf("%v/%s", framing, tc.name), func(t *testing.T) {
+				c := newCore(t, &Server{Framing: framing, Size: 8, Identity: "echo-b"}, &fakeBudget{}, nil)
+				c.probing = true
+				chunks := make([][]byte, len(tc.chunks))
+				for i, ch := range tc.chunks {
+					chunks[i] = bytes.Clone(ch)
+				}
+				assert.Equal(t, string(tc.want), string(feed(t, c, chunks)))
+			})
+		}
+	}
+}
+
+// splitEvery cuts b into pieces of n bytes.
+func splitEvery(b []byte, n int) [][]byte {
+	var out [][]byte
+	for len(b) > n {
+		out = append(out, b[:n])
+		b = b[n:]
+	}
+	return append(out, b)
 }

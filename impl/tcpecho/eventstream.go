@@ -14,8 +14,9 @@ type eventLine struct {
 	Kind     string   `json:"kind"`
 	Conn     uint64   `json:"conn"`
 	Remote   string   `json:"remote"`
-	Local    string   `json:"local,omitempty"` // for "conn opened": where the client connected
-	Proxy    string   `json:"proxy,omitempty"` // the balancer's address, behind a PROXY header
+	Local    string   `json:"local,omitempty"`    // for "conn opened": where the client connected
+	Identity string   `json:"identity,omitempty"` // for "conn opened": the server's name for identity probes
+	Proxy    string   `json:"proxy,omitempty"`    // the balancer's address, behind a PROXY header
 	TLS      *TLSInfo `json:"tls,omitempty"`
 	Bytes    int      `json:"bytes,omitempty"`
 	Messages int      `json:"messages,omitempty"`
@@ -45,7 +46,7 @@ type eventLine struct {
 func EventStream(w io.Writer) Observer {
 	enc := eventline.NewEncoder(w)
 	return ObserverFunc(func(e Event) {
-		line := eventLine{Kind: e.Kind.String(), Conn: e.Conn, Remote: e.Remote.String(), TLS: e.TLS, Bytes: e.Bytes, Messages: e.Messages, Message: e.Message}
+		line := eventLine{Kind: e.Kind.String(), Conn: e.Conn, Remote: e.Remote.String(), Identity: e.Identity, TLS: e.TLS, Bytes: e.Bytes, Messages: e.Messages, Message: e.Message}
 		if e.Local != nil {
 			line.Local = e.Local.String()
 		}
@@ -106,7 +107,7 @@ func ReadEvent(line []byte) (Event, error) {
 	if err != nil {
 		return Event{}, fmt.Errorf("event %q: remote: %w", line, err)
 	}
-	e := Event{Kind: kind, Conn: l.Conn, Remote: net.TCPAddrFromAddrPort(remote), TLS: l.TLS, Bytes: l.Bytes, Messages: l.Messages, Message: l.Message, Reason: reasons.Read(l.Reason, l.Why)}
+	e := Event{Kind: kind, Conn: l.Conn, Remote: net.TCPAddrFromAddrPort(remote), Identity: l.Identity, TLS: l.TLS, Bytes: l.Bytes, Messages: l.Messages, Message: l.Message, Reason: reasons.Read(l.Reason, l.Why)}
 	if l.Local != "" {
 		local, err := netip.ParseAddrPort(l.Local)
 		if err != nil {

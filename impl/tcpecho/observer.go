@@ -69,6 +69,9 @@ type Event struct {
 	// ConnOpened: the listener's own, or, on a listener on all addresses
 	// (0.0.0.0, [::]), the one the client chose.
 	Local net.Addr
+	// Identity is the server's Identity, if it has one, for ConnOpened:
+	// what a client's identity probe on the connection learns.
+	Identity string
 	// Proxy is the address of the load balancer that sent a PROXY header
 	// for the connection, or nil.
 	Proxy net.Addr

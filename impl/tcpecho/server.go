@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/echospec/echo/internal/identity"
+
 	"github.com/echospec/echo/internal/lifecycle"
 	"github.com/echospec/echo/internal/ratelog"
 )
@@ -105,6 +107,14 @@ type Server struct {
 	// with ErrHandshake or ErrProxyHeader. 0 means
 	// DefaultHandshakeTimeout.
 	HandshakeTimeout time.Duration
+
+	// Identity, if set, is the name the server gives instead of the echo
+	// when a connection's first 128 bytes are an identity probe (see
+	// internal/identity and features/identity.feature), so that a client
+	// behind a balancer learns which server it reached. A connection's
+	// first bytes that could still become a probe wait, unechoed, until
+	// they are one or cannot be. Empty: probes are echoed like any data.
+	Identity string
 
 	// Observer, if set, is told of every connection and message.
 	Observer Observer
@@ -304,12 +314,17 @@ func (s *Server) settings() (connConfig, error) {
 	if s.MaxConns < 0 || s.MaxConnsPerIP < 0 || s.MaxHeld < 0 || s.IdleTimeout < 0 || s.WriteTimeout < 0 || s.HandshakeTimeout < 0 {
 		return connConfig{}, errors.New("tcpecho: MaxConns, MaxConnsPerIP, MaxHeld, IdleTimeout, WriteTimeout and HandshakeTimeout must not be negative")
 	}
+	if s.Identity != "" {
+		if err := identity.CheckName(s.Identity); err != nil {
+			return connConfig{}, fmt.Errorf("tcpecho: Identity: %w", err)
+		}
+	}
 	pre, err := s.preamble()
 	if err != nil {
 		return connConfig{}, err
 	}
 	cfg, err := s.framed(size, maxLine)
-	cfg.idle, cfg.write, cfg.preamble = s.IdleTimeout, s.WriteTimeout, pre
+	cfg.idle, cfg.write, cfg.preamble, cfg.identity = s.IdleTimeout, s.WriteTimeout, pre, s.Identity
 	return cfg, err
 }
 

@@ -59,6 +59,7 @@ type Info struct {
 	Name      string            `json:"name"`
 	Version   string            `json:"version"`
 	Hostname  string            `json:"hostname"`
+	Identity  string            `json:"identity,omitempty"` // -identity: the name identity probes learn
 	PID       int               `json:"pid"`
 	Listening []string          `json:"listening"`
 	Admin     string            `json:"admin"`
@@ -82,6 +83,9 @@ func Start(fs *flag.FlagSet, addr string, stderr io.Writer, logger *slog.Logger)
 	o.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	hostname, _ := os.Hostname()
 	o.info = Info{Name: fs.Name(), Version: cli.Version(fs.Name()), Hostname: hostname, PID: os.Getpid(), Admin: l.Addr().String(), Config: map[string]string{}}
+	if f := fs.Lookup("identity"); f != nil {
+		o.info.Identity = f.Value.String()
+	}
 	fs.VisitAll(func(f *flag.Flag) {
 		if f.Name != "version" {
 			o.info.Config[f.Name] = f.Value.String()

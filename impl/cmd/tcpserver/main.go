@@ -29,7 +29,7 @@ import (
 
 func main() { cli.Main(run) }
 
-const synopsis = "tcpserver [-listen ADDR] [-framing stream|line|fixed] [-size N] [-max-line N] [-max-conns N] [-max-conns-per-ip N] [-max-held BYTES] [-idle-timeout D] [-write-timeout D] [-shutdown-timeout D] [-tls-cert FILE -tls-key FILE [-tls-client-ca FILE]] [-tls-handshake-timeout D] [-proxy-protocol off|optional|required] [-proxy-from CIDR,...] [-events FILE] [-events-buffer BYTES] [-admin ADDR] [-drain-delay D] [-v]"
+const synopsis = "tcpserver [-listen ADDR] [-framing stream|line|fixed] [-size N] [-max-line N] [-max-conns N] [-max-conns-per-ip N] [-max-held BYTES] [-idle-timeout D] [-write-timeout D] [-shutdown-timeout D] [-tls-cert FILE -tls-key FILE [-tls-client-ca FILE]] [-tls-handshake-timeout D] [-proxy-protocol off|optional|required] [-proxy-from CIDR,...] [-identity NAME] [-events FILE] [-events-buffer BYTES] [-admin ADDR] [-drain-delay D] [-v]"
 
 // The limits' defaults: generous for an echo service, never unbounded.
 const (
@@ -60,7 +60,12 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 	var proxyMode tcpecho.ProxyMode
 	fs.TextVar(&proxyMode, "proxy-protocol", tcpecho.ProxyOff, "`mode`: off; optional (use a PROXY header, v1 or v2, where one comes); or required (refuse a connection without one). Behind HAProxy's send-proxy, nginx's proxy_protocol or an AWS NLB, the header names the real client, which logs, events and -max-conns-per-ip then use")
 	proxyFrom := cli.Prefixes(fs, "proxy-from", "`CIDR,...`: the only sources allowed to send a PROXY header (your balancers); a header from any other is refused (default: any)")
+	identityFlag := cli.AddIdentityFlag(fs)
 	if err := cli.Parse(fs, args, true, stdout); err != nil {
+		return err
+	}
+	name, err := identityFlag.Name(fs)
+	if err != nil {
 		return err
 	}
 	tlsConfig, err := tlsFlags.Config(fs)
@@ -71,7 +76,7 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 		return cli.Usagef(fs, "-proxy-from needs -proxy-protocol optional or required")
 	}
 
-	logger := cli.NewLogger(stderr, *common.Verbose)
+	logger := identityFlag.Logger(cli.NewLogger(stderr, *common.Verbose))
 	admin, err := ops.Start(fs, *common.Admin, stderr, logger)
 	if err != nil {
 		return err
@@ -104,6 +109,7 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 		HandshakeTimeout: *tlsFlags.HandshakeTimeout,
 		ProxyProtocol:    proxyMode,
 		ProxyFrom:        *proxyFrom,
+		Identity:         name,
 		Logger:           logger,
 	}
 	var metrics tcpecho.Observer

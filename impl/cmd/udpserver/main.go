@@ -18,7 +18,6 @@ import (
 	"github.com/echospec/echo/impl/echoadmin"
 	"github.com/echospec/echo/impl/udpecho"
 	"github.com/echospec/echo/internal/cli"
-	"github.com/echospec/echo/internal/identity"
 	"github.com/echospec/echo/internal/ops"
 )
 
@@ -34,17 +33,16 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 		"log every datagram",
 		"datagrams received, answered, refused, failed, with whole payloads")
 	guard := fs.Bool("guard", true, "refuse to answer what could start a reflection loop: service ports (below 1024, and 2049), the server's own port on any host, broadcast, multicast and unspecified sources, and a source that echoes the guard's probe; -guard=false answers everyone")
-	name := fs.String("identity", "", "answer an identity probe with this `name` (1 to 98 printable ASCII characters, such as the pod's name) instead of echoing it, so that a client behind a balancer learns which server answered; empty: probes are echoed like any data")
+	identityFlag := cli.AddIdentityFlag(fs)
 	if err := cli.Parse(fs, args, true, stdout); err != nil {
 		return err
 	}
-	if *name != "" {
-		if err := identity.CheckName(*name); err != nil {
-			return cli.Usagef(fs, "invalid value %q for flag -identity: %v", *name, err)
-		}
+	name, err := identityFlag.Name(fs)
+	if err != nil {
+		return err
 	}
 
-	logger := cli.NewLogger(stderr, *common.Verbose)
+	logger := identityFlag.Logger(cli.NewLogger(stderr, *common.Verbose))
 	admin, err := ops.Start(fs, *common.Admin, stderr, logger)
 	if err != nil {
 		return err
@@ -57,7 +55,7 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 	srv := &udpecho.Server{
 		Addr:         *common.Listen,
 		DisableGuard: !*guard,
-		Identity:     *name,
+		Identity:     name,
 		Logger:       logger,
 	}
 	if !*guard {
