@@ -10,6 +10,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -56,7 +57,7 @@ var ErrNoService = errors.New("no echo service answered")
 type Config struct {
 	Addr  string
 	Proto string // TCP (default) or UDP
-	Mode  string // PingPong (default), Stream or Idle; UDP has ping-pong only
+	Mode  string // PingPong (default), Stream, Idle or Watch; UDP has ping-pong and watch
 	Conns int    // connections or sockets at once; 0 means 1
 	// Size is a ping-pong message's size, or how much a stream sends.
 	Size int
@@ -90,6 +91,9 @@ type Config struct {
 	// Warmup runs before Duration and is left out of the results: its
 	// echoes are checked but neither counted nor timed.
 	Warmup time.Duration
+	// Gap is, in a watch, the shortest silence of a flow that counts as a
+	// gap. 0 means four of a flow's send intervals, and at least MinGap.
+	Gap time.Duration
 }
 
 // DefaultMaxInFlight is how many messages one connection may have
@@ -118,16 +122,35 @@ func (c Config) check() error {
 		return configError("no address")
 	case c.Proto != TCP && c.Proto != UDP:
 		return configError(fmt.Sprintf("protocol %q is neither tcp nor udp", c.Proto))
-	case c.Mode != PingPong && c.Mode != Stream && c.Mode != Idle:
-		return configError(fmt.Sprintf("mode %q is none of pingpong, stream and idle", c.Mode))
+	case !slices.Contains([]string{PingPong, Stream, Idle, Watch}, c.Mode):
+		return configError(fmt.Sprintf("mode %q is none of pingpong, stream, idle and watch", c.Mode))
 	case c.Conns < 0 || c.Size < 1 || c.Duration < 0 || c.Timeout < 0:
 		return configError("connections, size, duration and timeout must be positive")
 	case c.ProxyHeader < 0 || c.ProxyHeader > 2:
 		return configError(fmt.Sprintf("PROXY header version %d is neither 1 nor 2", c.ProxyHeader))
-	case c.Proto == UDP:
+	}
+	if err := c.checkWatch(); err != nil {
+		return err
+	}
+	if c.Proto == UDP {
 		return c.checkUDP()
 	}
 	return c.checkOpenLoop()
+}
+
+// checkWatch says what a watch cannot do.
+func (c Config) checkWatch() error {
+	switch {
+	case c.Mode != Watch:
+		return nil
+	case c.Size < minWatchSize:
+		return configError(fmt.Sprintf("a watch's messages carry their flow and number: -size must be at least %d", minWatchSize))
+	case c.Warmup > 0:
+		return configError("a watch has no warm-up: every second of it counts")
+	case c.Gap < 0:
+		return configError("the gap must not be negative")
+	}
+	return nil
 }
 
 // checkOpenLoop says what is wrong with a rate or a warm-up.
@@ -135,8 +158,8 @@ func (c Config) checkOpenLoop() error {
 	switch {
 	case c.Rate < 0 || c.Warmup < 0 || c.MaxInFlight < 0:
 		return configError("rate, warmup and messages in flight must not be negative")
-	case c.Rate > 0 && c.Mode != PingPong:
-		return configError("a rate is for TCP ping-pong")
+	case c.Rate > 0 && c.Mode != PingPong && c.Mode != Watch:
+		return configError("a rate is for ping-pong and watch")
 	case c.Warmup > 0 && c.Mode != PingPong:
 		return configError("a warm-up is for ping-pong: a stream sends its bytes once")
 	}
@@ -152,8 +175,8 @@ func (c Config) checkUDP() error {
 		return configError("UDP has no connections to hold; use pingpong")
 	case c.TLS != nil || c.ProxyHeader != 0:
 		return configError("TLS and PROXY headers are for TCP")
-	case c.Rate != 0:
-		return configError("a rate is for TCP ping-pong")
+	case c.Rate != 0 && c.Mode != Watch:
+		return configError("a rate is for TCP ping-pong and for watch")
 	case c.Size > 65507:
 		return configError(fmt.Sprintf("a datagram of %d bytes is more than IPv4 carries (65507)", c.Size))
 	}
@@ -211,8 +234,11 @@ func Run(ctx context.Context, cfg Config, progress func(Result)) (Result, error)
 	if err != nil {
 		return Result{}, err
 	}
-	if cfg.Mode == Idle {
+	switch cfg.Mode {
+	case Idle:
 		return runIdle(ctx, cfg)
+	case Watch:
+		return Result{}, configError("a watch reports through RunWatch")
 	}
 	run := &running{cfg: cfg}
 	if progress != nil {

@@ -43,6 +43,8 @@ type Report struct {
 	// open loop's latency from each actual send.
 	Latency     *Latency `json:"latency_us,omitempty"`
 	Uncorrected *Latency `json:"uncorrected_us,omitempty"`
+	// Watch is what a watch saw (-mode watch).
+	Watch *WatchReport `json:"watch,omitempty"`
 }
 
 // ReportConfig is the part of Config a Report keeps.

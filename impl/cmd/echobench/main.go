@@ -26,7 +26,8 @@ import (
 
 func main() { cli.Main(run) }
 
-const synopsis = `echobench -addr ADDR [-proto tcp|udp] [-mode pingpong|stream|idle] [-framing stream|line|fixed] [-c CONNS] [-size BYTES] [-line] [-d DURATION] [-timeout D] [-rate N [-max-in-flight N]] [-warmup D] [-tls [-tls-ca FILE] [-tls-insecure] [-tls-server-name NAME] [-tls-cert FILE -tls-key FILE]] [-proxy-header v1|v2] [-json FILE [-q]] [-hgrm FILE] [-plot FILE.svg]
+const synopsis = `echobench -addr ADDR [-proto tcp|udp] [-mode pingpong|stream|idle|watch] [-framing stream|line|fixed] [-c CONNS] [-size BYTES] [-line] [-d DURATION] [-timeout D] [-rate N [-max-in-flight N]] [-warmup D] [-tls [-tls-ca FILE] [-tls-insecure] [-tls-server-name NAME] [-tls-cert FILE -tls-key FILE]] [-proxy-header v1|v2] [-json FILE [-q]] [-hgrm FILE] [-plot FILE.svg]
+       echobench -mode watch -addr ADDR [-proto tcp|udp] [-c FLOWS] [-rate N] [-d DURATION] [-timeout D] [-gap D] [-max-gap D] [-max-lost N] [-json FILE [-q]] [-plot FILE.svg]
        echobench -addr ADDR (-ramp FROM:TO:STEP | -find-max p99=5ms [-find-start N]) [-c CONNS] [-size BYTES] [-line] [-d DURATION] [-warmup D]
        echobench merge [-json FILE] [-hgrm FILE] REPORT.json...
        echobench -compare -bin DIR [-rounds N] [-d DURATION] [-run REGEXP] [-plot FILE.svg]
@@ -40,14 +41,15 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 	var cfg echobench.Config
 	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:8080", "echo service `address`, host:port")
 	fs.StringVar(&cfg.Proto, "proto", echobench.TCP, "`protocol`: tcp or udp")
-	fs.StringVar(&cfg.Mode, "mode", echobench.PingPong, "`mode`: pingpong (send a message, wait for its echo, again), stream (write -size bytes while reading them back) or idle (have one message echoed on each of -c connections, hold them all silent for -d, then one more on each)")
+	fs.StringVar(&cfg.Mode, "mode", echobench.PingPong, "`mode`: pingpong (send a message, wait for its echo, again), stream (write -size bytes while reading them back), idle (have one message echoed on each of -c connections, hold them all silent for -d, then one more on each) or watch (-c flows send numbered messages at -rate for -d, reconnecting when a connection ends, and report each second and in all what was lost, late, out of order or duplicated, each flow's gaps with their causes, and which backend answered)")
 	conns := cli.PositiveInt(fs, "c", 1, "`N`: connections, or UDP sockets, at once")
 	fs.IntVar(&cfg.Size, "size", 0, "`bytes` in a ping-pong message (default 128), or sent by each stream (default 256 MiB)")
 	fs.BoolVar(&cfg.Line, "line", false, "end each message with a newline (and a stream's every 128 bytes), for line servers: the same as -framing line")
 	framing := fs.String("framing", "", "the server's `framing`: line (messages end in a newline, as -line) or stream or fixed (messages hold no newline; each is read back as sent)")
 	duration := cli.Duration(fs, "d", echobench.DefaultDuration, "the `duration` ping-pong runs for, and the most a stream may take")
 	timeout := cli.Duration(fs, "timeout", echobench.DefaultTimeout, "the `duration` one echo may take; a UDP datagram not back by then is lost")
-	fs.Float64Var(&cfg.Rate, "rate", 0, "`messages` a second across all connections, sent open loop: each at its scheduled time whatever has come back, latency counted from that time (TCP ping-pong; default: closed loop, each connection waiting for its echo)")
+	fs.Float64Var(&cfg.Rate, "rate", 0, "`messages` a second across all connections, sent open loop: each at its scheduled time whatever has come back, latency counted from that time (TCP ping-pong, default: closed loop, each connection waiting for its echo; watch, default: 10 a second per flow)")
+	watchFlags := addWatchFlags(fs)
 	fs.IntVar(&cfg.MaxInFlight, "max-in-flight", echobench.DefaultMaxInFlight, "with -rate: the most `messages` one connection may have unanswered; past it the sender waits, and the wait counts")
 	warmup := cli.Duration(fs, "warmup", 0, "run this `duration` first and leave it out of the results")
 	quiet := fs.Bool("q", false, "print no text report: with -json -, stdout holds the JSON alone and stderr nothing but an error, as kubectl logs (which joins the two) needs")
@@ -91,13 +93,24 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 		}
 		return compareTable(ctx, *bin, *rounds, d, match, *plotFile, stdout, stderr)
 	}
+	if *ramp != "" && *findMax != "" {
+		return cli.Usagef(fs, "-ramp and -find-max are two searches: give one")
+	}
 	if *ramp != "" || *findMax != "" {
-		if *ramp != "" && *findMax != "" {
-			return cli.Usagef(fs, "-ramp and -find-max are two searches: give one")
-		}
 		return runSearch(ctx, fs, cfg, *ramp, *findMax, *findStart, stdout)
 	}
-	return runOnce(ctx, fs, cfg, outputs{json: *jsonOut, hgrm: *hgrm, plot: *plotFile, quiet: *quiet}, stdout, stderr)
+	return runMode(ctx, fs, cfg, watchFlags, outputs{json: *jsonOut, hgrm: *hgrm, plot: *plotFile, quiet: *quiet}, stdout, stderr)
+}
+
+// runMode runs cfg once, as its mode says: a watch, or a measurement.
+func runMode(ctx context.Context, fs *flag.FlagSet, cfg echobench.Config, watchFlags watchFlags, out outputs, stdout, stderr io.Writer) error {
+	if cfg.Mode == echobench.Watch {
+		return runWatch(ctx, fs, cfg, watchFlags, out, stdout, stderr)
+	}
+	if err := watchFlags.onlyInWatch(fs); err != nil {
+		return err
+	}
+	return runOnce(ctx, fs, cfg, out, stdout, stderr)
 }
 
 // applyFraming sets what -framing says of the messages.
