@@ -24,6 +24,7 @@ type balancerConfig struct {
 	check     []byte // set: HAProxy's health check sends this and expects it back
 	tlsPEM    string // set: HAProxy terminates TLS with this certificate and key
 	readyz    bool   // HAProxy checks each server's /readyz on its admin endpoint
+	connect   bool   // HAProxy checks that each server accepts connections
 }
 
 // haproxyServer is one server in HAProxy's backend: where it echoes and,
@@ -82,7 +83,7 @@ backend servers
 	tcp-check expect binary {{.Check}}
 {{- end}}
 {{- range $i, $s := .Servers}}
-	server s{{$i}} {{$s.Addr}}{{if $.Check}} check inter 100ms fall 1 rise 1{{end}}{{if $.Readyz}} check port {{$s.AdminPort}} inter 100ms fall 1 rise 1{{end}}{{if $.SendProxy}} {{$.SendProxy}}{{end}}
+	server s{{$i}} {{$s.Addr}}{{if or $.Check $.Connect}} check inter 100ms fall 1 rise 1{{end}}{{if $.Readyz}} check port {{$s.AdminPort}} inter 100ms fall 1 rise 1{{end}}{{if $.SendProxy}} {{$.SendProxy}}{{end}}
 {{- end}}
 `))
 
@@ -102,7 +103,7 @@ func startHAProxy(dir string, cfg balancerConfig, servers []haproxyServer) (*hap
 	var conf bytes.Buffer
 	err = haproxyConf.Execute(&conf, map[string]any{
 		"Socket": h.socket, "Addr": h.addr, "TLSPEM": cfg.tlsPEM, "SendProxy": cfg.sendProxy,
-		"Check": fmt.Sprintf("%x", cfg.check), "Readyz": cfg.readyz, "Servers": servers,
+		"Check": fmt.Sprintf("%x", cfg.check), "Readyz": cfg.readyz, "Connect": cfg.connect && !cfg.readyz && cfg.check == nil, "Servers": servers,
 	})
 	if err != nil {
 		return nil, err

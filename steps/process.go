@@ -62,6 +62,17 @@ type processOptions struct {
 	// without -events, as most people run it.
 	events string
 	log    logReader
+	// netns, if set, is the network namespace the process runs in.
+	netns string
+}
+
+// command is the command line that runs path with args, in the network
+// namespace if there is one.
+func (opts processOptions) command(path string, args []string) *exec.Cmd {
+	if opts.netns != "" {
+		return exec.Command("ip", append([]string{"netns", "exec", opts.netns, path}, args...)...)
+	}
+	return exec.Command(path, args...)
 }
 
 // startProcess runs bin/name with args on a free port, its events and
@@ -78,7 +89,7 @@ func startProcess(bin, name string, args []string, opts processOptions) (*server
 	}
 	p := &serverProcess{
 		name:   name,
-		cmd:    exec.Command(filepath.Join(bin, name), append(flags, args...)...),
+		cmd:    opts.command(filepath.Join(bin, name), append(flags, args...)),
 		stderr: lines.NewOutput(),
 		events: make(chan struct{}),
 		exited: make(chan struct{}),

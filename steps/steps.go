@@ -56,6 +56,7 @@ func InitializeScenario(sc *godog.ScenarioContext) {
 	registerGuardSteps(sc)
 	registerDescriptorsSteps(sc)
 	registerIdentitySteps(sc)
+	registerRolloutSteps(sc)
 }
 
 // skipScenario skips the rest of the scenario and says why: in the test

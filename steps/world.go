@@ -18,13 +18,14 @@ type worldKey struct{}
 type world struct {
 	target Target
 
-	server  serverRoom  // the TCP echo server under test
-	clients clientRoom  // who talks to it
-	udp     *udpWorld   // the UDP echo server and its clients
-	procs   processRoom // processes: the binaries, tools, other servers
-	haproxy haproxyRoom // HAProxy in front of the servers
-	link    *faultyLink // a faulty link between the clients and the server, if any
-	scratch scratchRoom // what the scenario makes and must clean up
+	server  serverRoom   // the TCP echo server under test
+	clients clientRoom   // who talks to it
+	udp     *udpWorld    // the UDP echo server and its clients
+	procs   processRoom  // processes: the binaries, tools, other servers
+	haproxy haproxyRoom  // HAProxy in front of the servers
+	link    *faultyLink  // a faulty link between the clients and the server, if any
+	rollout *rolloutRoom // named servers and a watch of them, if any
+	scratch scratchRoom  // what the scenario makes and must clean up
 }
 
 // serverRoom is the scenario's TCP echo server: how it is configured (it
