@@ -17,7 +17,9 @@ Feature: Watching a service through a rollout
   A TCP flow whose connection ends connects again at once, as a
   well-behaved client would, and says which server it reached now. A
   connection that ends is a gap however short; otherwise a gap is a
-  silence of four of a flow's send intervals, and at least 200 ms (-gap).
+  silence in which the flow waited for an echo for four of its send
+  intervals, and at least 200 ms (-gap): a pause in its own sending is not
+  one.
   A UDP flow probes with its first message, every second, and after every
   silence, and the echoes after a silence are credited to the server its
   next probe names. -max-gap and -max-lost make the exit status 1 when
@@ -27,7 +29,7 @@ Feature: Watching a service through a rollout
   Scenario Outline: A watch works against any echo service: socat's over <proto>, which has no identity
     Given socat's echo server over <proto>
     When a watch of 2 <proto> flows runs for 3 seconds
-    Then the watch lost nothing and saw no gap
+    Then the watch lost nothing, and no flow's connection ended
     And every echo came from a server without a name
     And the watch exits with status 0
 
@@ -41,7 +43,7 @@ Feature: Watching a service through a rollout
     Given 3 stream echo servers named "echo-a", "echo-b" and "echo-c" behind HAProxy
     When a watch of 6 TCP flows runs through HAProxy for 2 seconds
     Then the watch names the backends "echo-a", "echo-b" and "echo-c"
-    And the watch lost nothing and saw no gap
+    And the watch lost nothing, and no flow's connection ended
 
   @haproxy @process
   Scenario: A server drained behind HAProxy hands its flows to the others and loses nothing it read

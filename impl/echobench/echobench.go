@@ -91,8 +91,9 @@ type Config struct {
 	// Warmup runs before Duration and is left out of the results: its
 	// echoes are checked but neither counted nor timed.
 	Warmup time.Duration
-	// Gap is, in a watch, the shortest silence of a flow that counts as a
-	// gap. 0 means four of a flow's send intervals, and at least MinGap.
+	// Gap is, in a watch, the shortest silence in which a flow waits for an
+	// echo that counts as a gap. 0 means four of a flow's send intervals,
+	// and at least MinGap.
 	Gap time.Duration
 }
 

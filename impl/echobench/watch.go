@@ -184,6 +184,11 @@ type flowBook struct {
 	since   time.Duration            // its last echo, or its first send
 	cause   string                   // the first trouble since its last echo
 	ended   bool                     // a connection ended since its last echo
+	// waiting: since waitFrom the flow has had a message it waits for.
+	// A silence is a gap only while the flow waits, not while its own
+	// sending stalls.
+	waiting  bool
+	waitFrom time.Duration
 	backend string                   // the identity that answers it; "" unknown
 	known   bool                     // the backend is known (a probe was answered or echoed)
 	named   bool                     // the backend has been known once: a gap has a before
@@ -223,6 +228,9 @@ func (b *book) send(f *flowBook, at time.Duration) uint64 {
 		f.since = at // the first send: a silence counts from here
 	}
 	f.sending = true
+	if !f.waiting {
+		f.waiting, f.waitFrom = true, at
+	}
 	f.out[seq] = at
 	for len(f.out) > maxOutstanding {
 		b.loseOldest(f)
@@ -280,7 +288,7 @@ func (b *book) echo(f *flowBook, seq uint64, at time.Duration) (done bool) {
 	} else {
 		f.highest = int64(seq)
 	}
-	if f.ended || at-f.since >= b.gapAt {
+	if f.ended || b.silence(f, at) >= b.gapAt {
 		b.gap(f, at-f.since, false)
 	}
 	b.credit(f, at, 1)
@@ -288,7 +296,16 @@ func (b *book) echo(f *flowBook, seq uint64, at time.Duration) (done bool) {
 		f.before = f.backend
 	}
 	f.since, f.cause, f.ended = at, "", false
+	f.waiting, f.waitFrom = len(f.out) > 0, at
 	return len(f.out) == 0
+}
+
+// silence is how long flow f has waited for an echo at now, or 0.
+func (b *book) silence(f *flowBook, now time.Duration) time.Duration {
+	if !f.waiting {
+		return 0
+	}
+	return now - f.waitFrom
 }
 
 // gap records flow f's silence of length, ended now or by the watch's end
@@ -390,10 +407,11 @@ func (b *book) trouble(f *flowBook, cause string, ended bool, at time.Duration) 
 func (b *book) silentFor(f *flowBook, now time.Duration) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if f.sending && now-f.since >= b.gapAt && f.known {
+	silent := b.silence(f, now) >= b.gapAt
+	if silent && f.known {
 		b.unsure(f)
 	}
-	return now-f.since >= b.gapAt
+	return silent
 }
 
 // reconnected counts a TCP flow's new connection at at.
@@ -460,9 +478,9 @@ func (b *book) row(i int, now time.Duration) WatchSecond {
 	row := b.second(time.Duration(i) * time.Second)
 	row.Silent, row.SilenceMS = 0, 0
 	for _, f := range b.flows {
-		if silence := now - f.since; f.sending && f.stopped == 0 && silence >= b.gapAt {
+		if f.stopped == 0 && b.silence(f, now) >= b.gapAt {
 			row.Silent++
-			row.SilenceMS = max(row.SilenceMS, ms(silence))
+			row.SilenceMS = max(row.SilenceMS, ms(now-f.since))
 		}
 	}
 	r := *row
@@ -489,7 +507,7 @@ func (b *book) finish(end time.Duration) WatchResult {
 		for len(f.out) > 0 {
 			b.loseOldest(f)
 		}
-		if f.sending && (f.ended || silentUntil-f.since >= b.gapAt) {
+		if f.sending && (f.ended || b.silence(f, silentUntil) >= b.gapAt) {
 			b.gap(f, end-f.since, true)
 		}
 		if !f.known {

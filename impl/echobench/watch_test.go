@@ -118,3 +118,18 @@ func TestWatchMessagesCarryTheirFlowAndNumber(t *testing.T) {
 	_, ok = readWatchMessage(msg, want, 12)
 	assert.False(t, ok, "a byte changed")
 }
+
+// A flow whose own sending stalls waits for nothing meanwhile: the quiet
+// is the client's, not the service's, and no gap.
+func TestAFlowWhoseSendingStallsHasNoGap(t *testing.T) {
+	b := newTestBook(1)
+	f := b.flows[0]
+	b.identified(f, "echo-a")
+	b.send(f, ms2(0))
+	b.echo(f, 0, ms2(1))
+	b.send(f, ms2(900)) // the sender was held up for most of a second
+	b.echo(f, 1, ms2(901))
+	b.stop(f, ms2(901))
+	res := b.finish(ms2(1000))
+	assert.Empty(t, res.Gaps)
+}

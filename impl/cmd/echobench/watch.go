@@ -30,7 +30,7 @@ type watchFlags struct {
 
 func addWatchFlags(fs *flag.FlagSet) watchFlags {
 	return watchFlags{
-		gap:     cli.Duration(fs, "gap", 0, "with -mode watch: the shortest `silence` of a flow, while it sends, that counts as a gap (default: four of a flow's send intervals, at least 200ms); a flow's connection that ends is a gap however short"),
+		gap:     cli.Duration(fs, "gap", 0, "with -mode watch: the shortest `silence` in which a flow waits for an echo that counts as a gap (default: four of a flow's send intervals, at least 200ms); a flow's connection that ends is a gap however short"),
 		maxGap:  cli.Duration(fs, "max-gap", 0, "with -mode watch: exit 1 if any gap is longer than this `duration`, so that a rollout can be a CI gate (0: no limit)"),
 		maxLost: fs.Int("max-lost", -1, "with -mode watch: exit 1 if more than `N` messages were never echoed (-1: no limit)"),
 	}
