@@ -189,10 +189,10 @@ type flowBook struct {
 	// sending stalls.
 	waiting  bool
 	waitFrom time.Duration
-	backend string                   // the identity that answers it; "" unknown
-	known   bool                     // the backend is known (a probe was answered or echoed)
-	named   bool                     // the backend has been known once: a gap has a before
-	before  string                   // the backend that gave its last echo, once named
+	backend  string // the identity that answers it; "" unknown
+	known    bool   // the backend is known (a probe was answered or echoed)
+	named    bool   // the backend has been known once: a gap has a before
+	before   string // the backend that gave its last echo, once named
 	// Echoes and gaps not yet credited to a backend: a UDP flow's after a
 	// silence, until its next probe comes back.
 	pending     map[int]int64 // second index → echoes
