@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/echospec/echo/internal/identity"
 	"github.com/echospec/echo/internal/lines"
 )
 
@@ -158,6 +159,25 @@ func (s *server) stop(t *testing.T, limit time.Duration) (int, time.Duration) {
 
 // echo sends msg to the server over network and checks that it comes
 // back.
+// identify sends the identity probe that opens a connection (TCP) or is
+// a datagram (UDP), and returns the name the server answers with.
+func identify(t *testing.T, network, addr string) string {
+	t.Helper()
+	c, err := net.DialTimeout(network, addr, 5*time.Second)
+	require.NoError(t, err)
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	nonce := identity.Nonce{'d', 'e', 'p', 'l', 'o', 'y'}
+	_, err = c.Write(identity.Probe(nonce))
+	require.NoError(t, err)
+	got := make([]byte, identity.Size)
+	n, err := c.Read(got) // the answer is one short write, one datagram
+	require.NoError(t, err)
+	name, ok := identity.ParseAnswer(got[:n], nonce)
+	require.True(t, ok, "an answer to the probe: %q", got[:n])
+	return name
+}
+
 func echo(t *testing.T, network, addr, msg string) {
 	t.Helper()
 	c, err := net.DialTimeout(network, addr, 5*time.Second)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"net"
 	"os"
 	"os/exec"
@@ -88,7 +89,7 @@ func TestManifestsDecodeStrictly(t *testing.T) {
 	assert.Len(t, m.deployments, 1)
 	assert.Len(t, m.services, 1)
 	assert.Len(t, m.daemonSets, 1)
-	assert.Len(t, m.jobs, 1)
+	assert.Len(t, m.jobs, 2, "the benchmark and the watch")
 }
 
 // A strict decode would catch a misspelt field: the check can fail.
@@ -167,6 +168,7 @@ func checkServerPod(t *testing.T, what string, spec corev1.PodSpec) {
 			assert.Equal(t, path, probe.HTTPGet.Path, "%s/%s", what, c.Name)
 			assert.Equal(t, admin, ports[probe.HTTPGet.Port.StrVal].ContainerPort, "%s/%s: %s's port is -admin's", what, c.Name, path)
 		}
+		assert.Equal(t, "$(POD_NAME)", flagValue(c.Args, "-identity"), "%s/%s: the identity probe names the pod", what, c.Name)
 		stop := seconds(t, c.Args, "-drain-delay") + seconds(t, c.Args, "-shutdown-timeout")
 		assert.Less(t, stop, float64(*spec.TerminationGracePeriodSeconds), "%s/%s: drain and shutdown within the grace period", what, c.Name)
 		csc := c.SecurityContext
@@ -217,7 +219,7 @@ func TestServiceReachesTheEchoPorts(t *testing.T) {
 // Service, each printing its JSON report alone.
 func TestBenchmarkJobTargetsTheService(t *testing.T) {
 	m := readManifests(t)
-	job, svc := m.jobs[0], m.services[0]
+	job, svc := m.job(t, "echobench"), m.services[0]
 	require.NotNil(t, job.Spec.CompletionMode)
 	assert.Equal(t, batchv1.IndexedCompletion, *job.Spec.CompletionMode)
 	require.NotNil(t, job.Spec.Completions)
@@ -230,6 +232,50 @@ func TestBenchmarkJobTargetsTheService(t *testing.T) {
 	assert.Equal(t, strconv.Itoa(int(svc.Spec.Ports[0].Port)), port)
 	assert.Equal(t, "-", flagValue(c.Args, "-json"))
 	assert.Contains(t, c.Args, "-q", "the log holds the JSON alone")
+}
+
+// job is the Job named name.
+func (m manifests) job(t *testing.T, name string) *batchv1.Job {
+	t.Helper()
+	for _, j := range m.jobs {
+		if j.Name == name {
+			return j
+		}
+	}
+	t.Fatalf("no Job named %s in kubernetes/", name)
+	return nil
+}
+
+// podName is the name the scenario's kubelet gives a pod.
+const podName = "echo-6b7f9c5d4-x2x9q"
+
+// expandArgs is c's arguments as the kubelet runs them: $(VAR) replaced
+// by the container's environment, the downward API's metadata.name being
+// podName.
+func expandArgs(t *testing.T, c corev1.Container) []string {
+	t.Helper()
+	env := map[string]string{}
+	for _, e := range c.Env {
+		switch {
+		case e.ValueFrom != nil && e.ValueFrom.FieldRef != nil && e.ValueFrom.FieldRef.FieldPath == "metadata.name":
+			env[e.Name] = podName
+		case e.ValueFrom == nil:
+			env[e.Name] = e.Value
+		default:
+			t.Fatalf("%s: env %s comes from somewhere this test does not know", c.Name, e.Name)
+		}
+	}
+	args := make([]string, len(c.Args))
+	for i, a := range c.Args {
+		args[i] = os.Expand(strings.NewReplacer("$(", "${", ")", "}").Replace(a), func(name string) string {
+			v, ok := env[name]
+			if !ok {
+				t.Fatalf("%s: $(%s) is not in its environment", c.Name, name)
+			}
+			return v
+		})
+	}
+	return args
 }
 
 // containers lists every container of the manifests' pods.
@@ -253,12 +299,14 @@ func TestServerContainersRunAsTheManifestsSay(t *testing.T) {
 		t.Run(strconv.Itoa(i)+"/"+c.Name, func(t *testing.T) {
 			t.Parallel()
 			binary := strings.TrimPrefix(c.Command[0], "/")
-			s := runServer(t, binary, c.Args)
+			s := runServer(t, binary, expandArgs(t, c))
 			for _, path := range []string{c.ReadinessProbe.HTTPGet.Path, c.LivenessProbe.HTTPGet.Path} {
 				status, body := s.get(t, path)
 				assert.Equal(t, 200, status, "%s: %s", path, body)
 			}
-			echo(t, strings.TrimSuffix(binary, "server"), s.addr, "hello")
+			network := strings.TrimSuffix(binary, "server")
+			echo(t, network, s.addr, "hello")
+			assert.Equal(t, podName, identify(t, network, s.addr), "the identity probe names the pod")
 			code, took := s.stop(t, time.Duration(seconds(t, c.Args, "-drain-delay")+seconds(t, c.Args, "-shutdown-timeout")+5)*time.Second)
 			assert.Equal(t, 0, code, "its log:\n%s", s.stderr)
 			assert.GreaterOrEqual(t, took.Seconds(), seconds(t, c.Args, "-drain-delay"), "it drained first")
@@ -270,7 +318,7 @@ func TestServerContainersRunAsTheManifestsSay(t *testing.T) {
 // would gather it from two pods, merges.
 func TestBenchmarkJobOutputMerges(t *testing.T) {
 	m := readManifests(t)
-	c := m.jobs[0].Spec.Template.Spec.Containers[0]
+	c := m.job(t, "echobench").Spec.Template.Spec.Containers[0]
 	target := runServer(t, "tcpserver", nil)
 	dir := t.TempDir()
 	var reports []string
@@ -293,5 +341,56 @@ func TestBenchmarkJobOutputMerges(t *testing.T) {
 	out, err := exec.Command(filepath.Join(dist(t), "echobench"), append([]string{"merge"}, reports...)...).CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	assert.Contains(t, string(out), "2 reports merged")
-	assert.True(t, slices.Contains(m.jobs[0].Spec.Template.Spec.Containers[0].Args, "-json"))
+	assert.True(t, slices.Contains(c.Args, "-json"))
+}
+
+// The watch Job watches the Service over TCP and over UDP, with a gate,
+// each container's log its JSON alone.
+func TestWatchJobWatchesTheServiceWithAGate(t *testing.T) {
+	m := readManifests(t)
+	job, svc := m.job(t, "echo-watch"), m.services[0]
+	protos := map[string]bool{}
+	for _, c := range job.Spec.Template.Spec.Containers {
+		assert.Equal(t, []string{"/echobench"}, c.Command)
+		assert.Equal(t, "watch", flagValue(c.Args, "-mode"), c.Name)
+		protos[flagValue(c.Args, "-proto")] = true
+		host, port, err := net.SplitHostPort(flagValue(c.Args, "-addr"))
+		require.NoError(t, err)
+		assert.Equal(t, svc.Name, host, c.Name)
+		assert.Equal(t, strconv.Itoa(int(svc.Spec.Ports[0].Port)), port, c.Name)
+		assert.NotEmpty(t, flagValue(c.Args, "-max-gap"), "%s: the gate", c.Name)
+		assert.Equal(t, "-", flagValue(c.Args, "-json"), c.Name)
+		assert.Contains(t, c.Args, "-q", "%s: the log holds the JSON alone", c.Name)
+	}
+	assert.Equal(t, map[string]bool{"tcp": true, "udp": true}, protos)
+}
+
+// Each watch container's command line runs against servers named as the
+// manifests name them, and its log is a report that names the pod.
+func TestWatchJobRunsAsTheManifestSays(t *testing.T) {
+	m := readManifests(t)
+	servers := map[string]*server{}
+	for _, c := range m.deployments[0].Spec.Template.Spec.Containers {
+		binary := strings.TrimPrefix(c.Command[0], "/")
+		servers[strings.TrimSuffix(binary, "server")] = runServer(t, binary, expandArgs(t, c))
+	}
+	for _, c := range m.job(t, "echo-watch").Spec.Template.Spec.Containers {
+		t.Run(c.Name, func(t *testing.T) {
+			// The manifest's flags, but a local target and a short run.
+			args := append(append([]string{}, c.Args...), "-addr", servers[flagValue(c.Args, "-proto")].addr, "-d", "1s")
+			cmd := exec.Command(filepath.Join(dist(t), "echobench"), args...)
+			var log bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &log, &log // kubectl logs joins the two
+			require.NoError(t, cmd.Run(), "%s", log.String())
+			var report struct {
+				Watch struct {
+					Lost     int64            `json:"lost"`
+					Backends map[string]int64 `json:"backends"`
+				} `json:"watch"`
+			}
+			require.NoError(t, json.Unmarshal(log.Bytes(), &report), "the log is one JSON report: %.300q", log.String())
+			assert.Zero(t, report.Watch.Lost)
+			assert.Equal(t, []string{podName}, slices.Collect(maps.Keys(report.Watch.Backends)), "the pod that answered")
+		})
+	}
 }
