@@ -208,6 +208,24 @@ func cases() []benchCase {
 			unit:     "rt/s",
 		})
 	}
+	// What -identity costs: a TCP connection's first bytes are looked at
+	// for the probe; every UDP datagram of a probe's size, 128 bytes as
+	// these, is compared with it. Information, no target.
+	cs = append(cs, benchCase{
+		name:     "TCP ping-pong 128 B, stream, 50 conns, -identity on against off",
+		ours:     ourServer("tcpserver", "-max-conns", "0", "-identity", "echo-a"),
+		against:  ourServer("tcpserver", "-max-conns", "0"),
+		baseline: "tcp",
+		cfg:      echobench.Config{Proto: echobench.TCP, Mode: echobench.PingPong, Conns: 50, Size: 128},
+		unit:     "rt/s",
+	}, benchCase{
+		name:     "UDP ping-pong 128 B, 8 sockets, -identity on against off",
+		ours:     ourServer("udpserver", "-identity", "echo-a"),
+		against:  ourServer("udpserver"),
+		baseline: "udp",
+		cfg:      echobench.Config{Proto: echobench.UDP, Mode: echobench.PingPong, Conns: 8, Size: 128, Timeout: time.Second},
+		unit:     "rt/s",
+	})
 	// What the admin endpoint costs: its metrics count every message.
 	for _, f := range framings[:2] {
 		cs = append(cs, benchCase{
@@ -267,6 +285,7 @@ func compareTable(ctx context.Context, bin string, rounds int, d time.Duration, 
 	}{
 		{trickleCase, func() (bool, error) { return trickleRow(ctx, bin, rounds, stdout) }},
 		{idleCase, func() (bool, error) { return idleRow(ctx, bin, self, stdout) }},
+		{watchCase, func() (bool, error) { return watchCostRow(ctx, bin, self, rounds, stdout) }},
 	} {
 		if !match.MatchString(row.name) {
 			continue
