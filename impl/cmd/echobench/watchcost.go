@@ -66,8 +66,11 @@ func clientCPUPerMessage(ctx context.Context, self string, args []string) (float
 	var rep struct {
 		Messages int64 `json:"messages"`
 	}
-	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil || rep.Messages == 0 {
-		return 0, fmt.Errorf("echobench %v reported no messages (%v): %.200s", args, err, stdout.String())
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+		return 0, fmt.Errorf("echobench %v: its report: %w: %.200s", args, err, stdout.String())
+	}
+	if rep.Messages == 0 {
+		return 0, fmt.Errorf("echobench %v reported no messages: %.200s", args, stdout.String())
 	}
 	cpu := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	return float64(cpu.Microseconds()) / float64(rep.Messages), nil
