@@ -99,6 +99,15 @@ func haproxyBalancesRoundRobin(ctx context.Context, n int, broken string) error 
 		w.clients.fakes = append(w.clients.fakes, f)
 		w.haproxy.backends = append(w.haproxy.backends, backend{addr: f.addr()})
 	}
+	if err := w.startBalancer(ctx); err != nil {
+		return err
+	}
+	w.server.addr = w.haproxy.lb.addr
+	return nil
+}
+
+// startBalancer starts HAProxy in front of the scenario's backends.
+func (w *world) startBalancer(ctx context.Context) error {
 	dir, err := w.tempDir()
 	if err != nil {
 		return err
@@ -116,7 +125,6 @@ func haproxyBalancesRoundRobin(ctx context.Context, n int, broken string) error 
 	}
 	w.haproxy.lb = h
 	w.scratch.closers = append(w.scratch.closers, h.stop)
-	w.server.addr = h.addr
 	return nil
 }
 

@@ -121,30 +121,10 @@ func namedServersBehindHAProxy(ctx context.Context, n int, framing, list, draini
 		}
 		w.haproxy.backends = append(w.haproxy.backends, b)
 	}
-	return w.startBalancer(ctx)
-}
-
-// startBalancer starts HAProxy in front of the scenario's backends and
-// waits until it sees them all up.
-func (w *world) startBalancer(ctx context.Context) error {
-	dir, err := w.tempDir()
-	if err != nil {
+	if err := w.startBalancer(ctx); err != nil {
 		return err
 	}
-	servers := make([]haproxyServer, len(w.haproxy.backends))
-	for i, b := range w.haproxy.backends {
-		servers[i] = haproxyServer{Addr: b.addr, Admin: b.admin}
-	}
-	h, err := startHAProxy(dir, w.haproxy.balancer, servers)
-	if errors.Is(err, errMissingTool) {
-		return skipScenario(ctx, "%v", err)
-	}
-	if err != nil {
-		return err
-	}
-	w.haproxy.lb = h
-	w.scratch.closers = append(w.scratch.closers, h.stop)
-	return h.waitForStates(ctx, len(servers), 0)
+	return w.haproxy.lb.waitForStates(ctx, len(w.haproxy.backends), 0)
 }
 
 // watchRuns is the step `^a watch of (\d+) (TCP|UDP) flows runs (through HAProxy |in the namespace, to (\S+), )?for (\d+) seconds?(?:, with -max-gap (\S+))?$`.

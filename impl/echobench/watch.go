@@ -64,17 +64,9 @@ type WatchResult struct {
 	Config  Config
 	Started time.Time
 	Elapsed time.Duration
-	// Messages, in all flows.
-	Sent       int64 // sent (a TCP flow sends nothing while it reconnects)
-	Echoed     int64 // echoed and checked
-	Late       int64 // echoed, but more than Config.Timeout after they were sent
-	Lost       int64 // never echoed by the end
-	OutOfOrder int64 // echoed after a message sent later on the same flow
-	Duplicated int64 // echoed again
+	WatchCounts
 	Wrong      int64 // echoes that were not what was sent
 	FirstWrong error
-	// Reconnects counts TCP connections a flow opened after its first.
-	Reconnects int64
 	// Backends counts echoes by the identity of the server that gave them;
 	// Unidentified, those from servers that have none (they echo the
 	// identity probe).
@@ -110,6 +102,17 @@ func (r WatchResult) Judge(maxGap time.Duration, maxLost int) error {
 	return nil
 }
 
+// WatchCounts are a watch's counts of messages, in all or in a second.
+type WatchCounts struct {
+	Sent       int64 `json:"sent"`         // sent (a TCP flow sends nothing while it connects again)
+	Echoed     int64 `json:"echoed"`       // echoed and checked
+	Late       int64 `json:"late"`         // echoed more than Config.Timeout after they were sent
+	Lost       int64 `json:"lost"`         // never echoed by the end
+	OutOfOrder int64 `json:"out_of_order"` // echoed after a message sent later on the same flow
+	Duplicated int64 `json:"duplicated"`   // echoed again
+	Reconnects int64 `json:"reconnects"`   // TCP connections a flow opened after its first
+}
+
 // LongestGap is the longest of the gaps, or 0.
 func (r WatchResult) LongestGap() Gap {
 	var longest Gap
@@ -140,15 +143,9 @@ type Gap struct {
 // WatchSecond is one second of a watch. Lost counts the messages sent in
 // it that never came back; the others count what happened in it.
 type WatchSecond struct {
-	Second     int   `json:"second"` // from 1: the second that ends Second seconds after the start
-	Sent       int64 `json:"sent"`
-	Echoed     int64 `json:"echoed"`
-	Late       int64 `json:"late"`
-	Lost       int64 `json:"lost"`
-	OutOfOrder int64 `json:"out_of_order"`
-	Duplicated int64 `json:"duplicated"`
-	Reconnects int64 `json:"reconnects"`
-	Gaps       int   `json:"gaps"` // gaps that ended in it
+	Second int `json:"second"` // from 1: the second that ends Second seconds after the start
+	WatchCounts
+	Gaps int `json:"gaps"` // gaps that ended in it
 	// Troubles counts what the flows saw go wrong in it, by cause:
 	// refusals, resets, connections closed, timeouts.
 	Troubles map[string]int64 `json:"troubles"`

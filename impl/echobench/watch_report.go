@@ -9,14 +9,8 @@ import (
 // WatchReport is a watch's result as a machine reads it: the "watch" of
 // a Report.
 type WatchReport struct {
-	Sent         int64            `json:"sent"`
-	Echoed       int64            `json:"echoed"`
-	Late         int64            `json:"late"`
-	Lost         int64            `json:"lost"`
-	OutOfOrder   int64            `json:"out_of_order"`
-	Duplicated   int64            `json:"duplicated"`
+	WatchCounts
 	Wrong        int64            `json:"wrong"`
-	Reconnects   int64            `json:"reconnects"`
 	LongestGapMS float64          `json:"longest_gap_ms"`
 	Gaps         []GapReport      `json:"gaps"`
 	Backends     map[string]int64 `json:"backends"`
@@ -55,8 +49,8 @@ func NewWatchReport(r WatchResult) (Report, error) {
 	if r.FirstWrong != nil {
 		rep.FirstError = r.FirstWrong.Error()
 	}
-	w := &WatchReport{Sent: r.Sent, Echoed: r.Echoed, Late: r.Late, Lost: r.Lost, OutOfOrder: r.OutOfOrder, Duplicated: r.Duplicated,
-		Wrong: r.Wrong, Reconnects: r.Reconnects, LongestGapMS: ms(r.LongestGap().Length), Gaps: []GapReport{},
+	w := &WatchReport{WatchCounts: r.WatchCounts,
+		Wrong: r.Wrong, LongestGapMS: ms(r.LongestGap().Length), Gaps: []GapReport{},
 		Backends: r.Backends, Unidentified: r.Unidentified, Seconds: r.Seconds}
 	for _, g := range r.Gaps {
 		w.Gaps = append(w.Gaps, GapReport{Flow: g.Flow, Start: r.Started.Add(g.Start), StartMS: ms(g.Start), Length: g.Length.Round(time.Millisecond).String(),

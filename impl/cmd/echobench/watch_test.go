@@ -53,8 +53,8 @@ func TestWatchPlotNamesTheBackendsAndShadesTheGaps(t *testing.T) {
 		Config:   echobench.Config{Proto: "tcp", Addr: "echo:7", Conns: 2, Rate: 20},
 		Backends: map[string]int64{"echo-a": 30, "echo-b": 10},
 		Seconds: []echobench.WatchSecond{
-			{Second: 1, Echoed: 20, Backends: map[string]int64{"echo-a": 20}},
-			{Second: 2, Echoed: 20, Backends: map[string]int64{"echo-a": 10, "echo-b": 10}},
+			{Second: 1, WatchCounts: echobench.WatchCounts{Echoed: 20}, Backends: map[string]int64{"echo-a": 20}},
+			{Second: 2, WatchCounts: echobench.WatchCounts{Echoed: 20}, Backends: map[string]int64{"echo-a": 10, "echo-b": 10}},
 		},
 		Gaps: []echobench.Gap{{Flow: 1, Start: 1200 * time.Millisecond, Length: 300 * time.Millisecond, Cause: echobench.CauseReset}},
 	}
