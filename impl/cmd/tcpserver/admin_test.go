@@ -108,6 +108,17 @@ func TestAdminInfoAndProbes(t *testing.T) {
 	require.NoError(t, stop())
 }
 
+// A server's identity is in /info and on every log line.
+func TestIdentityIsInInfoAndTheLog(t *testing.T) {
+	_, stderr, stop := serve(t, "-identity", "echo-7f9c-x2", "-admin", "127.0.0.1:0")
+	admin := clitest.AdminURL(t, stderr)
+	info, err := metricstest.Get(clitest.Within(t, 5*time.Second), admin+"/info")
+	require.NoError(t, err)
+	assert.Contains(t, info, `"identity": "echo-7f9c-x2"`)
+	require.NoError(t, stop())
+	assert.Contains(t, stderr.String(), "msg=stopped identity=echo-7f9c-x2")
+}
+
 func TestNoAdminEndpointByDefault(t *testing.T) {
 	_, stderr, stop := serve(t)
 	require.NoError(t, stop())
