@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -92,8 +93,8 @@ func (r WatchResult) Judge(maxGap time.Duration, maxLost int) error {
 	switch {
 	case r.Wrong > 0:
 		return fmt.Errorf("%d echoes were not what was sent; the first: %w", r.Wrong, r.FirstWrong)
-	case r.Echoed == 0 && r.Sent > 0:
-		return fmt.Errorf("%w: no echo came back from %s (%d messages sent)", ErrNoService, r.Config.Addr, r.Sent)
+	case r.Echoed == 0:
+		return fmt.Errorf("%w: no echo came back from %s in %v (%d messages sent%s)", ErrNoService, r.Config.Addr, r.Elapsed.Round(time.Millisecond), r.Sent, r.troubles())
 	case maxGap > 0 && longest.Length > maxGap:
 		return fmt.Errorf("%w: the longest gap, %v on flow %d (%s), is longer than -max-gap %v", ErrGate, longest.Length.Round(time.Millisecond), longest.Flow, longest.Cause, maxGap)
 	case maxLost >= 0 && r.Lost > int64(maxLost):
@@ -111,6 +112,25 @@ type WatchCounts struct {
 	OutOfOrder int64 `json:"out_of_order"` // echoed after a message sent later on the same flow
 	Duplicated int64 `json:"duplicated"`   // echoed again
 	Reconnects int64 `json:"reconnects"`   // TCP connections a flow opened after its first
+}
+
+// troubles says what the flows saw go wrong, in all, for a message:
+// "; the flows saw: refused 60".
+func (r WatchResult) troubles() string {
+	all := map[string]int64{}
+	for _, s := range r.Seconds {
+		for cause, n := range s.Troubles {
+			all[cause] += n
+		}
+	}
+	if len(all) == 0 {
+		return ""
+	}
+	var parts []string
+	for _, cause := range slices.Sorted(maps.Keys(all)) {
+		parts = append(parts, fmt.Sprintf("%s %d", cause, all[cause]))
+	}
+	return "; the flows saw: " + strings.Join(parts, ", ")
 }
 
 // LongestGap is the longest of the gaps, or 0.

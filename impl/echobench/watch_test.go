@@ -133,3 +133,29 @@ func TestAFlowWhoseSendingStallsHasNoGap(t *testing.T) {
 	res := b.finish(ms2(1000))
 	assert.Empty(t, res.Gaps)
 }
+
+// A watch that got no echo at all fails, saying what its flows saw.
+func TestAWatchThatGotNoEchoFailsSayingWhatItSaw(t *testing.T) {
+	b := newTestBook(1)
+	b.trouble(b.flows[0], CauseRefused, true, ms2(5))
+	err := b.finish(ms2(1000)).Judge(0, -1)
+	require.ErrorIs(t, err, ErrNoService)
+	assert.ErrorContains(t, err, "the flows saw: refused 1")
+}
+
+// The gates: a gap longer than -max-gap, more lost than -max-lost.
+func TestJudgeGates(t *testing.T) {
+	b := newTestBook(1)
+	f := b.flows[0]
+	b.identified(f, "")
+	b.send(f, ms2(0))
+	b.echo(f, 0, ms2(1))
+	b.send(f, ms2(10))
+	b.send(f, ms2(20))
+	b.echo(f, 2, ms2(700))
+	res := b.finish(ms2(800))
+	assert.NoError(t, res.Judge(0, -1))
+	assert.ErrorIs(t, res.Judge(500*time.Millisecond, -1), ErrGate)
+	assert.NoError(t, res.Judge(time.Second, 1))
+	assert.ErrorIs(t, res.Judge(0, 0), ErrGate)
+}
