@@ -154,8 +154,8 @@ func TestJudgeGates(t *testing.T) {
 	b.send(f, ms2(20))
 	b.echo(f, 2, ms2(700))
 	res := b.finish(ms2(800))
-	assert.NoError(t, res.Judge(0, -1))
-	assert.ErrorIs(t, res.Judge(500*time.Millisecond, -1), ErrGate)
-	assert.NoError(t, res.Judge(time.Second, 1))
-	assert.ErrorIs(t, res.Judge(0, 0), ErrGate)
+	require.NoError(t, res.Judge(0, -1))
+	require.ErrorIs(t, res.Judge(500*time.Millisecond, -1), ErrGate)
+	require.NoError(t, res.Judge(time.Second, 1))
+	require.ErrorIs(t, res.Judge(0, 0), ErrGate)
 }
