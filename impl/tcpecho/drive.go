@@ -316,13 +316,18 @@ func (c *conn) writeTLS(p []byte, timeout time.Duration) error {
 	var w *tlsWriteWatch
 	if timeout > 0 {
 		w = c.watchTLSWrite(timeout)
-		defer w.stop()
 	}
 	_, err := c.rwc.Write(p)
+	fired := w != nil && w.stop()
 	switch {
 	case err == nil:
+		if fired {
+			// The watch fired as the write finished: its deadline, in
+			// the past, would end the next write at once.
+			c.rwc.SetWriteDeadline(time.Time{})
+		}
 		return nil
-	case errors.Is(err, os.ErrDeadlineExceeded) && w != nil && w.fired.Load():
+	case errors.Is(err, os.ErrDeadlineExceeded) && fired:
 		return ErrWriteTimeout
 	case c.srv.closing.Begun() && errors.Is(err, net.ErrClosed):
 		return ErrServerClosed
@@ -399,12 +404,15 @@ func (w *tlsWriteWatch) next(now time.Time) time.Duration {
 	return min(rest, w.timeout/ticks)
 }
 
-func (w *tlsWriteWatch) stop() {
+// stop ends the watch and tells whether it fired: set the write deadline
+// in the past.
+func (w *tlsWriteWatch) stop() (fired bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.stopped = true
 	w.timer.Stop()
 	w.clock.wd.since, w.clock.lastEdge = w.since, w.edge
+	return w.fired.Load()
 }
 
 // noteTaken moves the start of the write timeout to now if the client has
