@@ -290,7 +290,8 @@ func serverLetClientGoAfterItStoppedReading(ctx context.Context, name string, fr
 		return fmt.Errorf("client %s's sending ended with %w, not with the server closing its connection", name, ended.err)
 	}
 	letGo := minTime(ended.at, closed.at)
-	godog.T(ctx).Logf("%s was let go %v after its last read began, %v after it returned", name, letGo.Sub(last.began).Round(time.Millisecond), letGo.Sub(last.returned).Round(time.Millisecond))
+	godog.T(ctx).Logf("%s was let go %v after its last read began, %v after it returned (the server's report %v, the refused write %v)", name, letGo.Sub(last.began).Round(time.Millisecond), letGo.Sub(last.returned).Round(time.Millisecond),
+		closed.at.Sub(last.returned).Round(time.Millisecond), ended.at.Sub(last.returned).Round(time.Millisecond))
 	assert.GreaterOrEqual(godog.T(ctx), letGo.Sub(last.began), time.Duration(from)*time.Millisecond, "how long after its last read began client %s was let go", name)
 	assert.LessOrEqual(godog.T(ctx), letGo.Sub(last.returned), time.Duration(to)*time.Millisecond, "how long after its last read returned client %s was let go", name)
 	return nil

@@ -320,15 +320,14 @@ func (c *conn) writeTLS(p []byte, timeout time.Duration) error {
 	_, err := c.rwc.Write(p)
 	fired := w != nil && w.stop()
 	switch {
-	case err == nil:
-		if fired {
-			// The watch fired as the write finished: its deadline, in
-			// the past, would end the next write at once.
-			c.rwc.SetWriteDeadline(time.Time{})
-		}
-		return nil
-	case errors.Is(err, os.ErrDeadlineExceeded) && fired:
+	case fired && (err == nil || errors.Is(err, os.ErrDeadlineExceeded)):
+		// The client took nothing for the timeout. A write that finished
+		// as the watch fired only filled the server's own send buffer;
+		// the connection ends all the same, rather than leave a deadline
+		// in the past for the next write.
 		return ErrWriteTimeout
+	case err == nil:
+		return nil
 	case c.srv.closing.Begun() && errors.Is(err, net.ErrClosed):
 		return ErrServerClosed
 	}
