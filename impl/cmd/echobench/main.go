@@ -30,13 +30,25 @@ const synopsis = `echobench -addr ADDR [-proto tcp|udp] [-mode pingpong|stream|i
        echobench -mode watch -addr ADDR [-proto tcp|udp] [-c FLOWS] [-rate N] [-d DURATION] [-timeout D] [-gap D] [-max-gap D] [-max-lost N] [-json FILE [-q]] [-plot FILE.svg]
        echobench -addr ADDR (-ramp FROM:TO:STEP | -find-max p99=5ms [-find-start N]) [-c CONNS] [-size BYTES] [-line] [-d DURATION] [-warmup D]
        echobench merge [-json FILE] [-hgrm FILE] REPORT.json...
+       echobench probe [-targets FILE] [-timeout D] [-retries N] [-c N] [-json FILE [-q]] (tcp|udp)://HOST:PORT[=allow|=deny]...
        echobench -compare -bin DIR [-rounds N] [-d DURATION] [-run REGEXP] [-plot FILE.svg]
        echobench -serve-baseline tcp|tls|udp [-listen ADDR] [-tls-cert FILE -tls-key FILE]`
 
 func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	if len(args) > 0 && args[0] == "merge" {
-		return runMerge(args[1:], stdout, stderr)
+	if len(args) > 0 {
+		switch args[0] {
+		case "merge":
+			return runMerge(args[1:], stdout, stderr)
+		case "probe":
+			return runProbe(ctx, args[1:], stdout, stderr)
+		}
 	}
+	return runMeasure(ctx, args, stdout, stderr)
+}
+
+// runMeasure measures, watches, compares or serves a baseline, as the
+// flags say.
+func runMeasure(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlagSet("echobench", synopsis, stderr)
 	var cfg echobench.Config
 	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:8080", "echo service `address`, host:port")
