@@ -65,7 +65,7 @@ func (n *netns) dnat(addr string, add bool) error {
 	return nil
 }
 
-// makeNetns makes a namespace with loopback up and vip's address on it,
+// makeNetns makes a namespace with loopback up and vip's address, if any, on it,
 // or skips the scenario where it cannot be made here.
 func makeNetns(ctx context.Context, vip string) (*netns, error) {
 	if err := needBinaries(ctx); err != nil {
@@ -79,10 +79,6 @@ func makeNetns(ctx context.Context, vip string) (*netns, error) {
 			return nil, skipScenario(ctx, "%v (Debian: apt-get install iproute2 iptables conntrack)", err)
 		}
 	}
-	host, _, err := net.SplitHostPort(vip)
-	if err != nil {
-		return nil, err
-	}
 	n := &netns{name: fmt.Sprintf("echo-%d-%d", os.Getpid(), netnsCount.Add(1)), vip: vip}
 	if out, err := exec.Command("ip", "netns", "add", n.name).CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("ip netns add %s: %w: %s", n.name, err, out)
@@ -90,6 +86,13 @@ func makeNetns(ctx context.Context, vip string) (*netns, error) {
 	w := worldFrom(ctx)
 	w.scratch.closers = append(w.scratch.closers, func() { exec.Command("ip", "netns", "del", n.name).Run() })
 	if err := n.run("ip", "link", "set", "lo", "up"); err != nil {
+		return nil, err
+	}
+	if vip == "" {
+		return n, nil
+	}
+	host, _, err := net.SplitHostPort(vip)
+	if err != nil {
 		return nil, err
 	}
 	if err := n.run("ip", "addr", "add", host+"/32", "dev", "lo"); err != nil {

@@ -57,6 +57,7 @@ func InitializeScenario(sc *godog.ScenarioContext) {
 	registerDescriptorsSteps(sc)
 	registerIdentitySteps(sc)
 	registerRolloutSteps(sc)
+	registerProbeSteps(sc)
 }
 
 // skipScenario skips the rest of the scenario and says why: in the test

@@ -133,6 +133,13 @@ func socatEcho(proto string) (*thirdPartyServer, string, error) {
 	return s, addr, err
 }
 
+// socatCapitals starts socat as a TCP service that is not an echo: it
+// answers with its input in capitals (tr, which answers once its input
+// ends), and returns its address.
+func socatCapitals() (*thirdPartyServer, string, error) {
+	return startThirdPartyServer("socat", "listening on AF=2 ", "-d", "-d", "TCP-LISTEN:0,bind=127.0.0.1,fork,reuseaddr", "EXEC:tr a-z A-Z")
+}
+
 // xinetdEcho starts xinetd serving its built-in echo over TCP and UDP on
 // one free port, and returns the address. dir holds its configuration.
 func xinetdEcho(dir string) (*thirdPartyServer, string, error) {

@@ -25,6 +25,7 @@ type world struct {
 	haproxy haproxyRoom  // HAProxy in front of the servers
 	link    *faultyLink  // a faulty link between the clients and the server, if any
 	rollout *rolloutRoom // named servers and a watch of them, if any
+	probe   *probeRoom   // a reachability probe's targets and verdicts, if any
 	scratch scratchRoom  // what the scenario makes and must clean up
 }
 
