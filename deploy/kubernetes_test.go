@@ -89,7 +89,7 @@ func TestManifestsDecodeStrictly(t *testing.T) {
 	assert.Len(t, m.deployments, 1)
 	assert.Len(t, m.services, 1)
 	assert.Len(t, m.daemonSets, 1)
-	assert.Len(t, m.jobs, 2, "the benchmark and the watch")
+	assert.Len(t, m.jobs, 3, "the benchmark, the watch and the probe")
 }
 
 // A strict decode would catch a misspelt field: the check can fail.
@@ -259,6 +259,8 @@ func expandArgs(t *testing.T, c corev1.Container) []string {
 		switch {
 		case e.ValueFrom != nil && e.ValueFrom.FieldRef != nil && e.ValueFrom.FieldRef.FieldPath == "metadata.name":
 			env[e.Name] = podName
+		case e.ValueFrom != nil && e.ValueFrom.FieldRef != nil && e.ValueFrom.FieldRef.FieldPath == "status.hostIP":
+			env[e.Name] = "127.0.0.1"
 		case e.ValueFrom == nil:
 			env[e.Name] = e.Value
 		default:
@@ -393,4 +395,44 @@ func TestWatchJobRunsAsTheManifestSays(t *testing.T) {
 			assert.Equal(t, []string{podName}, slices.Collect(maps.Keys(report.Watch.Backends)), "the pod that answered")
 		})
 	}
+}
+
+// The probe Job's command line runs: its targets, the Service's name and
+// the node's port put on local servers and a closed port, give the
+// verdicts it expects, exit 0, and its log is the JSON list alone.
+func TestProbeJobRunsAsTheManifestSays(t *testing.T) {
+	m := readManifests(t)
+	servers := map[string]*server{}
+	for _, c := range m.deployments[0].Spec.Template.Spec.Containers {
+		binary := strings.TrimPrefix(c.Command[0], "/")
+		servers[strings.TrimSuffix(binary, "server")] = runServer(t, binary, expandArgs(t, c))
+	}
+	closed, err := net.ListenPacket("udp", "127.0.0.1:0")
+	require.NoError(t, err)
+	closedPort := closed.LocalAddr().(*net.UDPAddr).Port
+	closed.Close() // nothing listens there now: the node's port, denied
+	c := m.job(t, "echo-probe").Spec.Template.Spec.Containers[0]
+	assert.Equal(t, []string{"/echobench"}, c.Command)
+	args := expandArgs(t, c)
+	require.Equal(t, "probe", args[0])
+	for i, a := range args {
+		a = strings.Replace(a, "tcp://echo:7", "tcp://"+servers["tcp"].addr, 1)
+		a = strings.Replace(a, "udp://echo:7", "udp://"+servers["udp"].addr, 1)
+		args[i] = strings.Replace(a, "127.0.0.1:7007", "127.0.0.1:"+strconv.Itoa(closedPort), 1)
+	}
+	cmd := exec.Command(filepath.Join(dist(t), "echobench"), args...)
+	var log bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &log, &log // kubectl logs joins the two
+	require.NoError(t, cmd.Run(), "%s", log.String())
+	var verdicts []struct {
+		Target  string `json:"target"`
+		Verdict string `json:"verdict"`
+		Expect  string `json:"expect"`
+	}
+	require.NoError(t, json.Unmarshal(log.Bytes(), &verdicts), "the log is the JSON list alone: %.300q", log.String())
+	require.Len(t, verdicts, 3)
+	assert.Equal(t, "echoed", verdicts[0].Verdict)
+	assert.Equal(t, "echoed", verdicts[1].Verdict)
+	assert.Equal(t, "refused", verdicts[2].Verdict)
+	assert.Equal(t, "deny", verdicts[2].Expect)
 }
