@@ -141,3 +141,18 @@ Feature: A reachability matrix: echoed, refused, unreachable, silent, wrong or n
       """
       echobench: verdicts contradict their expectations: 1 of 2: udp://127.0.0.1:7002 wants allow, is silent
       """
+
+  @process @netns
+  Scenario: Behind a firewall that answers "host unreachable", the target is unreachable
+    Given a network namespace where TCP and UDP echo servers listen on 127.0.0.1 ports 7001, 7002 and 7003, and iptables drops port 7002 and rejects port 7003
+    And iptables there also rejects port 7004 with ICMP host unreachable
+    When echobench probes in the namespace:
+      """
+      tcp://127.0.0.1:7004=deny
+      udp://127.0.0.1:7004=deny
+      """
+    Then the matrix says:
+      | target                    | verdict     |
+      | tcp://127.0.0.1:7004=deny | unreachable |
+      | udp://127.0.0.1:7004=deny | unreachable |
+    And the probe exits with status 0

@@ -299,6 +299,20 @@ func namespaceWithFirewall(ctx context.Context, p1, p2, p3, drop, reject int) er
 	return nil
 }
 
+// hostUnreachable is the step `^iptables there also rejects port (\d+) with ICMP host unreachable$`.
+func hostUnreachable(ctx context.Context, port int) error {
+	n := probeOf(ctx).netns
+	if n == nil {
+		return errors.New("no network namespace in this scenario")
+	}
+	for _, proto := range []string{"tcp", "udp"} {
+		if err := n.run("iptables", "-A", "INPUT", "-p", proto, "--dport", fmt.Sprint(port), "-j", "REJECT", "--reject-with", "icmp-host-unreachable"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // startNamed starts one of our servers in the namespace, listening on addr.
 func startNamed(ctx context.Context, n *netns, binary, addr string) (*serverProcess, error) {
 	w := worldFrom(ctx)
@@ -314,6 +328,7 @@ func registerProbeSteps(sc *godog.ScenarioContext) {
 	sc.Step(`^a UDP socket that reads every datagram and never answers$`, udpSocketThatNeverAnswers)
 	sc.Step(`^a TCP service that answers in capitals: socat with EXEC:'tr a-z A-Z'$`, serviceInCapitals)
 	sc.Step(`^a path to the UDP server that loses the first datagram each way$`, lossyPathToUDPServer)
+	sc.Step(`^iptables there also rejects port (\d+) with ICMP host unreachable$`, hostUnreachable)
 	sc.Step(`^echobench probes(?: with (-retries \d+))?( in the namespace)?:$`, echobenchProbes)
 	sc.Step(`^the matrix says:$`, matrixSays)
 	sc.Step(`^the probe exits with status (\d+)$`, probeExits)

@@ -255,7 +255,7 @@ func readEcho(c net.Conn, n int, timeout time.Duration) ([]byte, error) {
 // another answer is the verdict; nothing at all is silence.
 func probeUDP(ctx context.Context, addr string, msg []byte, cfg ProbeConfig) (verdict, detail string) {
 	start := time.Now()
-	c, err := (&net.Dialer{}).DialContext(ctx, "udp", addr)
+	c, err := (&net.Dialer{Control: recvErrors}).DialContext(ctx, "udp", addr)
 	if err != nil {
 		return judgeError(err, "socket", start)
 	}
