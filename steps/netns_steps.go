@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -34,6 +35,30 @@ var netnsCount atomic.Int64
 // command is name run with args in the namespace.
 func (n *netns) command(name string, args ...string) *exec.Cmd {
 	return exec.Command("ip", append([]string{"netns", "exec", n.name, name}, args...)...)
+}
+
+// echobenchCommand is echobench from bin with args, run in the namespace
+// n unless it is nil.
+func echobenchCommand(ctx context.Context, bin string, n *netns, args ...string) *exec.Cmd {
+	name := filepath.Join(bin, "echobench")
+	if n != nil {
+		args = append([]string{"netns", "exec", n.name, name}, args...)
+		name = "ip"
+	}
+	return exec.CommandContext(ctx, name, args...)
+}
+
+// exitStatus is the exit status err, from a command's Run, says: 0 for
+// none; an error only when the command could not run.
+func exitStatus(err error) (int, error) {
+	var exit *exec.ExitError
+	switch {
+	case errors.As(err, &exit):
+		return exit.ExitCode(), nil
+	case err != nil:
+		return 0, err
+	}
+	return 0, nil
 }
 
 // run runs a tool in the namespace and says what it said when it fails.

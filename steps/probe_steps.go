@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 
@@ -197,24 +195,20 @@ func (r *probeRoom) runBinary(ctx context.Context, bin string, specs []string, r
 		return err
 	}
 	args := append([]string{"probe", "-retries", fmt.Sprint(retries), "-json", "-"}, specs...)
-	name := filepath.Join(bin, "echobench")
+	var n *netns
 	if inNetns {
-		args = append([]string{"netns", "exec", r.netns.name, name}, args...)
-		name = "ip"
+		n = r.netns
 	}
 	cmdCtx, cancel := context.WithTimeout(ctx, 2*patience)
 	defer cancel()
-	cmd := exec.CommandContext(cmdCtx, name, args...)
+	cmd := echobenchCommand(cmdCtx, bin, n, args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	var exit *exec.ExitError
-	switch {
-	case errors.As(err, &exit):
-		r.exit = exit.ExitCode()
-	case err != nil:
+	status, err := exitStatus(cmd.Run())
+	if err != nil {
 		return fmt.Errorf("echobench probe: %w", err)
 	}
+	r.exit = status
 	out := strings.TrimSpace(stderr.String())
 	r.last = out[strings.LastIndexByte(out, '\n')+1:]
 	if err := json.Unmarshal(stdout.Bytes(), &r.lines); err != nil {

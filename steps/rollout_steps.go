@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"maps"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -159,12 +158,11 @@ func watchRuns(ctx context.Context, flows int, proto, where, vip string, seconds
 	if gate > 0 {
 		args = append(args, "-max-gap", gate.String())
 	}
-	name := filepath.Join(w.target.Bin, "echobench")
+	var n *netns
 	if vip != "" {
-		args = append([]string{"netns", "exec", room.netns.name, name}, args...)
-		name = "ip"
+		n = room.netns
 	}
-	go run.process(exec.CommandContext(watchCtx, name, args...))
+	go run.process(echobenchCommand(watchCtx, w.target.Bin, n, args...))
 	return nil
 }
 
@@ -200,15 +198,12 @@ func (r *watchRun) process(cmd *exec.Cmd) {
 	defer close(r.done)
 	var stdout bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, r.rows
-	err := cmd.Run()
-	var exit *exec.ExitError
-	switch {
-	case errors.As(err, &exit):
-		r.exit = exit.ExitCode()
-	case err != nil:
+	status, err := exitStatus(cmd.Run())
+	if err != nil {
 		r.err = fmt.Errorf("echobench: %w", err)
 		return
 	}
+	r.exit = status
 	out := strings.TrimSpace(r.rows.String())
 	r.last = out[strings.LastIndexByte(out, '\n')+1:]
 	if err := json.Unmarshal(stdout.Bytes(), &r.report); err != nil {
