@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/echospec/echo/internal/lines"
@@ -87,6 +88,11 @@ func startThirdPartyServer(tool, ready string, args ...string) (*thirdPartyServe
 	}
 	s := &thirdPartyServer{cmd: exec.Command(path, args...), stderr: lines.NewOutput(), done: make(chan struct{})}
 	s.cmd.Stderr = s.stderr
+	// A group of its own, so that stop ends what it forked too (socat's
+	// children, one a datagram, hold its stderr open); and a bound on the
+	// wait for its output once it is gone.
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	s.cmd.WaitDelay = time.Second
 	if err := s.cmd.Start(); err != nil {
 		return nil, "", fmt.Errorf("start %s: %w", tool, err)
 	}
@@ -113,6 +119,7 @@ func startThirdPartyServer(tool, ready string, args ...string) (*thirdPartyServe
 }
 
 func (s *thirdPartyServer) stop() {
+	syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL) // the group: it and what it forked
 	s.cmd.Process.Kill()
 	<-s.done
 }
