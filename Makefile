@@ -69,9 +69,12 @@ bench: build peers
 	$(BIN)/echobench -compare -bin $(BIN)
 	$(GO) test -run '^$$' -bench . -benchmem ./impl/tcpecho ./impl/echoadmin
 
-## peers: the benchmark's peers (gnetecho) into bin/, if they build
+## peers: the benchmark's peers into bin/, where they build: gnetecho, and
+## the C floors epollecho and mmsgecho (with cc)
 peers:
 	cd impl/cmd/echobench/peers && $(GO) build -o $(abspath $(BIN))/ ./... || echo "make peers: gnetecho was not built; make bench leaves its columns empty" >&2
+	cc -O2 -Wall -o $(BIN)/epollecho impl/cmd/echobench/peers/c/epollecho.c || echo "make peers: epollecho was not built (no C compiler?); make bench leaves its column empty" >&2
+	cc -O2 -Wall -o $(BIN)/mmsgecho impl/cmd/echobench/peers/c/mmsgecho.c || echo "make peers: mmsgecho was not built (no C compiler?); make bench leaves its column empty" >&2
 
 ## demo: start both TCP servers, talk to them, show both sides, stop them
 demo: build

@@ -301,6 +301,16 @@ func compareTable(ctx context.Context, bin string, rounds int, d time.Duration, 
 			missed = append(missed, row.name)
 		}
 	}
+	if match.MatchString(cpuCase) {
+		if tty != nil {
+			fmt.Fprintf(tty, "\r\033[K%s", cpuCase)
+		}
+		miss, err := cpuTable(ctx, bin, self, stdout)
+		if err != nil {
+			return fmt.Errorf("%s: %w", cpuCase, err)
+		}
+		missed = append(missed, miss...)
+	}
 	if tty != nil {
 		fmt.Fprintf(tty, "\r\033[K")
 	}

@@ -1,0 +1,30 @@
+package main
+
+import (
+	"os"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The CPU time read from /proc grows with the work this process does.
+func TestProcessCPUCountsThisProcesssWork(t *testing.T) {
+	before, err := processCPU(os.Getpid())
+	require.NoError(t, err)
+	for end := time.Now().Add(300 * time.Millisecond); time.Now().Before(end); {
+	}
+	after, err := processCPU(os.Getpid())
+	require.NoError(t, err)
+	assert.Greater(t, after, before, "300 ms of spinning shows")
+	_, err = processCPU(-1)
+	assert.Error(t, err)
+}
+
+// Every load offers 128-byte messages at its rate; TCP's end in newlines,
+// for the line servers, and UDP's are a watch's.
+func TestCPULoadArguments(t *testing.T) {
+	assert.Equal(t, []string{"-addr", "a:1", "-c", "50", "-rate", "20000", "-size", "128", "-json", "-", "-q", "-line"}, cpuLoads[1].args("a:1"))
+	assert.Contains(t, udpLoad.args("a:1"), "watch")
+}
