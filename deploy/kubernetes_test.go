@@ -346,6 +346,18 @@ func TestBenchmarkJobOutputMerges(t *testing.T) {
 	assert.True(t, slices.Contains(c.Args, "-json"))
 }
 
+// deploymentServers runs the Deployment's servers as the kubelet would,
+// by protocol: "tcp", "udp".
+func deploymentServers(t *testing.T, m manifests) map[string]*server {
+	t.Helper()
+	servers := map[string]*server{}
+	for _, c := range m.deployments[0].Spec.Template.Spec.Containers {
+		binary := strings.TrimPrefix(c.Command[0], "/")
+		servers[strings.TrimSuffix(binary, "server")] = runServer(t, binary, expandArgs(t, c))
+	}
+	return servers
+}
+
 // The watch Job watches the Service over TCP and over UDP, with a gate,
 // each container's log its JSON alone.
 func TestWatchJobWatchesTheServiceWithAGate(t *testing.T) {
@@ -371,11 +383,7 @@ func TestWatchJobWatchesTheServiceWithAGate(t *testing.T) {
 // manifests name them, and its log is a report that names the pod.
 func TestWatchJobRunsAsTheManifestSays(t *testing.T) {
 	m := readManifests(t)
-	servers := map[string]*server{}
-	for _, c := range m.deployments[0].Spec.Template.Spec.Containers {
-		binary := strings.TrimPrefix(c.Command[0], "/")
-		servers[strings.TrimSuffix(binary, "server")] = runServer(t, binary, expandArgs(t, c))
-	}
+	servers := deploymentServers(t, m)
 	for _, c := range m.job(t, "echo-watch").Spec.Template.Spec.Containers {
 		t.Run(c.Name, func(t *testing.T) {
 			// The manifest's flags, but a local target and a short run.
@@ -402,11 +410,7 @@ func TestWatchJobRunsAsTheManifestSays(t *testing.T) {
 // verdicts it expects, exit 0, and its log is the JSON list alone.
 func TestProbeJobRunsAsTheManifestSays(t *testing.T) {
 	m := readManifests(t)
-	servers := map[string]*server{}
-	for _, c := range m.deployments[0].Spec.Template.Spec.Containers {
-		binary := strings.TrimPrefix(c.Command[0], "/")
-		servers[strings.TrimSuffix(binary, "server")] = runServer(t, binary, expandArgs(t, c))
-	}
+	servers := deploymentServers(t, m)
 	closed, err := net.ListenPacket("udp", "127.0.0.1:0")
 	require.NoError(t, err)
 	closedPort := closed.LocalAddr().(*net.UDPAddr).Port

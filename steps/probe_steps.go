@@ -18,20 +18,11 @@ import (
 // probeRoom is a reachability probe's scenario: the places its targets
 // name, and what the probe said.
 type probeRoom struct {
-	places map[string]string // "<name>" → host:port
-	netns  *netns            // where the probe runs, if not here
-	lines  []probeLine       // its verdicts
+	places map[string]string     // "<name>" → host:port
+	netns  *netns                // where the probe runs, if not here
+	lines  []echobench.ProbeLine // its verdicts
 	exit   int
 	last   string // its last line: why it failed, if it did
-}
-
-// probeLine is one verdict as echobench probe -json writes it.
-type probeLine struct {
-	Target  string  `json:"target"`
-	Verdict string  `json:"verdict"`
-	Expect  string  `json:"expect"`
-	Detail  string  `json:"detail"`
-	MS      float64 `json:"ms"`
 }
 
 func probeOf(ctx context.Context) *probeRoom {
@@ -180,7 +171,7 @@ func (r *probeRoom) runLibrary(ctx context.Context, specs []string, retries int)
 	}
 	results := echobench.Probe(ctx, targets, cfg)
 	for _, res := range results {
-		r.lines = append(r.lines, probeLine{Target: res.Target.String(), Verdict: res.Verdict, Expect: res.Target.Expect, Detail: res.Detail, MS: float64(res.Took.Microseconds()) / 1000})
+		r.lines = append(r.lines, res.Line())
 	}
 	if err := echobench.Contradictions(results); err != nil {
 		r.exit, r.last = 1, "echobench: "+err.Error()

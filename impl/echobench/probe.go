@@ -106,6 +106,21 @@ type ProbeResult struct {
 	Took    time.Duration // from the first try to the verdict
 }
 
+// ProbeLine is a result as echobench probe -json writes it, one object a
+// target.
+type ProbeLine struct {
+	Target  string  `json:"target"`
+	Verdict string  `json:"verdict"`
+	Expect  string  `json:"expect,omitempty"`
+	Detail  string  `json:"detail"`
+	MS      float64 `json:"ms"`
+}
+
+// Line is the result as -json writes it.
+func (r ProbeResult) Line() ProbeLine {
+	return ProbeLine{Target: r.Target.String(), Verdict: r.Verdict, Expect: r.Target.Expect, Detail: r.Detail, MS: float64(r.Took.Microseconds()) / 1000}
+}
+
 // Contradicts tells whether the verdict contradicts the target's
 // expectation: allow wants Echoed; deny accepts Refused, Unreachable or
 // Silent.

@@ -419,16 +419,14 @@ func (b *book) trouble(f *flowBook, cause string, ended bool, at time.Duration) 
 	f.oldest = f.next
 }
 
-// silent tells, for a UDP flow, that its last echo is a gap's length ago
-// and its backend may have changed meanwhile.
-func (b *book) silentFor(f *flowBook, now time.Duration) bool {
+// silentFor makes a UDP flow's backend unknown once it has waited a gap's
+// length for an echo: its datagrams may be going elsewhere now.
+func (b *book) silentFor(f *flowBook, now time.Duration) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	silent := b.silence(f, now) >= b.gapAt
-	if silent && f.known {
+	if b.silence(f, now) >= b.gapAt && f.known {
 		b.unsure(f)
 	}
-	return silent
 }
 
 // reconnected counts a TCP flow's new connection at at.
@@ -440,7 +438,7 @@ func (b *book) reconnected(at time.Duration) {
 }
 
 // wrong counts an echo that was not what was sent.
-func (b *book) wrong(f *flowBook, err error, at time.Duration) {
+func (b *book) wrong(f *flowBook, err error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.res.Wrong++
@@ -450,7 +448,6 @@ func (b *book) wrong(f *flowBook, err error, at time.Duration) {
 	if f.cause == "" {
 		f.cause = CauseWrong
 	}
-	_ = at
 }
 
 // overdue tells whether flow f has a message unanswered for longer than

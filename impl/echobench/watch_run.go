@@ -214,7 +214,7 @@ func (w *watcher) identifyTCP(conn net.Conn, f *flowBook) error {
 		w.book.identified(f, "")
 	default:
 		err := fmt.Errorf("%w: the identity probe came back as %q", ErrWrongEcho, buf)
-		w.book.wrong(f, err, w.now())
+		w.book.wrong(f, err)
 		return err
 	}
 	return nil
@@ -313,7 +313,7 @@ func (w *watcher) takeEcho(f *flowBook, echo, want []byte) error {
 	seq, ok := readWatchMessage(echo, want, f.id)
 	if !ok {
 		err := fmt.Errorf("%w: got %q", ErrWrongEcho, echo)
-		w.book.wrong(f, err, w.now())
+		w.book.wrong(f, err)
 		return err
 	}
 	w.book.echo(f, seq, w.now())
@@ -442,12 +442,12 @@ func (w *watcher) readUDP(ctx context.Context, conn *net.UDPConn, f *flowBook, n
 			continue
 		}
 		if n != w.cfg.Size {
-			w.book.wrong(f, fmt.Errorf("%w: a datagram of %d bytes, not %d", ErrWrongEcho, n, w.cfg.Size), w.now())
+			w.book.wrong(f, fmt.Errorf("%w: a datagram of %d bytes, not %d", ErrWrongEcho, n, w.cfg.Size))
 			continue
 		}
 		seq, ok := readWatchMessage(got, want, f.id)
 		if !ok {
-			w.book.wrong(f, fmt.Errorf("%w: got %q", ErrWrongEcho, got), w.now())
+			w.book.wrong(f, fmt.Errorf("%w: got %q", ErrWrongEcho, got))
 			continue
 		}
 		w.book.echo(f, seq, w.now())

@@ -17,15 +17,6 @@ import (
 
 const probeSynopsis = "echobench probe [-targets FILE] [-timeout D] [-retries N] [-c N] [-json FILE [-q]] (tcp|udp)://HOST:PORT[=allow|=deny]..."
 
-// probeLine is one target's result as -json writes it.
-type probeLine struct {
-	Target  string  `json:"target"`
-	Verdict string  `json:"verdict"`
-	Expect  string  `json:"expect,omitempty"`
-	Detail  string  `json:"detail"`
-	MS      float64 `json:"ms"`
-}
-
 // runProbe probes every target at once and prints the matrix: which are
 // echoed, refused, unreachable, silent, wrong or not resolved.
 func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -141,9 +132,9 @@ func printMatrix(w io.Writer, results []echobench.ProbeResult) {
 // writeProbeJSON writes the verdicts as a JSON list to the file name, or
 // to stdout for "-".
 func writeProbeJSON(name string, stdout io.Writer, results []echobench.ProbeResult) error {
-	lines := make([]probeLine, len(results))
+	lines := make([]echobench.ProbeLine, len(results))
 	for i, r := range results {
-		lines[i] = probeLine{Target: r.Target.String(), Verdict: r.Verdict, Expect: r.Target.Expect, Detail: r.Detail, MS: float64(r.Took.Microseconds()) / 1000}
+		lines[i] = r.Line()
 	}
 	write := func(w io.Writer) error {
 		enc := json.NewEncoder(w)
