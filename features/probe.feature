@@ -120,7 +120,7 @@ Feature: A reachability matrix: echoed, refused, unreachable, silent, wrong or n
       udp://127.0.0.1:7003=deny
       """
     Then the matrix says:
-      | target                    | verdict |
+      | target                     | verdict |
       | tcp://127.0.0.1:7001=allow | echoed  |
       | udp://127.0.0.1:7001=allow | echoed  |
       | tcp://127.0.0.1:7002=deny  | silent  |

@@ -20,6 +20,7 @@ Feature: Watching a service through a rollout
   silence in which the flow waited for an echo for four of its send
   intervals, and at least 200 ms (-gap): a pause in its own sending is not
   one.
+
   A UDP flow probes with its first message, every second, and after every
   silence, and the echoes after a silence are credited to the server its
   next probe names. -max-gap and -max-lost make the exit status 1 when
