@@ -11,7 +11,7 @@ Feature: Which server answered: the identity probe
   nonce of the client's choice, zeros, and a newline last. The answer is
   "ECHOSPEC-IAM", a NUL byte, the same nonce, the name and a newline: never
   more bytes than the probe, so that a forged probe makes no server an
-  amplifier. Data that differs from a probe in any byte, or in length, is
+  amplifier. Data that differs from that form in any byte, or in length, is
   not a probe and is echoed. A server without a name echoes probes too,
   and a client reads its own probe coming back as "identity unknown": a
   watch works against any echo service.
