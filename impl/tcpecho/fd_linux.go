@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -53,7 +54,7 @@ func (c *conn) unpark() error {
 // readFd reads from a socket that does not block.
 func readFd(fd int, p []byte) (int, error) {
 	for {
-		n, err := unix.Read(fd, p)
+		n, err := rawRead(fd, p)
 		if !errors.Is(err, unix.EINTR) {
 			return n, err
 		}
@@ -65,7 +66,7 @@ func readFd(fd int, p []byte) (int, error) {
 func writeFd(fd int, p []byte) int {
 	written := 0
 	for written < len(p) {
-		n, err := unix.Write(fd, p[written:])
+		n, err := rawWrite(fd, p[written:])
 		if n > 0 {
 			written += n
 		}
@@ -92,4 +93,24 @@ func socketFd(c net.Conn) (int, bool) {
 		return 0, false
 	}
 	return fd, true
+}
+
+// rawRead and rawWrite are read and write as raw system calls: on a socket
+// that does not block they return at once, so the scheduler has nothing
+// to do around them (unix.Read and unix.Write tell it of every call, and
+// a loop makes two a round trip).
+func rawRead(fd int, p []byte) (int, error) {
+	n, _, errno := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)))
+	if errno != 0 {
+		return 0, errno
+	}
+	return int(n), nil
+}
+
+func rawWrite(fd int, p []byte) (int, error) {
+	n, _, errno := unix.RawSyscall(unix.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)))
+	if errno != 0 {
+		return 0, errno
+	}
+	return int(n), nil
 }
