@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -53,7 +54,7 @@ type cpuServer struct {
 // rounds each cell takes the median of.
 const (
 	cpuRun    = 3 * time.Second
-	cpuRounds = 3
+	cpuRounds = 5
 )
 
 // cpuServers are the table's columns: ours in each framing, the stdlib
@@ -94,7 +95,7 @@ var cpuTargets = []cpuTarget{
 // every load, and of echobench itself, and says which targets it missed.
 func cpuTable(ctx context.Context, bin, self string, out io.Writer) ([]string, error) {
 	servers := cpuServers(bin, self)
-	fmt.Fprintf(out, "\n%s (µs of the server process's CPU, user and system, a round trip of 128 B, open loop at a fixed rate for %v, median of %d rounds; the client's, echobench's, beside):\n\n", cpuCase, cpuRun, cpuRounds)
+	fmt.Fprintf(out, "\n%s (µs of the server process's CPU, user and system, a round trip of 128 B, open loop at a fixed rate for %v, median of %d rounds taken in turn with every server's; ratios are medians of each round's; the client's, echobench's, beside):\n\n", cpuCase, cpuRun, cpuRounds)
 	header := "| load |"
 	for _, s := range servers {
 		header += " " + s.name + " |"
@@ -102,30 +103,25 @@ func cpuTable(ctx context.Context, bin, self string, out io.Writer) ([]string, e
 	fmt.Fprintf(out, "%s echobench | ratios |\n|---|%s---:|---|\n", header, strings.Repeat("---:|", len(servers)))
 	var missed []string
 	for _, load := range cpuLoads {
-		cells := map[string]float64{}
-		var clients []float64
+		m, err := measureRow(ctx, servers, self, load)
+		if err != nil {
+			return nil, err
+		}
 		row := fmt.Sprintf("| %d/s over %s |", load.rate, plural(load.conns, "conn"))
 		for _, s := range servers {
 			if s.cmd == nil {
 				row += " — (" + s.why + ") |"
 				continue
 			}
-			server, client, err := cpuOf(ctx, s, self, load)
-			if err != nil {
-				return nil, fmt.Errorf("%s at %d conns: %w", s.name, load.conns, err)
-			}
-			cells[s.name] = server
-			clients = append(clients, client)
-			row += fmt.Sprintf(" %.1f µs |", server)
+			row += fmt.Sprintf(" %.1f µs |", m.server(s.name))
 		}
-		row += fmt.Sprintf(" %.1f µs |", median(clients))
+		row += fmt.Sprintf(" %.1f µs |", m.client())
 		var ratios []string
 		for _, t := range cpuTargets {
-			a, b := cells[t.column], cells[t.floor]
-			if a == 0 || b == 0 {
+			ratio, ok := m.ratio(t.column, t.floor)
+			if !ok {
 				continue
 			}
-			ratio := a / b
 			mark := "✓"
 			if load.conns == 50 || load.conns == 500 {
 				if ratio > t.most {
@@ -159,29 +155,24 @@ func udpCPURow(ctx context.Context, bin, self string, out io.Writer) ([]string, 
 		servers[2] = cpuServer{name: servers[2].name, why: "mmsgecho not built (make peers)"}
 	}
 	fmt.Fprintf(out, "\nCPU per datagram, UDP (as above; 128 B at %d/s over %d sockets, offered by a watch):\n\n| load | ours | stdlib ReadFrom/WriteTo | C recvmmsg/sendmmsg | echobench | ratio |\n|---|---:|---:|---:|---:|---|\n", udpLoad.rate, udpLoad.conns)
+	m, err := measureRow(ctx, servers, self, udpLoad)
+	if err != nil {
+		return nil, err
+	}
 	row := fmt.Sprintf("| %d/s over %d sockets |", udpLoad.rate, udpLoad.conns)
-	cells := map[string]float64{}
-	var clients []float64
 	for _, s := range servers {
 		if s.cmd == nil {
 			row += " — (" + s.why + ") |"
 			continue
 		}
-		server, client, err := cpuOf(ctx, s, self, udpLoad)
-		if err != nil {
-			return nil, fmt.Errorf("UDP %s: %w", s.name, err)
-		}
-		cells[s.name] = server
-		clients = append(clients, client)
-		row += fmt.Sprintf(" %.1f µs |", server)
+		row += fmt.Sprintf(" %.1f µs |", m.server(s.name))
 	}
-	row += fmt.Sprintf(" %.1f µs |", median(clients))
-	c := cells["C recvmmsg/sendmmsg"]
-	if c == 0 {
+	row += fmt.Sprintf(" %.1f µs |", m.client())
+	ratio, ok := m.ratio("ours", "C recvmmsg/sendmmsg")
+	if !ok {
 		fmt.Fprintf(out, "%s — |\n", row)
 		return nil, nil
 	}
-	ratio := cells["ours"] / c
 	if ratio > udpTarget {
 		fmt.Fprintf(out, "%s ours/C %.2f (≤ %.2f ✗) |\n", row, ratio, udpTarget)
 		return []string{fmt.Sprintf("UDP ours/C %.2f > %.2f", ratio, udpTarget)}, nil
@@ -190,28 +181,67 @@ func udpCPURow(ctx context.Context, bin, self string, out io.Writer) ([]string, 
 	return nil, nil
 }
 
-// cpuOf measures one cell: the server's CPU a round trip, and the
-// client's, medians of cpuRounds runs against one server process.
-func cpuOf(ctx context.Context, s cpuServer, self string, load cpuLoad) (server, client float64, err error) {
-	srv, err := startServer(s.cmd[0], s.cmd[1:]...)
-	if err != nil {
-		return 0, 0, err
+// rowCPU is what measureRow measured: each server's CPU a round trip, and
+// the client's, round by round.
+type rowCPU struct {
+	servers map[string][]float64
+	clients []float64
+}
+
+func (m rowCPU) server(name string) float64 { return median(slices.Clone(m.servers[name])) }
+func (m rowCPU) client() float64            { return median(slices.Clone(m.clients)) }
+
+// ratio is the median of a's CPU over b's, round by round: the two were
+// measured one after the other, so what the machine did meanwhile weighs
+// on both alike.
+func (m rowCPU) ratio(a, b string) (float64, bool) {
+	as, bs := m.servers[a], m.servers[b]
+	if len(as) == 0 || len(as) != len(bs) {
+		return 0, false
 	}
-	defer srv.stop()
-	args := load.args(srv.addr)
-	// A warm-up, left out: connections made, buffers grown.
-	if _, _, err := offer(ctx, self, srv, append(args, "-d", "500ms")); err != nil {
-		return 0, 0, err
+	ratios := make([]float64, len(as))
+	for i := range as {
+		ratios[i] = as[i] / bs[i]
 	}
-	var servers, clients []float64
-	for range cpuRounds {
-		sv, cl, err := offer(ctx, self, srv, append(args, "-d", cpuRun.String()))
-		if err != nil {
-			return 0, 0, err
+	return median(ratios), true
+}
+
+// measureRow measures one row: every server built is started and warmed
+// up, then each round offers the load to each in turn.
+func measureRow(ctx context.Context, servers []cpuServer, self string, load cpuLoad) (rowCPU, error) {
+	m := rowCPU{servers: map[string][]float64{}}
+	var running []*server
+	var names []string
+	defer func() {
+		for _, srv := range running {
+			srv.stop()
 		}
-		servers, clients = append(servers, sv), append(clients, cl)
+	}()
+	for _, s := range servers {
+		if s.cmd == nil {
+			continue
+		}
+		srv, err := startServer(s.cmd[0], s.cmd[1:]...)
+		if err != nil {
+			return m, fmt.Errorf("%s at %d conns: %w", s.name, load.conns, err)
+		}
+		running, names = append(running, srv), append(names, s.name)
+		// A warm-up, left out: connections made, buffers grown.
+		if _, _, err := offer(ctx, self, srv, append(load.args(srv.addr), "-d", "500ms")); err != nil {
+			return m, fmt.Errorf("%s at %d conns: %w", s.name, load.conns, err)
+		}
 	}
-	return median(servers), median(clients), nil
+	for range cpuRounds {
+		for i, srv := range running {
+			sv, cl, err := offer(ctx, self, srv, append(load.args(srv.addr), "-d", cpuRun.String()))
+			if err != nil {
+				return m, fmt.Errorf("%s at %d conns: %w", names[i], load.conns, err)
+			}
+			m.servers[names[i]] = append(m.servers[names[i]], sv)
+			m.clients = append(m.clients, cl)
+		}
+	}
+	return m, nil
 }
 
 // offer runs echobench with args against srv and returns the server's
