@@ -3,8 +3,8 @@
 # unprivileged user, so the servers listen above 1024 (a Service or a
 # -p 7:7007 maps port 7 to them).
 #
-#   make dist && docker build -t echospec/echo .
-#   docker run --rm -p 7:7007 -p 9090:9090 echospec/echo
+#   make image     # podman (or docker) build of make dist's binaries
+#   podman run --rm -p 7:7007 -p 9090:9090 echospec/echo
 FROM scratch
 COPY dist/tcpserver dist/tcpclient dist/udpserver dist/udpclient dist/echobench /
 USER 65532:65532

@@ -4,7 +4,7 @@
 GO  ?= go
 BIN ?= bin
 
-.PHONY: all build dist deploy-check test e2e conformance fuzz bench peers demo lint clean
+.PHONY: all build dist image deploy-check test e2e conformance fuzz bench peers demo lint clean
 
 all: lint test
 
@@ -17,6 +17,16 @@ build:
 DIST ?= dist
 dist:
 	CGO_ENABLED=0 $(GO) build -buildvcs=auto -trimpath -o $(DIST)/ ./impl/cmd/...
+
+## image: the container image, echospec/echo:VERSION and :latest, FROM
+## scratch with make dist's binaries (their -version names the revision),
+## built by podman, or by docker where only its engine runs. VERSION is
+## git describe's: a tag, or the commit, "-dirty" if the tree is.
+IMAGE   ?= echospec/echo
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+ENGINE  ?= $(shell if podman info >/dev/null 2>&1; then echo podman; elif docker info >/dev/null 2>&1; then echo docker; else echo podman; fi)
+image: dist
+	$(ENGINE) build -t $(IMAGE):$(VERSION) -t $(IMAGE):latest -f Dockerfile .
 
 ## deploy-check: the deployment files (deploy/: Kubernetes manifests decoded
 ## strictly into the API's types, systemd units, the Dockerfile) checked

@@ -324,10 +324,10 @@ func TestBenchmarkJobOutputMerges(t *testing.T) {
 	target := runServer(t, "tcpserver", nil)
 	dir := t.TempDir()
 	var reports []string
-	for i := range 2 {
+	for i, place := range append(jobPlaces(), "dist") { // two reports at least
 		// The manifest's flags, but a local target and a short run.
 		args := append(append([]string{}, c.Args...), "-addr", target.addr, "-d", "300ms", "-warmup", "0s")
-		cmd := exec.Command(filepath.Join(dist(t), "echobench"), args...)
+		cmd := echobenchIn(t, place, args...)
 		var log bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &log, &log // kubectl logs joins the two
 		require.NoError(t, cmd.Run(), "%s", log.String())
@@ -342,7 +342,7 @@ func TestBenchmarkJobOutputMerges(t *testing.T) {
 	}
 	out, err := exec.Command(filepath.Join(dist(t), "echobench"), append([]string{"merge"}, reports...)...).CombinedOutput()
 	require.NoError(t, err, "%s", out)
-	assert.Contains(t, string(out), "2 reports merged")
+	assert.Contains(t, string(out), strconv.Itoa(len(reports))+" reports merged")
 	assert.True(t, slices.Contains(c.Args, "-json"))
 }
 
@@ -385,23 +385,25 @@ func TestWatchJobRunsAsTheManifestSays(t *testing.T) {
 	m := readManifests(t)
 	servers := deploymentServers(t, m)
 	for _, c := range m.job(t, "echo-watch").Spec.Template.Spec.Containers {
-		t.Run(c.Name, func(t *testing.T) {
-			// The manifest's flags, but a local target and a short run.
-			args := append(append([]string{}, c.Args...), "-addr", servers[flagValue(c.Args, "-proto")].addr, "-d", "1s")
-			cmd := exec.Command(filepath.Join(dist(t), "echobench"), args...)
-			var log bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &log, &log // kubectl logs joins the two
-			require.NoError(t, cmd.Run(), "%s", log.String())
-			var report struct {
-				Watch struct {
-					Lost     int64            `json:"lost"`
-					Backends map[string]int64 `json:"backends"`
-				} `json:"watch"`
-			}
-			require.NoError(t, json.Unmarshal(log.Bytes(), &report), "the log is one JSON report: %.300q", log.String())
-			assert.Zero(t, report.Watch.Lost)
-			assert.Equal(t, []string{podName}, slices.Collect(maps.Keys(report.Watch.Backends)), "the pod that answered")
-		})
+		for _, place := range jobPlaces() {
+			t.Run(c.Name+"/"+place, func(t *testing.T) {
+				// The manifest's flags, but a local target and a short run.
+				args := append(append([]string{}, c.Args...), "-addr", servers[flagValue(c.Args, "-proto")].addr, "-d", "1s")
+				cmd := echobenchIn(t, place, args...)
+				var log bytes.Buffer
+				cmd.Stdout, cmd.Stderr = &log, &log // kubectl logs joins the two
+				require.NoError(t, cmd.Run(), "%s", log.String())
+				var report struct {
+					Watch struct {
+						Lost     int64            `json:"lost"`
+						Backends map[string]int64 `json:"backends"`
+					} `json:"watch"`
+				}
+				require.NoError(t, json.Unmarshal(log.Bytes(), &report), "the log is one JSON report: %.300q", log.String())
+				assert.Zero(t, report.Watch.Lost)
+				assert.Equal(t, []string{podName}, slices.Collect(maps.Keys(report.Watch.Backends)), "the pod that answered")
+			})
+		}
 	}
 }
 
@@ -424,7 +426,15 @@ func TestProbeJobRunsAsTheManifestSays(t *testing.T) {
 		a = strings.Replace(a, "udp://echo:7", "udp://"+servers["udp"].addr, 1)
 		args[i] = strings.Replace(a, "127.0.0.1:7007", "127.0.0.1:"+strconv.Itoa(closedPort), 1)
 	}
-	cmd := exec.Command(filepath.Join(dist(t), "echobench"), args...)
+	for _, place := range jobPlaces() {
+		t.Run(place, func(t *testing.T) { checkProbeJob(t, echobenchIn(t, place, args...)) })
+	}
+}
+
+// checkProbeJob runs the probe Job's command line, cmd, and checks its
+// verdicts.
+func checkProbeJob(t *testing.T, cmd *exec.Cmd) {
+	t.Helper()
 	var log bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &log, &log // kubectl logs joins the two
 	require.NoError(t, cmd.Run(), "%s", log.String())
