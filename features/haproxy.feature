@@ -48,14 +48,6 @@ Feature: Through a real load balancer: HAProxy
     And HAProxy balances round robin over 2 such servers and a server that answers every line with "nope\n"
     Then HAProxy sees 2 servers up and 1 down
 
-  Scenario: A server shut down behind HAProxy (tcpserver: SIGTERM) still echoes what it was sent
-    Given a line echo server
-    And HAProxy sends each server a PROXY v2 header
-    And HAProxy balances round robin over 1 such server
-    And the server has received "half a line" from client A
-    When the server shuts down
-    Then client A receives "half a line" and then the end of the stream
-
   @tls
   Scenario: TLS terminated at HAProxy, plain TCP to our server
     Given a line echo server

@@ -58,7 +58,7 @@ Feature: Which server answered: the identity probe
       | framing      |
       | stream       |
       | line         |
-      | fixed-buffer |
+      | fixed        |
 
   @tcp
   Scenario: A probe after the first byte of a connection is data

@@ -17,9 +17,9 @@ Feature: Working with the tools people already have
     Examples:
       | tool  | framing      | data                   |
       | nc    | line         | hello\nworld\n         |
-      | nc    | fixed-buffer | abc                    |
+      | nc    | fixed        | abc                    |
       | socat | line         | 你好，世界\r\nno end    |
-      | socat | fixed-buffer | \x00\xff binary \x80   |
+      | socat | fixed        | \x00\xff binary \x80   |
 
   Scenario Outline: <tool> over TCP: a megabyte of random bytes comes back identical (<framing> server)
     Given a <framing> echo server
@@ -29,9 +29,9 @@ Feature: Working with the tools people already have
     Examples:
       | tool  | framing      |
       | nc    | line         |
-      | nc    | fixed-buffer |
+      | nc    | fixed        |
       | socat | line         |
-      | socat | fixed-buffer |
+      | socat | fixed        |
 
   Scenario Outline: <tool> over UDP gets its datagram back
     Given a UDP echo server

@@ -15,7 +15,7 @@ Feature: Load: many clients at once, each served in full
     Examples:
       | framing      |
       | line         |
-      | fixed-buffer |
+      | fixed        |
 
   Scenario: 2000 connections open at once, each served
     Given 2000 clients are connected and idle
@@ -33,9 +33,8 @@ Feature: Load: many clients at once, each served in full
     A connection with nothing to read or write costs the server its
     socket and a few hundred bytes of state, not a goroutine: people
     testing how many connections a balancer or a NAT holds need the echo
-    end to be lean. (make bench measures about 0.6 KiB a connection on
-    Linux, as much as gnet's event loop; a goroutine per connection cost
-    6 KiB. The bound is generous for a noisy machine.)
+    end to be lean. (What a connection costs is in the README's
+    performance section; the bound here leaves room for a busy host.)
     Given a line echo server
     And the server accepts at most 12000 connections at once
     When 10000 clients connect, each has a line echoed, and all stay silent

@@ -27,16 +27,22 @@ Feature: Running it for real: metrics, readiness, a drain for load balancers, so
     Given tcpserver -framing line is running with an admin endpoint
     When a client sends 10 lines and receives each back
     Then the admin endpoint's metrics pass promtool's check
-    And the metric echo_tcp_received_messages_total is 10
-    And the metric echo_tcp_sent_messages_total is 10
-    And the metric echo_tcp_connections_closed_total{reason="client_closed"} is 1
+    And its /metrics include:
+      """
+      echo_tcp_received_messages_total 10
+      echo_tcp_sent_messages_total 10
+      echo_tcp_connections_closed_total{reason="client_closed"} 1
+      """
 
   Scenario: udpserver's metrics count the datagrams answered
     Given udpserver is running with an admin endpoint
     When a client sends 10 datagrams and receives each back
     Then the admin endpoint's metrics pass promtool's check
-    And the metric echo_udp_received_datagrams_total is 10
-    And the metric echo_udp_answered_datagrams_total is 10
+    And its /metrics include:
+      """
+      echo_udp_received_datagrams_total 10
+      echo_udp_answered_datagrams_total 10
+      """
 
   Scenario: Clients that hold the admin endpoint's connections idle cannot lock out its probes
     The endpoint serves at most 64 connections at once. A kubelet or a
@@ -50,10 +56,9 @@ Feature: Running it for real: metrics, readiness, a drain for load balancers, so
     Then a new client's /healthz answers 200 within 1 second
 
   Scenario: Stopped with a drain delay, a server is not ready at once and serves on for the delay
-    /readyz turns to 503 at once: 9 to 60 ms after the signal, measured
-    with every scenario running on two busy cores (once 127 ms). The
-    bound, 500 ms, still leaves a balancer that checks every 100 ms most
-    of the 2 seconds to take the server out.
+    /readyz turns to 503 at once. The bound, 500 ms, leaves room for a
+    busy host and still leaves a balancer that checks every 100 ms most of
+    the 2 seconds to take the server out.
 
     Given tcpserver -framing line is running with an admin endpoint and -drain-delay 2s
     When tcpserver is sent SIGTERM

@@ -81,7 +81,7 @@ Feature: Watching a service through a rollout
       """
 
   @udp @process @netns
-  Scenario: The Kubernetes UDP blackhole: a flow keeps going to a stopped endpoint until its conntrack entry goes
+  Scenario: The Kubernetes UDP blackhole: a flow keeps going to a stopped endpoint while its conntrack entry lasts
     kube-proxy sends a Service's virtual address on to an endpoint with a
     DNAT rule. When the endpoint changes it rewrites the rule, but a UDP
     flow already under way keeps the translation its conntrack entry
@@ -94,6 +94,14 @@ Feature: Watching a service through a rollout
     When a watch of 2 UDP flows runs in the namespace, to 10.96.0.10:7, for 6 seconds
     And once "echo-a" has answered each of the watch's flows, the rule is switched to "echo-b" and "echo-a" is stopped
     Then the watch's 2 flows are refused, and silent for 1 second or more, while the conntrack entries last
+
+  @udp @process @netns
+  Scenario: The Kubernetes UDP blackhole: once the conntrack entries are deleted, each flow moves to the new endpoint with one gap
+    Given a network namespace where UDP to 10.96.0.10:7 goes, by a DNAT rule, to a UDP echo server named "echo-a"
+    And a second UDP echo server named "echo-b" in the namespace
+    And a watch of 2 UDP flows runs in the namespace, to 10.96.0.10:7, for 6 seconds
+    And once "echo-a" has answered each of the watch's flows, the rule is switched to "echo-b" and "echo-a" is stopped
+    And the watch's 2 flows are refused, and silent for 1 second or more, while the conntrack entries last
     When the conntrack entries for 10.96.0.10 are deleted
     Then each of the watch's 2 flows has one gap, a refusal, from "echo-a" to "echo-b"
     And in the watch's last second only "echo-b" answered

@@ -21,9 +21,9 @@ Feature: The echo client checks every echo
 
   Scenario: Fixed framing: the client sends pieces no larger than the buffer
     The client waits for each piece's echo before it sends the next, so a
-    fixed-buffer server sees exactly those pieces as its messages.
+    fixed server sees exactly those pieces as its messages.
 
-    Given a fixed-buffer echo server
+    Given a fixed echo server
     And the echo client uses fixed framing with pieces of at most 4 bytes
     When the echo client sends the message "abcdefghij"
     Then the echo client gets "abcdefghij" back
@@ -55,3 +55,7 @@ Feature: The echo client checks every echo
     Given an address where no server listens
     When the echo client sends the message "hello"
     Then the echo client reports that the connection was refused
+    And tcpclient exits with status 1, saying:
+      """
+      tcpclient: connect to <address>: connection refused
+      """

@@ -48,6 +48,10 @@ Feature: The echo over TLS
     And the echo client speaks TLS to "localhost", trusting another authority
     When the echo client sends the message "hello"
     Then the echo client reports that the TLS handshake failed
+    And tcpclient exits with status 1, saying:
+      """
+      tcpclient: tls handshake with <address>: tls: failed to verify certificate: x509: certificate signed by unknown authority
+      """
     And the server refused a connection because of its TLS handshake
 
   Scenario: A client that never finishes its handshake is let go

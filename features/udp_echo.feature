@@ -16,20 +16,6 @@ Feature: UDP echo
   Background:
     Given a UDP echo server
 
-  Scenario Outline: Payload: comes back exactly, with nothing added
-    When a client sends the datagram "<payload>"
-    Then the client receives the datagram "<payload>"
-
-    Examples:
-      | payload           |
-      | hi                |
-      | 你好，世界          |
-      | \x00\xff\r\n\x00  |
-
-  Scenario: Empty datagram: answered with an empty datagram
-    When a client sends an empty datagram
-    Then the client receives an empty datagram
-
   Scenario Outline: Large datagram: comes back whole, nothing cut
     When a client sends a datagram of <size> bytes
     Then the client receives that datagram back
@@ -37,7 +23,6 @@ Feature: UDP echo
     Examples:
       | size  | note                                      |
       | 1025  | one byte more than the article's buffer   |
-      | 65507 | the largest payload an IPv4 datagram holds |
 
   Scenario: Two clients interleaved: each gets only its own replies
     When client A sends the datagram "from A, first"
@@ -72,6 +57,10 @@ Feature: UDP echo
     When the UDP echo client sends "hello"
     Then the UDP echo client reports no echo after 3 attempts because the host refused
     And the UDP echo client took at least 600 milliseconds
+    And udpclient exits with status 1, saying:
+      """
+      udpclient: no echo from <address> after 3 attempts, waiting 200ms each: connection refused
+      """
 
   @addresses
   Scenario Outline: A server on all addresses answers from the one the client chose (<wildcard>)

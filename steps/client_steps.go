@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/cucumber/godog"
@@ -12,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/echospec/echo/impl/tcpecho"
+	"github.com/echospec/echo/internal/cli"
 	"github.com/echospec/echo/steps/articlebugs"
 )
 
@@ -140,6 +142,42 @@ func echoClientReportsThat(ctx context.Context, what string) error {
 	return nil
 }
 
+// clientExitsSaying is the step `^(tcpclient|udpclient) exits with status (\d+), saying:$`:
+// the client's failure as the binary prints it, <address> standing for
+// the address it was sent to. In process mode that is what the binary
+// printed; in-process, what its exit (cli.Exit) prints for the library's
+// error.
+func clientExitsSaying(ctx context.Context, name string, status int, doc *godog.DocString) error {
+	w := worldFrom(ctx)
+	failed, addr := w.clients.echo.err, w.clients.elsewhere
+	if addr == "" {
+		addr = w.server.addr
+	}
+	if name == "udpclient" {
+		failed, addr = w.udp.err, w.udp.elsewhere
+		if addr == "" {
+			addr = w.udp.addr
+		}
+	}
+	if failed == nil {
+		return fmt.Errorf("%s reported no problem", name)
+	}
+	code, said := 0, ""
+	var exit *clientExit
+	if errors.As(failed, &exit) {
+		code, said = exit.code, name+": "+exit.line
+	} else {
+		var out strings.Builder
+		code = cli.Exit(name, failed, &out)
+		said = strings.TrimSuffix(out.String(), "\n")
+	}
+	want := strings.ReplaceAll(strings.TrimSpace(doc.Content), "<address>", addr)
+	if code != status || said != want {
+		return fmt.Errorf("%s exited with status %d, saying %q; due: %d, %q", name, code, said, status, want)
+	}
+	return nil
+}
+
 // useFake starts a fake server and points the echo client at it.
 func useFake(ctx context.Context, handle func(net.Conn)) error {
 	f, err := startFake(handle)
@@ -163,6 +201,7 @@ func registerClientSteps(sc *godog.ScenarioContext) {
 	sc.Step(`^an address where no server listens$`, addressWhereNoServerListens)
 	sc.Step(`^the echo client sends the message `+quoted+`$`, echoClientSendsMessage)
 	sc.Step(`^the echo client finishes$`, echoClientFinishes)
+	sc.Step(`^(tcpclient|udpclient) exits with status (\d+), saying:$`, clientExitsSaying)
 	sc.Step(`^the echo client gets `+quoted+` back$`, echoClientGetsBack)
 	sc.Step(`^the echo client reports that (the echo differs|it timed out|the connection was refused|the TLS handshake failed|the connection was reset|the server closed the connection before the echo came)$`, echoClientReportsThat)
 }

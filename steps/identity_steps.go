@@ -26,7 +26,7 @@ func udpServerNamed(ctx context.Context, name string) error {
 	return nil
 }
 
-// tcpServerNamed is the step `^a (stream|fixed-buffer|line) echo server named "([^"]*)"$`.
+// tcpServerNamed is the step `^a (stream|fixed|line) echo server named "([^"]*)"$`.
 func tcpServerNamed(ctx context.Context, framing, name string) error {
 	if err := useFraming(ctx, framing); err != nil {
 		return err
@@ -131,7 +131,7 @@ func clientReceivesIdentity(ctx context.Context, name string) error {
 // registerIdentitySteps registers the steps of this file: a server's identity and its probe.
 func registerIdentitySteps(sc *godog.ScenarioContext) {
 	sc.Step(`^a UDP echo server named "([^"]*)"$`, udpServerNamed)
-	sc.Step(`^a (stream|fixed-buffer|line) echo server named "([^"]*)"$`, tcpServerNamed)
+	sc.Step(`^a (stream|fixed|line) echo server named "([^"]*)"$`, tcpServerNamed)
 	sc.Step(`^`+client+` sends (the identity probe, then `+quoted+`|`+quoted+`, then the identity probe)$`, clientSendsProbeAndText)
 	sc.Step(`^`+client+` receives the answer "([^"]*)" to its probe, then `+quoted+`$`, clientReceivesAnswerThenText)
 	sc.Step(`^`+client+` receives `+quoted+`, then its probe, back as sent$`, clientReceivesTextAndProbeBack)

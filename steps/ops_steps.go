@@ -152,6 +152,31 @@ func metricIs(ctx context.Context, series string, want float64) error {
 	return nil
 }
 
+// metricsInclude is the step `^its /metrics include:$`: each line of the
+// DocString, a series and its value as the exposition format writes them,
+// is in the admin endpoint's metrics. Counts come after the echoes they
+// count, so the step waits for them a while.
+func metricsInclude(ctx context.Context, doc *godog.DocString) error {
+	want := metricstest.Samples{}
+	for _, line := range strings.Split(strings.TrimSpace(doc.Content), "\n") {
+		i := strings.LastIndexByte(line, ' ')
+		if i < 0 {
+			return fmt.Errorf("not a series and its value: %q", line)
+		}
+		v, err := strconv.ParseFloat(line[i+1:], 64)
+		if err != nil {
+			return fmt.Errorf("not a series and its value: %q: %w", line, err)
+		}
+		want[line[:i]] = v
+	}
+	for series, v := range want {
+		if err := metricIs(ctx, series, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // serverIsSentSignal is the step `^(tcpserver|udpserver) is sent (SIGTERM|SIGINT|SIGHUP)$`:
 // the signal only; its exit is for a later step.
 func serverIsSentSignal(ctx context.Context, name, sig string) error {
@@ -465,7 +490,7 @@ func registerOpsSteps(sc *godog.ScenarioContext) {
 	sc.Step(`^a client sends (\d+) lines and receives each back$`, clientSendsNLines)
 	sc.Step(`^a client sends (\d+) datagrams and receives each back$`, clientSendsNDatagrams)
 	sc.Step(`^the admin endpoint's metrics pass promtool's check$`, metricsPassPromtool)
-	sc.Step(`^the metric (\S+) is (\d+)$`, metricIs)
+	sc.Step(`^its /metrics include:$`, metricsInclude)
 	sc.Step(`^(tcpserver|udpserver) is sent (SIGTERM|SIGINT|SIGHUP)$`, serverIsSentSignal)
 	sc.Step(`^its /readyz answers (\d+) within (\d+) milliseconds$`, readyzAnswersWithin)
 	sc.Step(`^(\d+) clients of the admin endpoint each make a request and keep their connections open$`, adminClientsStayIdle)

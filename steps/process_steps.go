@@ -95,11 +95,12 @@ func binaryExitsWithStatus(ctx context.Context, code int) error {
 	return nil
 }
 
-// binaryOnlyOutputIsLine is the step `^its only output is the line "([^"]*)"$`.
-func binaryOnlyOutputIsLine(ctx context.Context, line string) error {
+// binaryOnlyOutputIs is the step `^its only output is:$`: the DocString,
+// <that address> standing for the address taken.
+func binaryOnlyOutputIs(ctx context.Context, doc *godog.DocString) error {
 	w := worldFrom(ctx)
 	require.NotNil(godog.T(ctx), w.procs.exited)
-	want := strings.ReplaceAll(line, "THAT ADDRESS", w.procs.taken) + "\n"
+	want := strings.ReplaceAll(strings.TrimSpace(doc.Content), "<that address>", w.procs.taken) + "\n"
 	assert.Equal(godog.T(ctx), want, w.procs.exited.stderr)
 	return nil
 }
@@ -139,6 +140,6 @@ func registerProcessSteps(sc *godog.ScenarioContext) {
 	sc.Step(`^(tcpserver|udpserver) is started on that address$`, serverProcessIsStartedOnThatAddress)
 	sc.Step(`^(tcpserver|udpserver|tcpclient|udpclient) is started with "([^"]*)"$`, binaryIsStartedWith)
 	sc.Step(`^it exits with status (\d+)$`, binaryExitsWithStatus)
-	sc.Step(`^its only output is the line "([^"]*)"$`, binaryOnlyOutputIsLine)
+	sc.Step(`^its only output is:$`, binaryOnlyOutputIs)
 	sc.Step(`^its first line is "(.*)", then its usage$`, binaryFirstLineIsThenUsage)
 }

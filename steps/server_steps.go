@@ -14,8 +14,8 @@ import (
 	"github.com/echospec/echo/impl/tcpecho"
 )
 
-// serverBufferHolds is the step `^the server's buffer holds (\d+) bytes?$`.
-func serverBufferHolds(ctx context.Context, n int) error {
+// largestMessageIs is the step `^the largest message is (\d+) bytes?$`.
+func largestMessageIs(ctx context.Context, n int) error {
 	w := worldFrom(ctx)
 	return w.configure(func() { w.server.size = n })
 }
@@ -107,7 +107,7 @@ func serverSawNConnections(ctx context.Context, n int) error {
 func useFraming(ctx context.Context, name string) error {
 	w := worldFrom(ctx)
 	return w.configure(func() {
-		w.server.framing = map[string]tcpecho.Framing{"stream": tcpecho.FramingStream, "line": tcpecho.FramingLine, "fixed-buffer": tcpecho.FramingFixed}[name]
+		w.server.framing = map[string]tcpecho.Framing{"stream": tcpecho.FramingStream, "line": tcpecho.FramingLine, "fixed": tcpecho.FramingFixed}[name]
 	})
 }
 
@@ -359,8 +359,8 @@ func clientsAreEachServed(ctx context.Context, list, text string) error {
 
 // registerServerSteps registers the steps of this file: the TCP echo server and raw clients of it.
 func registerServerSteps(sc *godog.ScenarioContext) {
-	sc.Step(`^a (stream|fixed-buffer|line) echo server$`, useFraming)
-	sc.Step(`^the server's buffer holds (\d+) bytes?$`, serverBufferHolds)
+	sc.Step(`^a (stream|fixed|line) echo server$`, useFraming)
+	sc.Step(`^the largest message is (\d+) bytes?$`, largestMessageIs)
 	sc.Step(`^the server's longest line is (\d+) bytes$`, serverLongestLineIs)
 	sc.Step(`^`+client+` is connected$`, clientIsConnected)
 	sc.Step(`^`+client+` sends `+quoted+`$`, clientSendsText)

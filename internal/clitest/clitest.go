@@ -6,6 +6,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -119,4 +121,47 @@ func AdminURL(t testing.TB, stderr *Output) string {
 		t.Fatal(err)
 	}
 	return strings.TrimSuffix(url, "/")
+}
+
+// usageDefault is a flag's line in -h and its description's last line,
+// which ends with the default: "(default 5s)", "(default "host:port")".
+var usageDefault = regexp.MustCompile(`(?m)^  (-[a-z0-9-]+)[^\n]*\n(?:    \t[^\n]*\n)*?    \t[^\n]*\(default ("[^"]*"|[^ ")]+)\)$`)
+
+// tableRow is a row of features/README.md's table of defaults.
+var tableRow = regexp.MustCompile(`(?m)^\| ([a-z]+) \| (-[a-z0-9-]+) \| ([^|]*) \|$`)
+
+// DefaultsDocumented checks features/README.md's table of defaults, at
+// readme, against what the command's -h says: every flag -h gives a
+// default has its row, with that default, and the table has no row -h
+// does not back.
+func DefaultsDocumented(t testing.TB, run cli.RunFunc, name, readme string) {
+	t.Helper()
+	_, _, usage := Run(run, name, "", "-h")
+	said := map[string]string{}
+	for _, m := range usageDefault.FindAllStringSubmatch(usage, -1) {
+		said[m[1]] = strings.Trim(m[2], `"`)
+	}
+	if len(said) == 0 {
+		t.Fatalf("%s -h names no default: %q", name, usage)
+	}
+	doc, err := os.ReadFile(readme)
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := map[string]string{}
+	for _, m := range tableRow.FindAllStringSubmatch(string(doc), -1) {
+		if m[1] == name {
+			table[m[2]] = strings.TrimSpace(m[3])
+		}
+	}
+	for flag, def := range said {
+		if got, ok := table[flag]; !ok || got != def {
+			t.Errorf("%s: %s's default is %q; the table in %s says %q", name, flag, def, readme, got)
+		}
+	}
+	for flag := range table {
+		if _, ok := said[flag]; !ok {
+			t.Errorf("%s: the table in %s has %s, which -h gives no default", name, readme, flag)
+		}
+	}
 }

@@ -133,3 +133,8 @@ func TestAnInterruptExits130AfterTheEchoesSoFar(t *testing.T) {
 	assert.Equal(t, "one\n", out.String())
 	assert.Empty(t, errs.String())
 }
+
+// The table of defaults in features/README.md says what -h says.
+func TestUsageDefaultsAreTheFeaturesREADMEs(t *testing.T) {
+	clitest.DefaultsDocumented(t, run, "tcpclient", "../../../features/README.md")
+}

@@ -119,3 +119,8 @@ func TestAdminAddressInUseFailsAtOnceWithOneLine(t *testing.T) {
 }
 
 func TestVersion(t *testing.T) { clitest.Version(t, run, "tcpserver") }
+
+// The table of defaults in features/README.md says what -h says.
+func TestUsageDefaultsAreTheFeaturesREADMEs(t *testing.T) {
+	clitest.DefaultsDocumented(t, run, "tcpserver", "../../../features/README.md")
+}

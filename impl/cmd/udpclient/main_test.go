@@ -72,3 +72,8 @@ func TestBadUsage(t *testing.T) {
 }
 
 func TestVersion(t *testing.T) { clitest.Version(t, run, "udpclient") }
+
+// The table of defaults in features/README.md says what -h says.
+func TestUsageDefaultsAreTheFeaturesREADMEs(t *testing.T) {
+	clitest.DefaultsDocumented(t, run, "udpclient", "../../../features/README.md")
+}

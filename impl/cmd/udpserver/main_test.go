@@ -89,3 +89,8 @@ func TestAddressInUseFailsAtOnceWithOneLine(t *testing.T) {
 }
 
 func TestVersion(t *testing.T) { clitest.Version(t, run, "udpserver") }
+
+// The table of defaults in features/README.md says what -h says.
+func TestUsageDefaultsAreTheFeaturesREADMEs(t *testing.T) {
+	clitest.DefaultsDocumented(t, run, "udpserver", "../../../features/README.md")
+}

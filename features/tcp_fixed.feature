@@ -1,7 +1,7 @@
 @tcp @fixed
-Feature: Fixed-buffer TCP echo
-  A fixed-buffer echo server takes whatever a client sends, at most N bytes
-  at a time (4 unless set otherwise), as one message, and writes back exactly
+Feature: Fixed TCP echo
+  A fixed echo server takes whatever a client sends, at most the largest
+  message (-size, 4 bytes unless set otherwise) at a time, as one message, and writes back exactly
   the bytes it took: none missing, none added, in the order they came. It
   knows nothing of where a client's own messages start or end, which makes
   it the plainest way to watch TCP carry a stream of bytes, not messages.
@@ -16,7 +16,7 @@ Feature: Fixed-buffer TCP echo
   side, so the client knows that nothing more is coming.
 
   Background:
-    Given a fixed-buffer echo server
+    Given a fixed echo server
 
   Scenario: Exact-size message: comes back unchanged
     When a client sends "abcd"
@@ -46,8 +46,8 @@ Feature: Fixed-buffer TCP echo
     And the client finishes sending
     Then the client receives "xy" and then the end of the stream
 
-  Scenario Outline: Buffer size: sets the largest message
-    Given the server's buffer holds <size> bytes
+  Scenario Outline: -size sets the largest message
+    Given the largest message is <size> bytes
     When a client sends "<sent>"
     And the client finishes sending
     Then the client receives "<sent>" and then the end of the stream

@@ -20,8 +20,9 @@ Feature: Every client is served on its own
 
     Examples:
       | framing      |
+      | stream       |
       | line         |
-      | fixed-buffer |
+      | fixed        |
 
   Scenario Outline: Client resets: only its own connection ends (<framing> server)
     A reset is how a connection ends when a program crashes or a middlebox
@@ -36,8 +37,9 @@ Feature: Every client is served on its own
 
     Examples:
       | framing      |
+      | stream       |
       | line         |
-      | fixed-buffer |
+      | fixed        |
 
   Scenario Outline: A reset before the client sent anything is a reset too (<framing> server)
     Whenever the reset comes, even before the server first looked at the
@@ -52,8 +54,9 @@ Feature: Every client is served on its own
 
     Examples:
       | framing      |
+      | stream       |
       | line         |
-      | fixed-buffer |
+      | fixed        |
 
   Scenario Outline: 50 clients at once: each gets back only its own lines (<framing> server)
     Given a <framing> echo server
@@ -63,5 +66,6 @@ Feature: Every client is served on its own
 
     Examples:
       | framing      |
+      | stream       |
       | line         |
-      | fixed-buffer |
+      | fixed        |
