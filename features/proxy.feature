@@ -25,27 +25,27 @@ Feature: Clients behind a load balancer: the PROXY protocol
       | v1      |
       | v2      |
 
-  Scenario: A header is required: a connection without one is refused
+  Scenario: A header is required: the server closes a connection without one
     Given a line echo server
     And the server reads a PROXY header from every connection
     When client A sends "hello\n"
     Then client A finds its connection closed by the server
-    And the server refused client A's connection because of its PROXY header
+    And the server closed client A's connection because of its PROXY header
 
-  Scenario: A header that is not one: that connection is refused, others are served
+  Scenario: A header that is not one: the server closes that connection, others are served
     Given a line echo server
     And the server reads a PROXY header where one comes
     When client A sends a PROXY header that is not one
     Then client A finds its connection closed by the server
-    And the server refused client A's connection because of its PROXY header
+    And the server closed client A's connection because of its PROXY header
     And client B is served: "hello\n" comes back
 
-  Scenario: A header from a source that is not a balancer is refused
+  Scenario: A header from a source that is not a balancer: the server closes that connection
     Given a line echo server
     And the server reads a PROXY header where one comes, only from 10.0.0.0/8
     When client A comes through a balancer that names it 192.0.2.7:5555 in a PROXY v2 header
     Then client A finds its connection closed by the server
-    And the server refused client A's connection because of its PROXY header
+    And the server closed client A's connection because of its PROXY header
 
   Scenario: Headers are optional: a client without one is served as itself
     Given a line echo server

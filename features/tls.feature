@@ -33,7 +33,7 @@ Feature: The echo over TLS
       | stream  |
       | line    |
 
-  Scenario: Plain text on a TLS port: that connection is refused, the server goes on
+  Scenario: Plain text on a TLS port: the server closes that connection and goes on
     Given a line echo server
     And the echo client uses line framing and waits at most 5 seconds for an echo
     And the echo client speaks TLS to "localhost", trusting the test authority
@@ -41,7 +41,7 @@ Feature: The echo over TLS
     And client A finds its connection closed by the server
     When the echo client sends the message "still serving"
     Then the echo client gets "still serving\n" back
-    And the server refused client A's connection because of its TLS handshake
+    And the server closed client A's connection because of its TLS handshake
 
   Scenario: A client that does not trust the server's certificate does not talk to it
     Given a line echo server
@@ -52,7 +52,7 @@ Feature: The echo over TLS
       """
       tcpclient: tls handshake with <address>: tls: failed to verify certificate: x509: certificate signed by unknown authority
       """
-    And the server refused a connection because of its TLS handshake
+    And the server closed a connection because of its TLS handshake
 
   Scenario: A client that never finishes its handshake is let go
     A client that connects and never finishes its handshake would hold a
@@ -62,7 +62,7 @@ Feature: The echo over TLS
     And the server gives up on a connection's handshake after 300 milliseconds
     When client A connects
     Then client A finds its connection closed by the server
-    And the server refused client A's connection because of its TLS handshake
+    And the server closed client A's connection because of its TLS handshake
 
   Scenario: A TLS client that stops reading is let go at the write timeout, as a plain one is
     The server closes such a connection without TLS's close notice: written
@@ -92,14 +92,14 @@ Feature: The echo over TLS
       | TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA          | is refused |
       | TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256       | is refused |
 
-  Scenario: Client certificates required: a client without one is refused
+  Scenario: Client certificates required: the server closes the connection of a client without one
     Given the server speaks TLS and requires client certificates from the test authority
     And a line echo server
     And the echo client uses line framing and waits at most 5 seconds for an echo
     And the echo client speaks TLS to "localhost", trusting the test authority
     When the echo client sends the message "hello"
     Then the echo client reports that the TLS handshake failed
-    And the server refused a connection because of its TLS handshake
+    And the server closed a connection because of its TLS handshake
 
   Scenario: Client certificates required: a client with one is served, and named
     Given the server speaks TLS and requires client certificates from the test authority

@@ -148,7 +148,7 @@ func serverSawClientCertificateOf(ctx context.Context, cn string) error {
 	return err
 }
 
-// serverRefusedClientBecause is the step `^the server refused `+client+`'s connection because of its (TLS handshake|PROXY header)$`.
+// serverRefusedClientBecause is the step `^the server closed `+client+`'s connection because of its (TLS handshake|PROXY header)$`.
 func serverRefusedClientBecause(ctx context.Context, name, what string) error {
 	w := worldFrom(ctx)
 	p, err := w.peer(clientName(name))
@@ -158,7 +158,7 @@ func serverRefusedClientBecause(ctx context.Context, name, what string) error {
 	return w.refusedBecause(ctx, p.local(), what)
 }
 
-// serverRefusedConnectionBecause is the step `^the server refused a connection because of its (TLS handshake|PROXY header)$`.
+// serverRefusedConnectionBecause is the step `^the server closed a connection because of its (TLS handshake|PROXY header)$`.
 func serverRefusedConnectionBecause(ctx context.Context, what string) error {
 	return worldFrom(ctx).refusedBecause(ctx, "", what)
 }
@@ -189,8 +189,8 @@ func registerTLSSteps(sc *godog.ScenarioContext) {
 	sc.Step(`^the echo client presents a certificate for "([^"]*)" from the test authority$`, echoClientPresentsCertificateFor)
 	sc.Step(`^the server saw a (TLS 1\.[23]) connection for "([^"]*)"$`, serverSawTLSConnectionFor)
 	sc.Step(`^the server saw the client certificate of "([^"]*)"$`, serverSawClientCertificateOf)
-	sc.Step(`^the server refused `+client+`'s connection because of its (TLS handshake|PROXY header)$`, serverRefusedClientBecause)
-	sc.Step(`^the server refused a connection because of its (TLS handshake|PROXY header)$`, serverRefusedConnectionBecause)
+	sc.Step(`^the server closed `+client+`'s connection because of its (TLS handshake|PROXY header)$`, serverRefusedClientBecause)
+	sc.Step(`^the server closed a connection because of its (TLS handshake|PROXY header)$`, serverRefusedConnectionBecause)
 	sc.Step(`^a TLS 1\.2 client offering only (TLS_\w+) (is refused|is served)$`, tls12ClientOfferingOnly)
 }
 
