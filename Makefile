@@ -51,8 +51,8 @@ e2e: build
 ## conformance: the @rfc862 scenarios against any echo service:
 ##   make conformance TCP=host:port UDP=host:port [MAX_DATAGRAM=bytes]
 ## Either address may be left out; that protocol's scenarios are skipped.
-## As in e2e, the last line printed is the count: "5 passed, 0 failed,
-## 4 skipped (no UDP address)".
+## As in e2e, the last line printed is the count: "8 passed, 0 failed,
+## 5 skipped (no UDP address)" for a TCP address alone.
 conformance:
 	@if [ -z "$(TCP)$(UDP)" ]; then echo "usage: make conformance TCP=host:port UDP=host:port [MAX_DATAGRAM=bytes]" >&2; exit 2; fi
 	$(GO) test -c -o $(BIN)/steps.test ./steps

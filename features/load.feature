@@ -33,8 +33,8 @@ Feature: Load: many clients at once, each served in full
     A connection with nothing to read or write costs the server its
     socket and a few hundred bytes of state, not a goroutine: people
     testing how many connections a balancer or a NAT holds need the echo
-    end to be lean. (What a connection costs is in the README's
-    performance section; the bound here leaves room for a busy host.)
+    end to be lean. (What a connection costs is in docs/performance.md;
+    the bound here leaves room for a busy host.)
     Given a line echo server
     And the server accepts at most 12000 connections at once
     When 10000 clients connect, each has a line echoed, and all stay silent

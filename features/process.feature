@@ -52,10 +52,10 @@ Feature: The binaries as processes
       | tcpserver |
       | udpserver |
 
-  Scenario Outline: A bad command line: <binary> exits 2, says what is wrong, and shows its usage
+  Scenario Outline: A bad command line: <binary> exits 2, says what is wrong and where its usage is
     When <binary> is started with "<arguments>"
     Then it exits with status 2
-    And its first line is "<problem>", then its usage
+    And it says "<problem>", then where to find its usage, and nothing more
 
     Examples:
       | binary    | arguments           | problem                                                                            |

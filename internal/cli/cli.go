@@ -115,17 +115,14 @@ func Exit(name string, err error, stderr io.Writer) int {
 
 // Parse parses args with fs, which must use flag.ContinueOnError and
 // print to the command's stderr. A bad flag has already been reported, as
-// one line and the usage, when it returns an error wrapping ErrUsage.
+// one line and a pointer to -h, when it returns an error wrapping ErrUsage.
 // Commands that take no arguments say so with noArgs. Every command
 // answers -version: Parse prints the version to stdout and returns
 // flag.ErrHelp, which ends the command with exit status 0.
 func Parse(fs *flag.FlagSet, args []string, noArgs bool, stdout io.Writer) error {
 	version := fs.Bool("version", false, "print the version and exit")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return fmt.Errorf("%w: %w", ErrUsage, err)
+	if err := ParseMore(fs, args); err != nil {
+		return err
 	}
 	if *version {
 		fmt.Fprintln(stdout, Version(fs.Name()))
@@ -162,12 +159,38 @@ func Version(name string) string {
 	return line + " " + info.GoVersion
 }
 
-// Usagef reports a usage problem found after parsing the same way flag
-// reports a bad flag: one line naming it, then the usage.
+// ParseMore parses args with fs, as Parse does, without defining
+// -version: for the flags that follow a command's arguments. -h prints
+// the usage and returns flag.ErrHelp; a bad flag is reported as the
+// problem and a pointer to -h, and the error wraps ErrUsage.
+func ParseMore(fs *flag.FlagSet, args []string) error {
+	full := fs.Usage
+	fs.Usage = func() {} // flag calls it after a problem too: the pointer is printed instead
+	err := fs.Parse(args)
+	fs.Usage = full
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		full()
+		return err
+	case err != nil:
+		pointToHelp(fs)
+		return fmt.Errorf("%w: %w", ErrUsage, err)
+	}
+	return nil
+}
+
+// pointToHelp is the line after a usage problem, as go and kubectl print:
+// the usage itself would scroll the problem away.
+func pointToHelp(fs *flag.FlagSet) {
+	fmt.Fprintf(fs.Output(), "run '%s -h' for usage\n", fs.Name())
+}
+
+// Usagef reports a usage problem found after parsing the same way a bad
+// flag is reported: one line naming it, then a pointer to -h.
 func Usagef(fs *flag.FlagSet, format string, args ...any) error {
 	msg := fmt.Sprintf(format, args...)
 	fmt.Fprintln(fs.Output(), msg)
-	fs.Usage()
+	pointToHelp(fs)
 	return fmt.Errorf("%w: %s", ErrUsage, msg)
 }
 

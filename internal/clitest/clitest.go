@@ -79,8 +79,8 @@ func Run(run cli.RunFunc, name, stdin string, args ...string) (code int, stdout,
 }
 
 // BadUsage checks what every command does with a bad command line: exit
-// status 2, nothing on stdout, and on stderr one line naming the problem,
-// then the usage.
+// status 2, nothing on stdout, and on stderr two lines: the problem, then
+// a pointer to -h.
 func BadUsage(t testing.TB, run cli.RunFunc, name string, args []string, problem string) {
 	t.Helper()
 	code, stdout, stderr := Run(run, name, "", args...)
@@ -94,8 +94,8 @@ func BadUsage(t testing.TB, run cli.RunFunc, name string, args []string, problem
 	if lines[0] != problem {
 		t.Errorf("%s %v: first line %q, want %q", name, args, lines[0], problem)
 	}
-	if len(lines) < 2 || !strings.HasPrefix(lines[1], "usage: "+name+" ") {
-		t.Errorf("%s %v: no usage after the problem: %q", name, args, stderr)
+	if want := "run '" + name + " -h' for usage\n"; stderr != problem+"\n"+want {
+		t.Errorf("%s %v: stderr %q, want the problem and then %q", name, args, stderr, want)
 	}
 }
 

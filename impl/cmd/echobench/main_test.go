@@ -50,6 +50,7 @@ func TestBadUsage(t *testing.T) {
 		args    []string
 		problem string
 	}{
+		{[]string{"-nope"}, "flag provided but not defined: -nope"},
 		{[]string{"-c", "0"}, `invalid value "0" for flag -c: 0 is less than 1`},
 		{[]string{"-proto", "udp", "-mode", "stream"}, "echobench: UDP has no streams; use pingpong"},
 		{[]string{"-compare", "-run", "("}, "invalid value \"(\" for flag -run: error parsing regexp: missing closing ): `(`"},

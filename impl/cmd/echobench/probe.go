@@ -34,8 +34,8 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var specs []string
 	for fs.NArg() > 0 {
 		specs = append(specs, fs.Arg(0))
-		if err := fs.Parse(fs.Args()[1:]); err != nil {
-			return fmt.Errorf("%w: %w", cli.ErrUsage, err)
+		if err := cli.ParseMore(fs, fs.Args()[1:]); err != nil {
+			return err
 		}
 	}
 	if *retries < 0 {
