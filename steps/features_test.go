@@ -93,6 +93,9 @@ func TestFeatures(t *testing.T) {
 		t.Logf("checking datagrams of up to %d bytes only, as asked (-echo.max-datagram), not %d", target.MaxDatagram, largestIPv4Datagram)
 	}
 	status, results := runSuite(t, o, target)
+	if o.ShowStepDefinitions {
+		return // godog listed the steps and ran nothing: nothing failed
+	}
 	lastWords = append(lastWords, results.Count().Line())
 	if status != 0 {
 		t.Fatal("some scenarios failed; see above")

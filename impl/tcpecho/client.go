@@ -11,6 +11,8 @@ import (
 	"net"
 	"os"
 	"slices"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/echospec/echo/internal/describe"
@@ -70,6 +72,7 @@ type Client struct {
 	framing Framing
 	size    int
 	timeout time.Duration
+	echoed  bool // an echo has come back whole on this connection
 }
 
 // Dial connects to the echo server at addr with a zero Dialer.
@@ -136,7 +139,7 @@ func DialStream(ctx context.Context, addr string, proxyHeader int, tlsConfig *tl
 	tc := tls.Client(conn, cfg)
 	if err := tc.HandshakeContext(ctx); err != nil {
 		conn.Close()
-		return nil, &handshakeError{addr: addr, err: describe.Cause(err)}
+		return nil, &handshakeError{addr: addr, err: describe.Cause(err), plain: notTLS(err)}
 	}
 	return tc, nil
 }
@@ -148,14 +151,29 @@ func isTLSAlert(err error) bool {
 	return errors.As(err, &op) && op.Op == "remote error"
 }
 
-// handshakeError is a client's failed TLS handshake: it is ErrHandshake,
-// and the TLS error says why.
-type handshakeError struct {
-	addr string
-	err  error
+// notTLS tells a handshake whose server answered in something other than
+// TLS: bytes that are no TLS record, or, from a plain echo, the client's
+// own ClientHello sent back.
+func notTLS(err error) bool {
+	var rec tls.RecordHeaderError
+	return errors.As(err, &rec) || strings.Contains(err.Error(), "unexpected handshake message of type *tls.clientHelloMsg")
 }
 
-func (e *handshakeError) Error() string   { return "tls handshake with " + e.addr + ": " + e.err.Error() }
+// handshakeError is a client's failed TLS handshake: it is ErrHandshake,
+// and the TLS error says why; plain, when the server did not answer in
+// TLS at all.
+type handshakeError struct {
+	addr  string
+	err   error
+	plain bool
+}
+
+func (e *handshakeError) Error() string {
+	if e.plain {
+		return "the server at " + e.addr + " did not answer in TLS: is it a plain echo? (" + e.err.Error() + ")"
+	}
+	return "tls handshake with " + e.addr + ": " + e.err.Error()
+}
 func (e *handshakeError) Unwrap() []error { return []error{ErrHandshake, e.err} }
 
 // LocalAddr returns the client's end of the connection, which the server
@@ -199,12 +217,16 @@ func (c *Client) Echo(msg []byte) ([]byte, error) {
 // exchange writes sent, reads its echo with read and compares the two.
 func (c *Client) exchange(sent []byte, read func(n int) ([]byte, error)) ([]byte, error) {
 	if _, err := c.conn.Write(sent); err != nil {
+		if !c.echoed && (errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)) {
+			return nil, fmt.Errorf("the server at %s reset the connection as soon as it was made: it may be at its connection limit: %w", c.addr, describe.Cause(err))
+		}
 		return nil, fmt.Errorf("send to %s: %w", c.addr, describe.Cause(err))
 	}
 	got, err := read(len(sent))
 	if err != nil {
-		return got, c.readError(err, len(got), len(sent))
+		return got, c.readError(err, sent, len(got))
 	}
+	c.echoed = true
 	if !bytes.Equal(got, sent) {
 		return got, fmt.Errorf("%w: sent %s, got %s", ErrEchoDiffers, describe.Bytes(sent), describe.Bytes(got))
 	}
@@ -242,10 +264,17 @@ func (c *Client) readLine(n int) ([]byte, error) {
 	return got, nil
 }
 
-func (c *Client) readError(err error, got, want int) error {
+func (c *Client) readError(err error, sent []byte, got int) error {
+	want := len(sent)
 	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded) && got == 0 && c.framing == FramingStream && !bytes.HasSuffix(sent, []byte{'\n'}):
+		// A line server waits for a newline that a stream client never
+		// sends: say so, rather than only that nothing came.
+		return fmt.Errorf("timed out after %v waiting for the echo from %s (got 0 of %d bytes; a line server waits for a newline: is it one? then use line framing): %w", c.timeout, c.addr, want, os.ErrDeadlineExceeded)
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		return fmt.Errorf("timed out after %v waiting for the echo from %s (got %d of %d bytes): %w", c.timeout, c.addr, got, want, os.ErrDeadlineExceeded)
+	case errors.Is(err, syscall.ECONNRESET) && got == 0 && !c.echoed:
+		return fmt.Errorf("the server at %s reset the connection as soon as it was made: it may be at its connection limit: %w", c.addr, describe.Cause(err))
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return fmt.Errorf("%s closed the connection after %d of %d echoed bytes: %w", c.addr, got, want, io.ErrUnexpectedEOF)
 	case isTLSAlert(err):

@@ -2,6 +2,7 @@ package tcpecho
 
 import (
 	"context"
+	"crypto/tls"
 	"io"
 	"net"
 	"os"
@@ -55,4 +56,42 @@ func TestTimeoutErrorSaysWhatWasMissing(t *testing.T) {
 	_, err = c.Echo([]byte("hi"))
 	require.ErrorIs(t, err, os.ErrDeadlineExceeded)
 	assert.Contains(t, err.Error(), "got 0 of 3 bytes")
+}
+
+// A TLS client of a plain echo gets its own ClientHello back: the error
+// says the server did not answer in TLS, not which handshake message came.
+func TestTLSAgainstAPlainEchoSaysSo(t *testing.T) {
+	addr, _ := start(t, &Server{})
+	_, err := (&Dialer{TLSConfig: &tls.Config{InsecureSkipVerify: true}}).Dial(context.Background(), addr)
+	require.ErrorIs(t, err, ErrHandshake)
+	assert.Contains(t, err.Error(), "the server at "+addr+" did not answer in TLS: is it a plain echo?")
+}
+
+// A connection over the server's limit is reset as soon as it is made: the
+// error says what that may mean.
+func TestAResetBeforeTheFirstEchoSaysTheLimitMayBeReached(t *testing.T) {
+	addr, _ := start(t, &Server{MaxConns: 1})
+	first, err := Dial(context.Background(), addr)
+	require.NoError(t, err)
+	defer first.Abort()
+	_, err = first.Echo([]byte("in"))
+	require.NoError(t, err, "the first connection is served")
+	over, err := Dial(context.Background(), addr)
+	require.NoError(t, err, "the kernel completes the connection before the server closes it")
+	defer over.Abort()
+	_, err = over.Echo([]byte("over"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "the server at "+addr+" reset the connection as soon as it was made: it may be at its connection limit")
+}
+
+// A stream client of a line server waits for an echo that waits for a
+// newline: the timeout says so.
+func TestAStreamTimeoutAgainstALineServerHintsAtLineFraming(t *testing.T) {
+	addr, _ := start(t, &Server{Framing: FramingLine})
+	c, err := (&Dialer{Timeout: 100 * time.Millisecond}).Dial(context.Background(), addr)
+	require.NoError(t, err)
+	defer c.Abort()
+	_, err = c.Echo([]byte("no newline"))
+	require.ErrorIs(t, err, os.ErrDeadlineExceeded)
+	assert.Contains(t, err.Error(), "a line server waits for a newline: is it one? then use line framing")
 }

@@ -76,6 +76,9 @@ func (d *Dialer) Dial(ctx context.Context, addr string) (*Client, error) {
 	// server, and reports the server's host saying nothing listens.
 	conn, err := nd.DialContext(ctx, "udp", addr)
 	if err != nil {
+		if d.LocalAddr != "" && errors.Is(err, syscall.EADDRINUSE) {
+			return nil, fmt.Errorf("send from %s: the local address is in use: %w", d.LocalAddr, describe.Cause(err))
+		}
 		return nil, fmt.Errorf("prepare to send to %s: %w", addr, describe.Cause(err))
 	}
 	return &Client{

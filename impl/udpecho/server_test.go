@@ -1,6 +1,7 @@
 package udpecho
 
 import (
+	"fmt"
 	"context"
 	"errors"
 	"log/slog"
@@ -147,6 +148,7 @@ func TestClientUsesAFixedLocalPortOnlyWhenAsked(t *testing.T) {
 		fixed.Close()
 	}
 	assert.ErrorIs(t, err, syscall.EADDRINUSE, "a fixed port in use is refused, as the article's client was")
+	assert.Contains(t, fmt.Sprint(err), "send from "+a.LocalAddr().String()+": the local address is in use", "the error names the local address, not the server's")
 }
 
 // flaky is a real UDP socket whose first read fails, and whose writes of
