@@ -1,9 +1,9 @@
 package udpecho
 
 import (
-	"fmt"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"os"
@@ -147,7 +147,7 @@ func TestClientUsesAFixedLocalPortOnlyWhenAsked(t *testing.T) {
 	if err == nil {
 		fixed.Close()
 	}
-	assert.ErrorIs(t, err, syscall.EADDRINUSE, "a fixed port in use is refused, as the article's client was")
+	require.ErrorIs(t, err, syscall.EADDRINUSE, "a fixed port in use is refused, as the article's client was")
 	assert.Contains(t, fmt.Sprint(err), "send from "+a.LocalAddr().String()+": the local address is in use", "the error names the local address, not the server's")
 }
 
