@@ -4,7 +4,7 @@
 GO  ?= go
 BIN ?= bin
 
-.PHONY: all build dist image deploy-check test e2e conformance fuzz bench peers demo lint clean
+.PHONY: all build dist image report deploy-check test e2e conformance fuzz bench peers demo lint clean
 
 all: lint test
 
@@ -89,6 +89,21 @@ peers:
 ## demo: start both TCP servers, talk to them, show both sides, stop them
 demo: build
 	BIN=$(BIN) bash impl/demo/demo.sh
+
+## report: every feature run against the binaries (as make e2e), and its
+## results as a web page, build/report/index.html: godog's Cucumber JSON
+## rendered by multiple-cucumber-html-reporter (internal/report, pinned by
+## its package-lock.json; needs node and npm), then looked at in headless
+## Chromium (a screenshot beside it). It exits with the run's status.
+REPORT ?= build/report
+report: build
+	rm -rf $(REPORT) && mkdir -p $(REPORT)/json
+	$(GO) test -c -o $(BIN)/steps.test ./steps
+	cd steps && $(abspath $(BIN))/steps.test -test.run 'TestFeatures$$' -echo.mode=process -echo.bin=$(abspath $(BIN)) \
+		-godog.format=cucumber:$(abspath $(REPORT))/json/features.json; echo $$? > $(abspath $(REPORT))/status
+	cd internal/report && npm ci --no-audit --no-fund --silent && node render.js $(abspath $(REPORT))/json $(abspath $(REPORT))
+	$(GO) test -count=1 -run 'TestReportInChromium$$' ./internal/report -report=$(abspath $(REPORT))/index.html
+	@echo "make report: $(REPORT)/index.html"; exit $$(cat $(REPORT)/status)
 
 ## lint: golangci-lint (.golangci.yml: staticcheck, errorlint, revive,
 ## testifylint, gocyclo over 15, and depguard's rules on which package may

@@ -21,8 +21,8 @@ Feature: A reachability matrix: echoed, refused, unreachable, silent, wrong or n
   expectation, 0 otherwise. Each target waits -timeout (1 s) a try; a UDP
   target gets -retries (2) more datagrams when one brings nothing back, so
   that a datagram lost on the way is not called a drop. Every target is
-  probed at once. In the examples below, <tcp server> and the like stand
-  for the addresses of the scenario's own servers.
+  probed at once. In the examples below, a name in angle brackets (the tcp
+  server, a closed port) stands for an address the scenario made.
 
   Scenario: Our servers are echoed, over TCP and over UDP, as expected
     When echobench probes:

@@ -55,24 +55,27 @@ func serverProcessGetsSignal(ctx context.Context, name, sig string) error {
 
 // addressThatIsTaken is the step `^an address that is taken$`.
 func addressThatIsTaken(ctx context.Context) error {
-	// Taken for TCP and UDP alike, so that either server finds it so.
+	// Taken for TCP and UDP alike, so that either server finds it so: a
+	// port free for TCP may be another scenario's for UDP, so the kernel
+	// picks the TCP port and the step tries the UDP one, a few times.
 	w := worldFrom(ctx)
-	port, err := freePort()
-	if err != nil {
-		return err
+	var last error
+	for range 20 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		addr := l.Addr().String()
+		pc, err := net.ListenPacket("udp", addr)
+		if err != nil {
+			l.Close()
+			last = err
+			continue
+		}
+		w.procs.taken, w.scratch.closers = addr, append(w.scratch.closers, func() { l.Close(); pc.Close() })
+		return nil
 	}
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	l, err := net.Listen("tcp", addr)
-	if err != nil {
-		return err
-	}
-	pc, err := net.ListenPacket("udp", addr)
-	if err != nil {
-		l.Close()
-		return err
-	}
-	w.procs.taken, w.scratch.closers = addr, append(w.scratch.closers, func() { l.Close(); pc.Close() })
-	return nil
+	return fmt.Errorf("no port free for both TCP and UDP in 20 tries: %w", last)
 }
 
 // serverProcessIsStartedOnThatAddress is the step `^(tcpserver|udpserver) is started on that address$`.
