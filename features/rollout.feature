@@ -28,16 +28,19 @@ Feature: Watching a service through a rollout
 
   @interop
   Scenario Outline: A watch works against any echo service: socat's over <proto>, which has no identity
+    socat's UDP echo starts a process for every datagram, and on a busy
+    host one may be lost: the watch counts it lost, and a flow goes on.
+
     Given socat's echo server over <proto>
     When a watch of 2 <proto> flows runs for 3 seconds
-    Then the watch lost nothing, and no flow's connection ended
+    Then the watch lost <lost>, and no flow's connection ended
     And every echo came from a server without a name
     And the watch exits with status 0
 
     Examples:
-      | proto |
-      | TCP   |
-      | UDP   |
+      | proto | lost                            |
+      | TCP   | nothing                         |
+      | UDP   | at most 1 in 20 of its messages |
 
   @haproxy
   Scenario: A watch through a balancer names every server behind it
