@@ -47,6 +47,18 @@ Feature: Through a real load balancer: HAProxy
     And HAProxy checks each server by sending "PING\r\n" and expecting it back
     And HAProxy balances round robin over 2 such servers and a server that answers every line with "nope\n"
     Then HAProxy sees 2 servers up and 1 down
+    And HAProxy's backend reads:
+      """
+      backend servers
+        balance roundrobin
+        option tcp-check
+        tcp-check connect
+        tcp-check send-binary 50494e470d0a
+        tcp-check expect binary 50494e470d0a
+        server s0 <server 1> check inter 100ms fall 1 rise 1
+        server s1 <server 2> check inter 100ms fall 1 rise 1
+        server s2 <server 3> check inter 100ms fall 1 rise 1
+      """
 
   @tls
   Scenario: TLS terminated at HAProxy, plain TCP to our server

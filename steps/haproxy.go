@@ -46,6 +46,7 @@ type haproxy struct {
 	done   chan struct{}
 	addr   string // the frontend, where clients connect
 	socket string // the stats socket, for asking what it thinks of the servers
+	conf   string // the configuration it runs
 }
 
 // haproxyConf is HAProxy's configuration: one TCP frontend, one backend
@@ -108,6 +109,7 @@ func startHAProxy(dir string, cfg balancerConfig, servers []haproxyServer) (*hap
 	if err != nil {
 		return nil, err
 	}
+	h.conf = conf.String()
 	confFile := filepath.Join(dir, "haproxy.cfg")
 	if err := os.WriteFile(confFile, conf.Bytes(), 0o600); err != nil {
 		return nil, err

@@ -1,13 +1,15 @@
 package steps
 
 import (
-	"github.com/cucumber/godog"
-
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
+
+	"github.com/cucumber/godog"
+	"github.com/stretchr/testify/assert"
 
 	"github.com/echospec/echo/impl/tcpecho"
 )
@@ -103,6 +105,38 @@ func haproxyBalancesRoundRobin(ctx context.Context, n int, broken string) error 
 		return err
 	}
 	w.server.addr = w.haproxy.lb.addr
+	return nil
+}
+
+// haproxysBackendReads is the step `^HAProxy's backend reads:$`: the
+// backend section of the configuration HAProxy runs, line for line
+// (indentation aside), <server N> standing for the Nth server's address
+// and <admin N> for its admin endpoint's.
+func haproxysBackendReads(ctx context.Context, doc *godog.DocString) error {
+	front := haproxyOf(ctx)
+	if front.lb == nil {
+		return errors.New("HAProxy is not running")
+	}
+	_, backend, ok := strings.Cut(front.lb.conf, "\nbackend ")
+	if !ok {
+		return fmt.Errorf("no backend in HAProxy's configuration:\n%s", front.lb.conf)
+	}
+	backend = "backend " + backend
+	for i, b := range front.backends {
+		backend = strings.ReplaceAll(backend, b.addr, fmt.Sprintf("<server %d>", i+1))
+		if b.admin != "" {
+			_, port, _ := net.SplitHostPort(b.admin)
+			backend = strings.ReplaceAll(backend, "port "+port, fmt.Sprintf("port <admin %d>", i+1))
+		}
+	}
+	lines := func(s string) []string {
+		var out []string
+		for l := range strings.SplitSeq(strings.TrimSpace(s), "\n") {
+			out = append(out, strings.TrimSpace(l))
+		}
+		return out
+	}
+	assert.Equal(godog.T(ctx), lines(doc.Content), lines(backend), "HAProxy's backend")
 	return nil
 }
 
@@ -212,6 +246,7 @@ func registerHAProxySteps(sc *godog.ScenarioContext) {
 	sc.Step(`^HAProxy checks each server by sending `+quoted+` and expecting it back$`, haproxyChecksEachServerBySending)
 	sc.Step(`^HAProxy terminates TLS with a certificate from the test authority$`, haproxyTerminatesTLS)
 	sc.Step(`^HAProxy balances round robin over (\d+) such servers?(?: and a server that answers every line with `+quoted+`)?$`, haproxyBalancesRoundRobin)
+	sc.Step(`^HAProxy's backend reads:$`, haproxysBackendReads)
 	sc.Step(`^each of the (\d+) servers served (\d+) of the clients$`, eachServerServedNOfClients)
 	sc.Step(`^the servers saw `+clientList+` by their own addresses, through HAProxy$`, eachServerSawClientsOwnAddresses)
 	sc.Step(`^HAProxy sees (\d+) servers? up(?: and (\d+) down)?$`, haproxySeesServersUp)
