@@ -118,6 +118,9 @@ func DialStream(ctx context.Context, addr string, proxyHeader int, tlsConfig *tl
 	}
 	var nd net.Dialer
 	conn, err := nd.DialContext(ctx, "tcp", addr)
+	if errors.Is(err, syscall.ECONNRESET) {
+		return nil, resetAtOnce(addr, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("connect to %s: %w", addr, describe.Cause(err))
 	}
@@ -142,6 +145,13 @@ func DialStream(ctx context.Context, addr string, proxyHeader int, tlsConfig *tl
 		return nil, &handshakeError{addr: addr, err: describe.Cause(err), plain: notTLS(err)}
 	}
 	return tc, nil
+}
+
+// resetAtOnce is the error of a connection the server reset before its
+// first echo, at the connect or after it: a server at its connection limit
+// closes a new connection at once.
+func resetAtOnce(addr string, err error) error {
+	return fmt.Errorf("the server at %s reset the connection as soon as it was made: it may be at its connection limit: %w", addr, describe.Cause(err))
 }
 
 // isTLSAlert tells an alert the TLS peer sent, which crypto/tls reports as
@@ -218,7 +228,7 @@ func (c *Client) Echo(msg []byte) ([]byte, error) {
 func (c *Client) exchange(sent []byte, read func(n int) ([]byte, error)) ([]byte, error) {
 	if _, err := c.conn.Write(sent); err != nil {
 		if !c.echoed && (errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)) {
-			return nil, fmt.Errorf("the server at %s reset the connection as soon as it was made: it may be at its connection limit: %w", c.addr, describe.Cause(err))
+			return nil, resetAtOnce(c.addr, err)
 		}
 		return nil, fmt.Errorf("send to %s: %w", c.addr, describe.Cause(err))
 	}
@@ -274,7 +284,7 @@ func (c *Client) readError(err error, sent []byte, got int) error {
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		return fmt.Errorf("timed out after %v waiting for the echo from %s (got %d of %d bytes): %w", c.timeout, c.addr, got, want, os.ErrDeadlineExceeded)
 	case errors.Is(err, syscall.ECONNRESET) && got == 0 && !c.echoed:
-		return fmt.Errorf("the server at %s reset the connection as soon as it was made: it may be at its connection limit: %w", c.addr, describe.Cause(err))
+		return resetAtOnce(c.addr, err)
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return fmt.Errorf("%s closed the connection after %d of %d echoed bytes: %w", c.addr, got, want, io.ErrUnexpectedEOF)
 	case isTLSAlert(err):

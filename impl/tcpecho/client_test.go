@@ -76,10 +76,12 @@ func TestAResetBeforeTheFirstEchoSaysTheLimitMayBeReached(t *testing.T) {
 	defer first.Abort()
 	_, err = first.Echo([]byte("in"))
 	require.NoError(t, err, "the first connection is served")
+	// The reset may come before the connect returns, or after it.
 	over, err := Dial(context.Background(), addr)
-	require.NoError(t, err, "the kernel completes the connection before the server closes it")
-	defer over.Abort()
-	_, err = over.Echo([]byte("over"))
+	if err == nil {
+		defer over.Abort()
+		_, err = over.Echo([]byte("over"))
+	}
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "the server at "+addr+" reset the connection as soon as it was made: it may be at its connection limit")
 }
