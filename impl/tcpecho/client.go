@@ -121,6 +121,12 @@ func DialStream(ctx context.Context, addr string, proxyHeader int, tlsConfig *tl
 	if errors.Is(err, syscall.ECONNRESET) {
 		return nil, resetAtOnce(addr, err)
 	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		// As an echo that does not come in time: os.ErrDeadlineExceeded,
+		// in words that say it timed out.
+		return nil, fmt.Errorf("timed out connecting to %s: %w", addr, os.ErrDeadlineExceeded)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("connect to %s: %w", addr, describe.Cause(err))
 	}

@@ -97,3 +97,14 @@ func TestAStreamTimeoutAgainstALineServerHintsAtLineFraming(t *testing.T) {
 	require.ErrorIs(t, err, os.ErrDeadlineExceeded)
 	assert.Contains(t, err.Error(), "a line server waits for a newline: is it one? then use line framing")
 }
+
+// A connect that does not finish in time is a timeout as an echo that does
+// not come is: os.ErrDeadlineExceeded, and words that say so.
+func TestAConnectThatTimesOutSaysSo(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Nanosecond)
+	defer cancel()
+	<-ctx.Done()
+	_, err := DialStream(ctx, "127.0.0.1:1", 0, nil)
+	require.ErrorIs(t, err, os.ErrDeadlineExceeded)
+	assert.Contains(t, err.Error(), "timed out connecting to 127.0.0.1:1")
+}
