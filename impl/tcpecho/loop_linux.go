@@ -8,7 +8,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -63,22 +62,17 @@ type loop struct {
 	// fraction of the shortest, so that looking stays linear in the
 	// connections however their deadlines are spread.
 	scanGap time.Duration
-	// holdP: the loop waits for up to heldWait keeping its goroutine's
-	// processor (see wait); not where it is the only one.
-	holdP bool
 }
 
 // loopCount is how many loops a server runs on procs processors: one
-// fewer, so that one is always left to the goroutines (Accept, TLS and
-// streaming connections, the observers) while the loops keep theirs
-// through a busy wait (see wait), and one where there is only one.
+// fewer, and one where there is only one. With a loop on every processor
+// the scheduler took each loop's processor away as it waited in
+// epoll_wait, and the runtime's monitor thread woke every 20 µs to do so;
+// with one fewer, a processor is free for the goroutines (Accept, TLS and
+// streaming connections, the observers) and none needs taking.
 func loopCount(procs int) int {
 	return max(procs-1, 1)
 }
-
-// heldWait is how long, in milliseconds, a loop waits for its connections
-// keeping its processor before it waits as a system call does.
-const heldWait = 1
 
 // wakeKey is the eventfd's key in the epoll set: no socket has it.
 const wakeKey = -1
@@ -169,7 +163,7 @@ func newLoop(srv *Server) (*loop, error) {
 		unix.Close(wakefd)
 		return nil, os.NewSyscallError("epoll_ctl", err)
 	}
-	l := &loop{srv: srv, epfd: epfd, wakefd: wakefd, done: make(chan struct{}), buf: make([]byte, pooledSize), holdP: runtime.GOMAXPROCS(0) > 1}
+	l := &loop{srv: srv, epfd: epfd, wakefd: wakefd, done: make(chan struct{}), buf: make([]byte, pooledSize)}
 	go l.run()
 	return l, nil
 }
@@ -299,7 +293,7 @@ func (l *loop) run() {
 	events := make([]unix.EpollEvent, maxEvents)
 	timeout := -1
 	for {
-		n, err := l.wait(events, timeout)
+		n, err := unix.EpollWait(l.epfd, events, timeout)
 		if err != nil && !errors.Is(err, unix.EINTR) {
 			l.srv.logger().Error("event loop failed: its connections are handed to goroutines", "err", os.NewSyscallError("epoll_wait", err))
 			l.end(nil)
@@ -328,46 +322,6 @@ func (l *loop) run() {
 		}
 		timeout = l.timeout(now)
 	}
-}
-
-// wait waits for events for up to timeout milliseconds (-1: for ever).
-//
-// A busy loop waits first for up to heldWait through a raw system call,
-// keeping its processor, as a C event loop waits. Waiting as Go's system
-// calls do (unix.EpollWait) lets the scheduler take the processor away
-// after 20 µs; at tens of thousands of events a second that costs, every
-// few events, a hand-off of the processor and back and keeps the
-// runtime's monitor thread waking every 20 µs: more than a tenth of the
-// server's CPU per round trip in make bench. Raw, a garbage collection's
-// stop still interrupts the wait (its signal ends epoll_wait with EINTR,
-// and the goroutine yields at its next call), or waits heldWait at most
-// where signals are off. A loop that saw nothing for heldWait then waits
-// as a system call, so an idle server leaves its processors free.
-func (l *loop) wait(events []unix.EpollEvent, timeout int) (int, error) {
-	if l.holdP && timeout != 0 {
-		held := heldWait
-		if timeout > 0 {
-			held = min(held, timeout)
-		}
-		n, err := epollWaitHeld(l.epfd, events, held)
-		if n != 0 || err != nil || held == timeout {
-			return n, err
-		}
-		if timeout > 0 {
-			timeout -= held
-		}
-	}
-	return unix.EpollWait(l.epfd, events, timeout)
-}
-
-// epollWaitHeld is epoll_wait as a raw system call: the scheduler does
-// not see it, and the goroutine keeps its processor while it waits.
-func epollWaitHeld(epfd int, events []unix.EpollEvent, msec int) (int, error) {
-	n, _, errno := unix.RawSyscall6(unix.SYS_EPOLL_WAIT, uintptr(epfd), uintptr(unsafe.Pointer(unsafe.SliceData(events))), uintptr(len(events)), uintptr(msec), 0, 0)
-	if errno != 0 {
-		return 0, errno
-	}
-	return int(n), nil
 }
 
 // timeout is how long the next wait may take, in milliseconds: until the
