@@ -37,14 +37,22 @@ var (
 // jobPlaces are where the Jobs' echobench command lines run: make
 // dist's binary, and the image where an engine runs.
 func jobPlaces() []string {
-	places := []string{"dist"}
+	if runningEngine() == "" {
+		return []string{"dist"}
+	}
+	return []string{"dist", "image"}
+}
+
+// runningEngine is the container engine that runs here, podman or
+// docker, asked once; "" where neither runs.
+var runningEngine = sync.OnceValue(func() string {
 	for _, e := range []string{"podman", "docker"} {
 		if exec.Command(e, "info").Run() == nil {
-			return append(places, "image")
+			return e
 		}
 	}
-	return places
-}
+	return ""
+})
 
 // echobenchIn is echobench with args, run from place: dist's binary, or
 // the image's on the host's network with a read-only root.
@@ -65,12 +73,7 @@ const noEngine = "no container engine runs here: apt-get install podman runc, wi
 func containerEngine(t *testing.T) string {
 	t.Helper()
 	imageOnce.Do(func() {
-		for _, e := range []string{"podman", "docker"} {
-			if exec.Command(e, "info").Run() == nil {
-				engine = e
-				break
-			}
-		}
+		engine = runningEngine()
 		if engine == "" {
 			return
 		}

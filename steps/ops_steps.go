@@ -134,24 +134,6 @@ func metricsPassPromtool(ctx context.Context) error {
 	return nil
 }
 
-// metricIs is the step `^the metric (\S+) is (\d+)$`. A count comes
-// after the echo it counts is sent, so the step waits for it a while.
-func metricIs(ctx context.Context, series string, want float64) error {
-	url, err := worldFrom(ctx).adminURL()
-	if err != nil {
-		return err
-	}
-	var got metricstest.Samples
-	err = waitUntil(ctx, patience, func() (bool, error) {
-		got, err = metricstest.Scrape(ctx, url)
-		return err == nil && got[series] == want, err
-	})
-	if err != nil {
-		return fmt.Errorf("%s is %v, not %v: %w", series, got[series], want, err)
-	}
-	return nil
-}
-
 // metricsInclude is the step `^its /metrics include:$`: each line of the
 // DocString, a series and its value as the exposition format writes them,
 // is in the admin endpoint's metrics. Counts come after the echoes they
@@ -169,10 +151,32 @@ func metricsInclude(ctx context.Context, doc *godog.DocString) error {
 		}
 		want[line[:i]] = v
 	}
-	for series, v := range want {
-		if err := metricIs(ctx, series, v); err != nil {
-			return err
+	url, err := worldFrom(ctx).adminURL()
+	if err != nil {
+		return err
+	}
+	// One scrape a look, every series checked in it.
+	var got metricstest.Samples
+	err = waitUntil(ctx, patience, func() (bool, error) {
+		got, err = metricstest.Scrape(ctx, url)
+		if err != nil {
+			return false, err
 		}
+		for series, v := range want {
+			if got[series] != v {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
+	if err != nil {
+		var off []string
+		for series, v := range want {
+			if got[series] != v {
+				off = append(off, fmt.Sprintf("%s is %v, not %v", series, got[series], v))
+			}
+		}
+		return fmt.Errorf("%s: %w", strings.Join(off, "; "), err)
 	}
 	return nil
 }
