@@ -83,7 +83,9 @@ Feature: Limits: the server stays up, bounded and fair, whatever a client does
       And client B is served: "hello\n" comes back
 
     Scenario: A client that keeps talking is never idle
-      Given the server closes connections idle for 300 milliseconds
+      Each message starts the idle timeout again.
+
+      Given the server closes connections idle for 2000 milliseconds
       When client A sends "one\n" and receives it back
       And client A sends "two\n" and receives it back
       Then the server saw the messages "one\n" and "two\n"
