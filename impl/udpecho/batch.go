@@ -1,9 +1,11 @@
 package udpecho
 
 import (
+	"errors"
 	"net"
 	"net/netip"
 	"runtime"
+	"syscall"
 
 	"github.com/echospec/echo/internal/lifecycle"
 	"golang.org/x/net/ipv4"
@@ -35,7 +37,7 @@ func newBatchConn(udp *net.UDPConn) batchConn {
 // serveBatches is Serve's loop when datagrams come in batches: when
 // several wait, one system call takes them all in and one sends all their
 // answers, in order; a lone datagram costs what it costs in Serve.
-func (s *Server) serveBatches(udp *net.UDPConn, batch batchConn, g *guard, from *origin) error {
+func (s *Server) serveBatches(batch batchConn, g *guard, from *origin) error {
 	in := make([]ipv4.Message, batchSize)
 	for i := range in {
 		in[i].Buffers = [][]byte{make([]byte, maxDatagram)}
@@ -45,7 +47,10 @@ func (s *Server) serveBatches(udp *net.UDPConn, batch batchConn, g *guard, from 
 	received, answered := s.observerOf(Received), s.observerOf(Answered)
 	var backoff lifecycle.Backoff
 	for {
-		n, err := batch.ReadBatch(in, 0)
+		n, err := batch.ReadBatch(in, readFlags)
+		if errors.Is(err, syscall.EINTR) {
+			continue // a signal came as a quiet socket waited
+		}
 		if err != nil {
 			if err := s.readFailed(err, &backoff); err != nil {
 				return err
@@ -62,15 +67,6 @@ func (s *Server) serveBatches(udp *net.UDPConn, batch batchConn, g *guard, from 
 				continue
 			}
 			s.identify(&d)
-			if len(d.payload) == 0 {
-				// A batch write needs a byte to send: answer an empty
-				// datagram on its own, after what is queued before it.
-				s.writeBatch(batch, a, answered)
-				a.reset()
-				_, _, err := udp.WriteMsgUDPAddrPort(nil, d.answer, d.src)
-				s.answered(err, &d, answered)
-				continue
-			}
 			a.add(&d, m.Addr)
 		}
 		s.writeBatch(batch, a, answered)
@@ -108,6 +104,9 @@ func (s *Server) writeBatch(batch batchConn, a *answers, answered Observer) {
 	out, ds := a.out, a.ds
 	for len(out) > 0 {
 		n, err := batch.WriteBatch(out, 0)
+		if errors.Is(err, syscall.EINTR) {
+			continue
+		}
 		if err != nil {
 			// The first one failed: report it and go on with the rest.
 			s.answerFailed(&ds[0], err)

@@ -72,7 +72,13 @@ type Server struct {
 
 	closing lifecycle.Closing
 	mu      sync.Mutex
-	serving map[net.PacketConn]chan struct{} // each closed when its Serve returns
+	serving map[net.PacketConn]*serving
+}
+
+// serving is what Shutdown and Close need of a Serve.
+type serving struct {
+	done chan struct{}   // closed when the Serve returns
+	wake func(hard bool) // for a quiet socket: ends its wait; nil otherwise
 }
 
 // Refused returns how many datagrams the reflection guard has refused.
@@ -88,11 +94,16 @@ func (s *Server) ListenAndServe() error {
 	return s.Serve(pc)
 }
 
-// Serve answers the datagrams that arrive on pc, one at a time, until
-// Shutdown or Close; it closes pc when it returns. An error reading or
-// answering one datagram is reported and the server goes on; Serve returns
-// ErrServerClosed after Shutdown or Close, or the error if pc is closed
-// under it.
+// Serve answers the datagrams that arrive on pc, in the order they come,
+// until Shutdown or Close; it closes pc when it returns. An error reading
+// or answering one datagram is reported and the server goes on; Serve
+// returns ErrServerClosed after Shutdown or Close.
+//
+// Serve owns pc. On Linux a *net.UDPConn is read outside Go's poller,
+// through a descriptor of Serve's own, and pc itself is closed as Serve
+// starts (see quietSocket): closing it does not stop Serve, Shutdown and
+// Close do. Any other PacketConn is read through its own methods, and
+// Serve returns the error if pc is closed under it.
 func (s *Server) Serve(pc net.PacketConn) error {
 	if s.Identity != "" {
 		if err := identity.CheckName(s.Identity); err != nil {
@@ -100,8 +111,8 @@ func (s *Server) Serve(pc net.PacketConn) error {
 			return fmt.Errorf("udpecho: Identity: %w", err)
 		}
 	}
-	served := make(chan struct{})
-	if !s.track(pc, served) {
+	sv := &serving{done: make(chan struct{})}
+	if !s.track(pc, sv) {
 		pc.Close()
 		return ErrServerClosed
 	}
@@ -111,20 +122,30 @@ func (s *Server) Serve(pc net.PacketConn) error {
 		if n := s.refusedLog.Skipped(); n > 0 {
 			s.logger().Warn("refused more datagrams since the last report", "count", n, "refused_total", s.refused.Load())
 		}
-		close(served)
+		close(sv.done)
 	}()
+
+	udp, _ := pc.(*net.UDPConn) // its AddrPort methods allocate nothing
+	from := newOrigin(udp)      // before a quiet socket is made: it sets the socket's options
+	var batch batchConn
+	if udp != nil {
+		if q := newQuietSocket(udp); q != nil {
+			defer q.close()
+			if !s.wakeWith(sv, q.wake) {
+				return ErrServerClosed
+			}
+			batch = q.batchConn()
+		} else {
+			batch = newBatchConn(udp)
+		}
+	}
 	if s.Ready != nil {
 		s.Ready(pc.LocalAddr())
 	}
-
-	udp, _ := pc.(*net.UDPConn) // its AddrPort methods allocate nothing
 	g := s.newGuard(pc.LocalAddr())
 	defer g.stop()
-	from := newOrigin(udp)
-	if udp != nil {
-		if batch := newBatchConn(udp); batch != nil {
-			return s.serveBatches(udp, batch, g, from)
-		}
+	if batch != nil {
+		return s.serveBatches(batch, g, from)
 	}
 	buf := make([]byte, maxDatagram)
 	oob := make([]byte, from.oobSpace())
@@ -235,12 +256,15 @@ func (s *Server) answerFailed(d *datagram, err error) {
 // and returns ctx.Err(). It returns once every Serve has returned.
 func (s *Server) Shutdown(ctx context.Context) error {
 	pcs, served := s.beginClosing()
-	for _, pc := range pcs {
+	for i, pc := range pcs {
 		pc.SetReadDeadline(aLongTimeAgo) // wakes a read that waits
+		if served[i].wake != nil {
+			served[i].wake(false)
+		}
 	}
-	for _, done := range served {
+	for _, sv := range served {
 		select {
-		case <-done:
+		case <-sv.done:
 		case <-ctx.Done():
 			s.Close()
 			return ctx.Err()
@@ -253,11 +277,14 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // returned.
 func (s *Server) Close() error {
 	pcs, served := s.beginClosing()
-	for _, pc := range pcs {
+	for i, pc := range pcs {
 		pc.Close()
+		if served[i].wake != nil {
+			served[i].wake(true)
+		}
 	}
-	for _, done := range served {
-		<-done
+	for _, sv := range served {
+		<-sv.done
 	}
 	return nil
 }
@@ -293,18 +320,30 @@ func (s *Server) logger() *slog.Logger {
 // initLocked makes the maps and channels; s.mu must be held.
 func (s *Server) initLocked() {
 	if s.serving == nil {
-		s.serving = make(map[net.PacketConn]chan struct{})
+		s.serving = make(map[net.PacketConn]*serving)
 	}
 }
 
-func (s *Server) track(pc net.PacketConn, served chan struct{}) bool {
+func (s *Server) track(pc net.PacketConn, sv *serving) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.initLocked()
 	if s.closing.Begun() {
 		return false
 	}
-	s.serving[pc] = served
+	s.serving[pc] = sv
+	return true
+}
+
+// wakeWith sets how Shutdown and Close wake sv, unless the server is
+// already closing.
+func (s *Server) wakeWith(sv *serving, wake func(hard bool)) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing.Begun() {
+		return false
+	}
+	sv.wake = wake
 	return true
 }
 
@@ -315,17 +354,17 @@ func (s *Server) untrack(pc net.PacketConn) {
 }
 
 // beginClosing marks the server closing and returns the sockets being
-// served and the channels that close when their Serve returns.
-func (s *Server) beginClosing() ([]net.PacketConn, []chan struct{}) {
+// served and their Serves.
+func (s *Server) beginClosing() ([]net.PacketConn, []serving) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.initLocked()
 	s.closing.Begin()
 	pcs := make([]net.PacketConn, 0, len(s.serving))
-	served := make([]chan struct{}, 0, len(s.serving))
-	for pc, done := range s.serving {
+	served := make([]serving, 0, len(s.serving))
+	for pc, sv := range s.serving {
 		pcs = append(pcs, pc)
-		served = append(served, done)
+		served = append(served, *sv)
 	}
 	return pcs, served
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -57,6 +58,61 @@ func TestShutdownAndCloseEndServe(t *testing.T) {
 	_, served = start(t, s)
 	require.NoError(t, s.Close())
 	assert.ErrorIs(t, <-served, ErrServerClosed)
+}
+
+// echoOnce has a client of addr get one echo back, so that the server
+// is known to be reading.
+func echoOnce(t *testing.T, addr string) {
+	t.Helper()
+	c, err := (&Dialer{Retries: 2}).Dial(context.Background(), addr)
+	require.NoError(t, err)
+	defer c.Close()
+	got, err := c.Echo([]byte("hi"))
+	require.NoError(t, err)
+	require.Equal(t, "hi", string(got))
+}
+
+// A Serve waiting for a datagram (in the kernel, on Linux) is woken by
+// Shutdown and by Close: neither waits for a datagram that never comes.
+func TestShutdownAndCloseWakeAServeThatWaits(t *testing.T) {
+	for _, stop := range []struct {
+		name string
+		stop func(*Server) error
+	}{
+		{"Shutdown", func(s *Server) error {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			return s.Shutdown(ctx)
+		}},
+		{"Close", (*Server).Close},
+	} {
+		t.Run(stop.name, func(t *testing.T) {
+			s := &Server{}
+			addr, served := start(t, s)
+			echoOnce(t, addr)
+			require.NoError(t, stop.stop(s))
+			require.ErrorIs(t, <-served, ErrServerClosed)
+		})
+	}
+}
+
+// Serve owns its socket: on Linux it reads through a descriptor of its
+// own, and closing the PacketConn it was given does not stop it.
+func TestServeOwnsItsSocket(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("only Linux reads outside the poller")
+	}
+	s := &Server{}
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	require.NoError(t, err)
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(pc) }()
+	t.Cleanup(func() { s.Close() })
+	echoOnce(t, pc.LocalAddr().String())
+	pc.Close()
+	echoOnce(t, pc.LocalAddr().String())
+	require.NoError(t, s.Shutdown(context.Background()))
+	require.ErrorIs(t, <-served, ErrServerClosed)
 }
 
 func TestRefusalsAreCountedAndLoggedAtABoundedRate(t *testing.T) {
