@@ -43,7 +43,7 @@ type quietSocket struct {
 // calls: to the scheduler it runs for ever, and after 10 ms of that the
 // runtime's monitor takes its processor, then polls every 20 µs for a
 // millisecond or more as if work had started.
-const quietYield = 5 * time.Millisecond
+const quietYield = 8 * time.Millisecond
 
 // readFlags are the flags of a batch read: return with the first datagram
 // and what is already queued behind it, rather than wait for a full batch.
