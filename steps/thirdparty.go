@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"go/build"
 	"io"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -163,15 +165,21 @@ func xinetdEcho(dir string) (*thirdPartyServer, string, error) {
 }
 
 // freePort returns a loopback port that was free for TCP and UDP a moment
-// ago, for servers that cannot pick their own and say which.
+// ago, for servers that cannot pick their own and say which. It is below
+// the kernel's ephemeral range, where no connection takes its own end and
+// no listener on port 0 lands, so that nothing but another such server
+// can take it before the server binds it (HAProxy once found a port from
+// port 0 taken in between, by another scenario's connection).
 func freePort() (int, error) {
+	lo, hi := unclaimedPorts()
 	var last error
-	for range 20 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+	for range 50 {
+		port := lo + rand.IntN(hi-lo)
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
 		if err != nil {
-			return 0, err
+			last = err
+			continue
 		}
-		port := l.Addr().(*net.TCPAddr).Port
 		pc, err := net.ListenPacket("udp", l.Addr().String())
 		l.Close()
 		if err == nil {
@@ -180,7 +188,22 @@ func freePort() (int, error) {
 		}
 		last = err
 	}
-	return 0, fmt.Errorf("no port free for both TCP and UDP: %w", last)
+	return 0, fmt.Errorf("no port free for both TCP and UDP in %d-%d: %w", lo, hi-1, last)
+}
+
+// unclaimedPorts is the range freePort picks from, [lo, hi): the 10,000
+// ports below the ephemeral range (/proc/sys/net/ipv4/ip_local_port_range),
+// or below Linux's default one where that cannot be read.
+func unclaimedPorts() (lo, hi int) {
+	hi = 32768
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if n, err := strconv.Atoi(f[0]); err == nil && n > 2024 {
+				hi = n
+			}
+		}
+	}
+	return max(hi-10000, 1024), hi
 }
 
 // runTool runs a client tool that is not ours with stdin and returns what
