@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/echospec/echo/internal/lifecycle"
 )
 
 // The event-loop driver (Linux, plain TCP). parking is a server's event
@@ -84,18 +86,6 @@ const maxEvents = 256
 // a stream rather than a message, and served on its goroutine: a quarter
 // of the loop's buffer. Ping-pong messages are far smaller.
 const streamRead = pooledSize / 4
-
-// yieldEvery is how often at most a busy loop gives its processor up for
-// a moment (runtime.Gosched). A loop's goroutine never parks: it waits in
-// epoll_wait, a system call, so to the scheduler it is one goroutine
-// running for ever, and after 10 ms of that the runtime's monitor thread
-// preempts it and takes its processor, then polls every 20 µs for a
-// millisecond or more as if work had started: some 2,000 wake-ups a
-// second, a tenth of a busy loop's CPU. A yield within the 10 ms
-// makes the loop a fresh goroutine to the scheduler, for some five futex
-// calls: every 8 ms rather than 5, a connection at 5,000 round trips a
-// second made 2,000 futex calls in 3 s rather than 3,200.
-const yieldEvery = 8 * time.Millisecond
 
 // minScanGap is the least time between two looks at the idle timeouts.
 const minScanGap = time.Millisecond
@@ -304,7 +294,7 @@ func (l *loop) run() {
 	defer close(l.done)
 	events := make([]unix.EpollEvent, maxEvents)
 	timeout := -1
-	lastYield := time.Now()
+	var yield lifecycle.Yielder // see lifecycle.YieldEvery: the loop never parks
 	for {
 		n, err := unix.EpollWait(l.epfd, events, timeout)
 		if err != nil && !errors.Is(err, unix.EINTR) {
@@ -333,10 +323,7 @@ func (l *loop) run() {
 		if !l.nextScan.IsZero() && !now.Before(l.nextScan) {
 			l.scan(now)
 		}
-		if now.Sub(lastYield) >= yieldEvery {
-			lastYield = now
-			runtime.Gosched()
-		}
+		yield.Look(now)
 		timeout = l.timeout(now)
 	}
 }

@@ -1,11 +1,9 @@
 package udpecho
 
 import (
-	"errors"
 	"net"
 	"net/netip"
 	"runtime"
-	"syscall"
 
 	"github.com/echospec/echo/internal/lifecycle"
 	"golang.org/x/net/ipv4"
@@ -48,9 +46,6 @@ func (s *Server) serveBatches(batch batchConn, g *guard, from *origin) error {
 	var backoff lifecycle.Backoff
 	for {
 		n, err := batch.ReadBatch(in, readFlags)
-		if errors.Is(err, syscall.EINTR) {
-			continue // a signal came as a quiet socket waited
-		}
 		if err != nil {
 			if err := s.readFailed(err, &backoff); err != nil {
 				return err
@@ -104,9 +99,6 @@ func (s *Server) writeBatch(batch batchConn, a *answers, answered Observer) {
 	out, ds := a.out, a.ds
 	for len(out) > 0 {
 		n, err := batch.WriteBatch(out, 0)
-		if errors.Is(err, syscall.EINTR) {
-			continue
-		}
 		if err != nil {
 			// The first one failed: report it and go on with the rest.
 			s.answerFailed(&ds[0], err)

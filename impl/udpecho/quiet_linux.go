@@ -2,7 +2,6 @@ package udpecho
 
 import (
 	"net"
-	"runtime"
 	"sync"
 	"syscall"
 	"time"
@@ -10,6 +9,8 @@ import (
 	"golang.org/x/net/ipv4"
 	"golang.org/x/net/ipv6"
 	"golang.org/x/sys/unix"
+
+	"github.com/echospec/echo/internal/lifecycle"
 )
 
 // A quiet socket is a UDP socket Serve reads outside Go's poller, as a C
@@ -27,23 +28,16 @@ import (
 //
 // It wakes when a datagram comes and when the server closes (a shutdown
 // of the socket makes the wait return), and it gives its processor up
-// every quietYield so that the scheduler never has to take it.
+// every lifecycle.YieldEvery so that the scheduler never has to take it.
 type quietSocket struct {
 	udp *net.UDPConn
 	rc  quietRaw
 	// mu guards fd against the wake-ups: a shutdown of a descriptor that
 	// was closed and reused would be another socket's.
-	mu        sync.Mutex
-	fd        int // the duplicate; -1 once closed
-	lastYield time.Time
+	mu    sync.Mutex
+	fd    int // the duplicate; -1 once closed
+	yield lifecycle.Yielder
 }
-
-// quietYield is how often at most a busy quiet socket gives up its
-// processor for a moment. Its goroutine never parks, it waits in system
-// calls: to the scheduler it runs for ever, and after 10 ms of that the
-// runtime's monitor takes its processor, then polls every 20 µs for a
-// millisecond or more as if work had started.
-const quietYield = 8 * time.Millisecond
 
 // readFlags are the flags of a batch read: return with the first datagram
 // and what is already queued behind it, rather than wait for a full batch.
@@ -73,7 +67,7 @@ func newQuietSocket(udp *net.UDPConn) *quietSocket {
 		return nil
 	}
 	udp.Close() // the duplicate keeps the socket open
-	q := &quietSocket{udp: udp, fd: fd, lastYield: time.Now()}
+	q := &quietSocket{udp: udp, fd: fd}
 	q.rc = quietRaw{q: q, fd: fd}
 	return q
 }
@@ -114,14 +108,6 @@ func (q *quietSocket) close() {
 	}
 }
 
-// yield gives the processor up for a moment if quietYield has passed.
-func (q *quietSocket) yield() {
-	if now := time.Now(); now.Sub(q.lastYield) >= quietYield {
-		q.lastYield = now
-		runtime.Gosched()
-	}
-}
-
 // quietConn is the net.UDPConn as golang.org/x/net sees it, with the
 // duplicate's raw connection instead of the poller's.
 type quietConn struct {
@@ -147,7 +133,7 @@ func (r *quietRaw) Control(f func(fd uintptr)) error {
 // false only if the socket had nothing after all (EAGAIN, which a
 // blocking socket without a timeout does not return); it is called again.
 func (r *quietRaw) Read(f func(fd uintptr) bool) error {
-	r.q.yield()
+	r.q.yield.Look(time.Now())
 	for done := false; !done; {
 		done = f(uintptr(r.fd))
 	}

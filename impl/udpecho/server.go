@@ -78,7 +78,7 @@ type Server struct {
 // serving is what Shutdown and Close need of a Serve.
 type serving struct {
 	done chan struct{}   // closed when the Serve returns
-	wake func(hard bool) // for a quiet socket: ends its wait; nil otherwise
+	wake func(hard bool) // ends its wait; hard (Close) also ends a send's
 }
 
 // Refused returns how many datagrams the reflection guard has refused.
@@ -111,7 +111,13 @@ func (s *Server) Serve(pc net.PacketConn) error {
 			return fmt.Errorf("udpecho: Identity: %w", err)
 		}
 	}
-	sv := &serving{done: make(chan struct{})}
+	sv := &serving{done: make(chan struct{}), wake: func(hard bool) {
+		if hard {
+			pc.Close()
+		} else {
+			pc.SetReadDeadline(aLongTimeAgo)
+		}
+	}}
 	if !s.track(pc, sv) {
 		pc.Close()
 		return ErrServerClosed
@@ -255,12 +261,9 @@ func (s *Server) answerFailed(d *datagram, err error) {
 // answering and returns. If ctx ends first, Shutdown closes the sockets
 // and returns ctx.Err(). It returns once every Serve has returned.
 func (s *Server) Shutdown(ctx context.Context) error {
-	pcs, served := s.beginClosing()
-	for i, pc := range pcs {
-		pc.SetReadDeadline(aLongTimeAgo) // wakes a read that waits
-		if served[i].wake != nil {
-			served[i].wake(false)
-		}
+	served := s.beginClosing()
+	for _, sv := range served {
+		sv.wake(false)
 	}
 	for _, sv := range served {
 		select {
@@ -276,12 +279,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // Close closes every socket at once and returns once every Serve has
 // returned.
 func (s *Server) Close() error {
-	pcs, served := s.beginClosing()
-	for i, pc := range pcs {
-		pc.Close()
-		if served[i].wake != nil {
-			served[i].wake(true)
-		}
+	served := s.beginClosing()
+	for _, sv := range served {
+		sv.wake(true)
 	}
 	for _, sv := range served {
 		<-sv.done
@@ -335,8 +335,8 @@ func (s *Server) track(pc net.PacketConn, sv *serving) bool {
 	return true
 }
 
-// wakeWith sets how Shutdown and Close wake sv, unless the server is
-// already closing.
+// wakeWith sets how Shutdown and Close wake sv, instead of through its
+// PacketConn, unless the server is already closing.
 func (s *Server) wakeWith(sv *serving, wake func(hard bool)) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -353,20 +353,17 @@ func (s *Server) untrack(pc net.PacketConn) {
 	delete(s.serving, pc)
 }
 
-// beginClosing marks the server closing and returns the sockets being
-// served and their Serves.
-func (s *Server) beginClosing() ([]net.PacketConn, []serving) {
+// beginClosing marks the server closing and returns its Serves.
+func (s *Server) beginClosing() []serving {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.initLocked()
 	s.closing.Begin()
-	pcs := make([]net.PacketConn, 0, len(s.serving))
 	served := make([]serving, 0, len(s.serving))
-	for pc, sv := range s.serving {
-		pcs = append(pcs, pc)
+	for _, sv := range s.serving {
 		served = append(served, *sv)
 	}
-	return pcs, served
+	return served
 }
 
 // readFrom reads one datagram and its control messages, without

@@ -41,3 +41,12 @@ func TestSleepEndsWhenClosingBegins(t *testing.T) {
 	Sleep(time.Second, c.Done())
 	assert.Less(t, time.Since(start), 500*time.Millisecond)
 }
+
+func TestYielderYieldsOnceEveryInterval(t *testing.T) {
+	var y Yielder
+	start := time.Now()
+	assert.True(t, y.Look(start), "the zero value yields at its first look")
+	assert.False(t, y.Look(start.Add(YieldEvery-time.Nanosecond)))
+	assert.True(t, y.Look(start.Add(YieldEvery)))
+	assert.False(t, y.Look(start.Add(YieldEvery+time.Millisecond)))
+}
